@@ -1,0 +1,138 @@
+"""What happens on its own: missed deadlines, closing appeal windows, refunds made
+elsewhere (SPEC §3.6, §3.7, §3.10, §3.11). Jobs and the integration API call these."""
+from __future__ import annotations
+
+from typing import Optional
+
+from sqlalchemy import select
+
+from data.models import Case, Payment
+from dashboard.context import Ctx
+from dashboard.enums import Action, Outcome, Party, RefundSource, Stage
+from dashboard.lifecycle import allowed, apply
+from dashboard.cases.review import settle_final_merchant_win
+
+
+def _lock(ctx: Ctx, case_id: str) -> Optional[Case]:
+    case = ctx.session.scalar(select(Case).where(Case.id == case_id).with_for_update())
+    if case is not None:
+        ctx.session.refresh(case)
+    return case
+
+
+def escalate_overdue(ctx: Ctx, case_id: str) -> Optional[Case]:
+    """§3.6: nobody answered by the deadline, so the platform takes over. Returns the case
+    if it was escalated now, None if it no longer needed it (safe to run twice)."""
+    case = _lock(ctx, case_id)
+    if case is None:
+        return None
+    t = allowed(ctx, case, Action.ESCALATE_OVERDUE, Party.SYSTEM)
+    if t is None:
+        return None
+    silent = "merchant" if case.stage == Stage.AWAITING_MERCHANT else "customer"
+    due = case.response_due_at
+
+    def effect():
+        case.escalated_at = ctx.now
+
+    apply(ctx, case, t, actor=None, event_action="escalated", effect=effect,
+          details=f"The {silent} did not respond by {due:%Y-%m-%d %H:%M} UTC, so the case was escalated "
+                  f"to the platform for review.",
+          data={"did_not_respond": silent, "due_at": due.isoformat()})
+    return case
+
+
+def expire_review_request(ctx: Ctx, case_id: str) -> Optional[Case]:
+    """§3.7: a party the platform asked did not answer in time."""
+    case = _lock(ctx, case_id)
+    if case is None:
+        return None
+    t = allowed(ctx, case, Action.EXPIRE_REVIEW_REQUEST, Party.SYSTEM)
+    if t is None:
+        return None
+    due = case.response_due_at
+    if t.target == Stage.CLOSED:
+        def effect():
+            if case.final_review:
+                settle_final_merchant_win(ctx, case)
+            else:
+                case.outcome, case.refund = Outcome.MERCHANT_WON.value, RefundSource.NONE.value
+            case.final, case.appeal_due_at = True, None
+            case.info_requested_by_id = None
+
+        details = (f"The customer did not provide the requested information by {due:%Y-%m-%d %H:%M} UTC, "
+                   f"so the case was closed in the merchant's favour.")
+    else:
+        def effect():
+            case.info_requested_by_id = None
+
+        details = (f"The merchant did not provide the requested information by {due:%Y-%m-%d %H:%M} UTC; "
+                   f"the review continues without it.")
+    apply(ctx, case, t, actor=None, event_action="no_response", details=details, effect=effect,
+          data={"did_not_respond": "customer" if t.target == Stage.CLOSED else "merchant", "due_at": due.isoformat()})
+    return case
+
+
+def close_appeal_window(ctx: Ctx, case_id: str) -> Optional[Case]:
+    """§3.11: the appeal window passed unused; the case is closed for good."""
+    case = _lock(ctx, case_id)
+    if case is None:
+        return None
+    t = allowed(ctx, case, Action.CLOSE_APPEAL_WINDOW, Party.SYSTEM)
+    if t is None:
+        return None
+    apply(ctx, case, t, actor=None, event_action="appeal_window_closed",
+          details="The appeal window passed without an appeal; the outcome is final.",
+          effect=lambda: setattr(case, "final", True))
+    return case
+
+
+def report_refunded(ctx: Ctx, *, payment: Payment, note: Optional[str] = None) -> Optional[Case]:
+    """§3.10: the payment system refunded the payment outside the Resolution Center."""
+    if payment.refunded_externally:
+        return None  # reported before: reporting twice changes nothing
+    payment.refunded_externally = True
+    payment.refunded_at = payment.refunded_at or ctx.now
+    payment.refunded_minor = max(payment.refunded_minor or 0, payment.amount_minor)
+    case = ctx.session.scalar(select(Case).where(Case.payment_id == payment.id).with_for_update())
+    if case is None:
+        ctx.session.flush()
+        return None
+    ctx.session.refresh(case)
+    t = allowed(ctx, case, Action.REPORT_REFUNDED, Party.SYSTEM)
+    if t is None:
+        ctx.session.flush()
+        return case  # closed for good already: nothing can change it
+
+    was_open = case.stage != Stage.CLOSED
+
+    def effect():
+        if was_open:
+            case.outcome, case.refund = Outcome.CUSTOMER_WON.value, RefundSource.MERCHANT.value
+        case.final, case.appeal_due_at = True, None
+
+    details = "The payment was refunded outside the Resolution Center"
+    details += ", which settles the case in the customer's favour." if was_open else "; the case can no longer be appealed."
+    if note:
+        details += f" {note}"
+    apply(ctx, case, t, actor=None, event_action="refunded_elsewhere", details=details, effect=effect)
+    return case
+
+
+def due_case_ids(ctx: Ctx, action: Action, *, limit: int = 500, skip_locked: bool = True) -> list[str]:
+    """Cases a job should look at now, oldest deadline first. Re-checked under lock."""
+    if action == Action.ESCALATE_OVERDUE:
+        stages, column = (Stage.AWAITING_MERCHANT, Stage.AWAITING_CUSTOMER), Case.response_due_at
+    elif action == Action.EXPIRE_REVIEW_REQUEST:
+        stages = (Stage.REVIEW_AWAITING_MERCHANT, Stage.REVIEW_AWAITING_CUSTOMER,
+                  Stage.FINAL_AWAITING_MERCHANT, Stage.FINAL_AWAITING_CUSTOMER)
+        column = Case.response_due_at
+    elif action == Action.CLOSE_APPEAL_WINDOW:
+        stages, column = (Stage.CLOSED,), Case.appeal_due_at
+    else:  # pragma: no cover - programming error
+        raise ValueError(action)
+    stmt = select(Case.id).where(Case.stage.in_([s.value for s in stages]), column <= ctx.now, column.is_not(None))
+    if action == Action.CLOSE_APPEAL_WINDOW:
+        stmt = stmt.where(Case.final.is_(False))
+    stmt = stmt.order_by(column, Case.id).limit(limit)
+    return list(ctx.session.scalars(stmt))

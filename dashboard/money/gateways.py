@@ -1,0 +1,94 @@
+"""Payment gateway adapters: one per provider, one interface.
+
+The embedded default is the sandbox gateway: it keeps its own book of refunds and
+transfers (in its own transactions, like a remote provider would) and honours
+idempotency keys the way Stripe and PayPal do, so the code that calls it is the code
+that would call them.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from typing import Optional, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from data.models import SandboxGatewayCall
+
+
+class GatewayError(Exception):
+    """A provider call failed. `transient` failures are retried with the same key."""
+
+    def __init__(self, message: str, *, transient: bool = True):
+        super().__init__(message)
+        self.transient = transient
+
+
+class Gateway(Protocol):
+    def refund(self, *, payment_id: str, amount_minor: int, currency: str, idempotency_key: str) -> str: ...
+
+    def transfer(self, *, company_id: str, amount_minor: int, currency: str, idempotency_key: str) -> str: ...
+
+    def lookup(self, idempotency_key: str) -> Optional[str]:
+        """The provider's reference for a call already made with this key, else None."""
+
+
+class SandboxGateway:
+    """Records what a provider would have done. References look like `re_sbx_...`."""
+
+    def __init__(self, session_factory: sessionmaker[Session], provider: str = "sandbox"):
+        self.session_factory = session_factory
+        self.provider = provider
+
+    def _book(self, *, operation: str, target: str, amount_minor: int, currency: str, idempotency_key: str) -> str:
+        existing = self.lookup(idempotency_key)
+        if existing:
+            return existing
+        prefix = "re" if operation == "refund" else "tr"
+        reference = f"{prefix}_sbx_{secrets.token_hex(8)}"
+        try:
+            with self.session_factory.begin() as s:
+                s.add(SandboxGatewayCall(
+                    provider=self.provider, operation=operation, idempotency_key=idempotency_key,
+                    reference=reference, target=target, amount_minor=amount_minor, currency=currency,
+                    created_at=dt.datetime.now(dt.timezone.utc),
+                ))
+        except IntegrityError:
+            # Another worker made the same call a moment ago: the key makes it one call.
+            existing = self.lookup(idempotency_key)
+            if existing:
+                return existing
+            raise
+        return reference
+
+    def refund(self, *, payment_id: str, amount_minor: int, currency: str, idempotency_key: str) -> str:
+        return self._book(operation="refund", target=payment_id, amount_minor=amount_minor,
+                          currency=currency, idempotency_key=idempotency_key)
+
+    def transfer(self, *, company_id: str, amount_minor: int, currency: str, idempotency_key: str) -> str:
+        return self._book(operation="transfer", target=company_id, amount_minor=amount_minor,
+                          currency=currency, idempotency_key=idempotency_key)
+
+    def lookup(self, idempotency_key: str) -> Optional[str]:
+        with self.session_factory() as s:
+            return s.scalar(select(SandboxGatewayCall.reference).where(
+                SandboxGatewayCall.idempotency_key == idempotency_key))
+
+
+class GatewayRegistry:
+    """Which adapter serves which provider (`platform` is the platform's own payouts)."""
+
+    def __init__(self, gateways: dict[str, Gateway]):
+        self._gateways = gateways
+
+    def for_provider(self, provider: str) -> Gateway:
+        try:
+            return self._gateways[provider]
+        except KeyError:
+            raise GatewayError(f"no gateway configured for provider {provider!r}", transient=False)
+
+    @classmethod
+    def sandbox(cls, session_factory: sessionmaker[Session]) -> "GatewayRegistry":
+        return cls({p: SandboxGateway(session_factory, p) for p in ("stripe", "paypal", "platform")})

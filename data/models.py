@@ -1,0 +1,357 @@
+"""ORM models: the whole persistent state of the Resolution Center.
+
+Rules live in `dashboard/`; this module only says what is stored and how it is
+indexed. Every timestamp is timezone-aware UTC (`UTCDateTime` normalises what
+SQLite hands back, which has no time zone of its own). Money is integer minor
+units with an ISO currency, never floats.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from typing import Any, Optional
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def new_id(prefix: str) -> str:
+    """An opaque id with the published prefix, e.g. `reso_4fK2...` (16 random chars)."""
+    return prefix + "".join(secrets.choice(_ALPHABET) for _ in range(16))
+
+
+class UTCDateTime(TypeDecorator):
+    """Stores aware datetimes; always returns them aware in UTC."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Optional[dt.datetime], dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime refused: pass timezone-aware UTC")
+        value = value.astimezone(dt.timezone.utc)
+        if dialect.name == "sqlite":
+            # SQLite compares text: keep one fixed format so ordering is right.
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: Optional[dt.datetime], dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.timezone.utc)
+        return value.astimezone(dt.timezone.utc)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dt.datetime: UTCDateTime, dict[str, Any]: JSON}
+
+
+class Company(Base):
+    __tablename__ = "companies"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("biz_"))
+    name: Mapped[str] = mapped_column(String(200))
+    support_email: Mapped[Optional[str]] = mapped_column(String(320))
+    created_at: Mapped[dt.datetime]
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("user_"))
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # customer | creator | reviewer | manager | integration
+    role: Mapped[str] = mapped_column(String(20), index=True)
+    company_id: Mapped[Optional[str]] = mapped_column(ForeignKey("companies.id"), index=True)
+    password_hash: Mapped[Optional[str]] = mapped_column(String(300))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime]
+
+    company: Mapped[Optional[Company]] = relationship()
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    # sha256 of the secret; the secret itself is shown once and never stored.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime]
+    revoked_at: Mapped[Optional[dt.datetime]]
+
+    user: Mapped[User] = relationship()
+
+
+class Payment(Base):
+    __tablename__ = "payments"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("pay_"))
+    company_id: Mapped[str] = mapped_column(ForeignKey("companies.id"), index=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    # stripe | paypal | crypto | coinbase_commerce
+    provider: Mapped[str] = mapped_column(String(30))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    product_title: Mapped[Optional[str]] = mapped_column(String(200))
+    paid_at: Mapped[dt.datetime]
+    # What has gone back to the customer through the provider, in minor units.
+    refunded_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    refunded_at: Mapped[Optional[dt.datetime]]
+    # True when an integration reported a refund made outside the Resolution Center.
+    refunded_externally: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime]
+
+    company: Mapped[Company] = relationship()
+    customer: Mapped[User] = relationship()
+
+    __table_args__ = (Index("ix_payments_customer_paid", "customer_id", "paid_at"),)
+
+
+class Case(Base):
+    """One dispute. `payment_id` is unique: one case per payment, ever.
+
+    `stage` is the internal state; the public `status`, `escalated`, flags and
+    `response_due_at` are written only by `dashboard.lifecycle.apply`, derived
+    from it, and stored so that queues can filter and sort on indexes.
+    """
+
+    __tablename__ = "cases"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("reso_"))
+    payment_id: Mapped[str] = mapped_column(ForeignKey("payments.id"), unique=True)
+    company_id: Mapped[str] = mapped_column(ForeignKey("companies.id"))
+    customer_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(String(40))
+    message: Mapped[str] = mapped_column(Text)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+
+    stage: Mapped[str] = mapped_column(String(30))
+    status: Mapped[str] = mapped_column(String(30))
+    escalated: Mapped[bool] = mapped_column(Boolean, default=False)
+    final_review: Mapped[bool] = mapped_column(Boolean, default=False)
+    customer_appealed: Mapped[bool] = mapped_column(Boolean, default=False)
+    merchant_appealed: Mapped[bool] = mapped_column(Boolean, default=False)
+    outcome: Mapped[Optional[str]] = mapped_column(String(20))
+    refund: Mapped[Optional[str]] = mapped_column(String(20))
+    response_due_at: Mapped[Optional[dt.datetime]]
+    appeal_due_at: Mapped[Optional[dt.datetime]]
+    # True once nothing can change the case any more (§3.11).
+    final: Mapped[bool] = mapped_column(Boolean, default=False)
+    merchant_info_requests: Mapped[int] = mapped_column(Integer, default=0)
+    # Who asked the open request for information: their reply email goes to them.
+    info_requested_by_id: Mapped[Optional[str]] = mapped_column(ForeignKey("users.id"))
+
+    assignee_id: Mapped[Optional[str]] = mapped_column(ForeignKey("users.id"))
+    decided_by_id: Mapped[Optional[str]] = mapped_column(ForeignKey("users.id"))
+    decision: Mapped[Optional[str]] = mapped_column(String(20))  # refund | credit | merchant_wins
+    decision_amount_minor: Mapped[Optional[int]] = mapped_column(BigInteger)
+    decision_reason: Mapped[Optional[str]] = mapped_column(Text)
+    final_decision: Mapped[Optional[str]] = mapped_column(String(20))  # uphold | overturn
+    final_decided_by_id: Mapped[Optional[str]] = mapped_column(ForeignKey("users.id"))
+    refunded_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    credited_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+    first_merchant_response_at: Mapped[Optional[dt.datetime]]
+    escalated_at: Mapped[Optional[dt.datetime]]
+    appealed_at: Mapped[Optional[dt.datetime]]
+    closed_at: Mapped[Optional[dt.datetime]]
+    # Optimistic lock: a write against a stale copy fails instead of overwriting.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    payment: Mapped[Payment] = relationship()
+    company: Mapped[Company] = relationship()
+    customer: Mapped[User] = relationship(foreign_keys=[customer_id])
+    assignee: Mapped[Optional[User]] = relationship(foreign_keys=[assignee_id])
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        Index("ix_cases_status_created", "status", "created_at"),
+        Index("ix_cases_due", "response_due_at"),
+        Index("ix_cases_appeal_due", "appeal_due_at"),
+        Index("ix_cases_company_created", "company_id", "created_at"),
+        Index("ix_cases_customer_created", "customer_id", "created_at"),
+        Index("ix_cases_assignee", "assignee_id", "status"),
+        Index("ix_cases_created_id", "created_at", "id"),
+    )
+
+
+class CaseEvent(Base):
+    """Append-only timeline entry. `seq` orders events; `id` is the public `revt_` id."""
+
+    __tablename__ = "case_events"
+
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(40), unique=True, default=lambda: new_id("revt_"))
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"))
+    action: Mapped[str] = mapped_column(String(40))
+    reporter_type: Mapped[str] = mapped_column(String(20))  # merchant | customer | platform | system
+    actor_id: Mapped[Optional[str]] = mapped_column(ForeignKey("users.id"))
+    details: Mapped[Optional[str]] = mapped_column(Text)
+    data: Mapped[Optional[dict[str, Any]]]
+    viewable_by_customer: Mapped[bool] = mapped_column(Boolean)
+    viewable_by_merchant: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[dt.datetime]
+
+    actor: Mapped[Optional[User]] = relationship()
+    files: Mapped[list["EvidenceFile"]] = relationship(back_populates="event", order_by="EvidenceFile.created_at")
+
+    __table_args__ = (Index("ix_case_events_case_seq", "case_id", "seq"),)
+
+
+class EvidenceFile(Base):
+    __tablename__ = "files"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("file_"))
+    owner_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    # pending (created, no bytes yet) | ready | rejected
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    filename: Mapped[str] = mapped_column(String(255))
+    declared_content_type: Mapped[Optional[str]] = mapped_column(String(100))
+    content_type: Mapped[Optional[str]] = mapped_column(String(100))  # judged from the bytes
+    size: Mapped[Optional[int]] = mapped_column(BigInteger)
+    sha256: Mapped[Optional[str]] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(64), unique=True, default=lambda: secrets.token_hex(16))
+    upload_token: Mapped[Optional[str]] = mapped_column(String(64), unique=True)
+    rejection: Mapped[Optional[str]] = mapped_column(Text)
+    case_id: Mapped[Optional[str]] = mapped_column(ForeignKey("cases.id"), index=True)
+    event_seq: Mapped[Optional[int]] = mapped_column(ForeignKey("case_events.seq"))
+    # customer | merchant | platform: whose quota of files it counts against
+    party: Mapped[Optional[str]] = mapped_column(String(20))
+    created_at: Mapped[dt.datetime]
+
+    event: Mapped[Optional[CaseEvent]] = relationship(back_populates="files")
+
+
+class MoneyMovement(Base):
+    """An intent to move money, recorded before any provider is called.
+
+    `idempotency_key` is sent to the provider on every attempt, so a retry or a
+    second worker can never pay twice.
+    """
+
+    __tablename__ = "money_movements"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    # merchant_refund | customer_credit | platform_reimbursement
+    kind: Mapped[str] = mapped_column(String(30))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    provider: Mapped[str] = mapped_column(String(30))
+    idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
+    # pending | succeeded | failed (failed = gave up; staff must act)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[Optional[dt.datetime]]
+    provider_reference: Mapped[Optional[str]] = mapped_column(String(120))
+    last_error: Mapped[Optional[str]] = mapped_column(Text)
+    created_at: Mapped[dt.datetime]
+    completed_at: Mapped[Optional[dt.datetime]]
+
+    case: Mapped[Case] = relationship()
+
+    __table_args__ = (Index("ix_money_movements_due", "status", "next_attempt_at"),)
+
+
+class CreditEntry(Base):
+    """Platform credit ledger: the balance of a user is the sum of their entries."""
+
+    __tablename__ = "credit_entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    case_id: Mapped[Optional[str]] = mapped_column(ForeignKey("cases.id"))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
+    memo: Mapped[Optional[str]] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime]
+
+
+class SandboxGatewayCall(Base):
+    """The sandbox gateway's own book of what it 'paid', keyed like a real provider."""
+
+    __tablename__ = "sandbox_gateway_calls"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    provider: Mapped[str] = mapped_column(String(30))
+    operation: Mapped[str] = mapped_column(String(30))  # refund | transfer
+    idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
+    reference: Mapped[str] = mapped_column(String(80))
+    target: Mapped[str] = mapped_column(String(60))  # payment id or company id
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    created_at: Mapped[dt.datetime]
+
+
+class OutboxEmail(Base):
+    """An email written in the same transaction as its cause; delivered by a job."""
+
+    __tablename__ = "outbox_emails"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[Optional[str]] = mapped_column(ForeignKey("cases.id"), index=True)
+    dedupe_key: Mapped[str] = mapped_column(String(160), unique=True)
+    template: Mapped[str] = mapped_column(String(60))
+    recipient: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(300))
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    # pending | sent | failed (permanent)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[Optional[dt.datetime]]
+    last_error: Mapped[Optional[str]] = mapped_column(Text)
+    created_at: Mapped[dt.datetime]
+    sent_at: Mapped[Optional[dt.datetime]]
+
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+
+class SchedulerLock(Base):
+    """Row used to keep a second scheduler off one SQLite file."""
+
+    __tablename__ = "scheduler_locks"
+
+    name: Mapped[str] = mapped_column(String(60), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    heartbeat_at: Mapped[dt.datetime]
+
+
+__all__ = [
+    "Base",
+    "Company",
+    "User",
+    "ApiToken",
+    "Payment",
+    "Case",
+    "CaseEvent",
+    "EvidenceFile",
+    "MoneyMovement",
+    "CreditEntry",
+    "SandboxGatewayCall",
+    "OutboxEmail",
+    "SchedulerLock",
+    "new_id",
+]

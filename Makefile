@@ -1,0 +1,56 @@
+# Resolution Center — developer entry points (GNU make).
+#   make venv     create .venv and install requirements.txt (re-runs when it changes)
+#   make run      migrate + seed on first run, serve on http://127.0.0.1:8050
+#   make test     pytest on SQLite and PostgreSQL (ARGS="-k foo" passes extra args;
+#                 TEST_DATABASE_URL= make test  -> SQLite leg only, PG tests skip)
+#   make bench    tests/perf against BENCH_DATABASE_URL
+#   make migrate  alembic upgrade head on the configured database
+#   make clean / distclean
+
+SHELL := /bin/bash
+VENV  := .venv
+PY    := $(VENV)/bin/python
+# pyenv's 3.11 first (Debian's /usr/bin/python3 may lack ensurepip).
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+STAMP := $(VENV)/.installed
+REQS  := requirements.txt $(wildcard requirements-dev.txt)
+
+PG_DEFAULT_URL := postgresql+psycopg2://postgres@127.0.0.1:5432/postgres
+# ?= keeps a caller's value, including an empty one (which disables the PG leg).
+TEST_DATABASE_URL  ?= $(PG_DEFAULT_URL)
+BENCH_DATABASE_URL ?= $(PG_DEFAULT_URL)
+export TEST_DATABASE_URL BENCH_DATABASE_URL
+
+ARGS ?=
+
+.PHONY: venv run test bench migrate clean distclean
+
+venv: $(STAMP)
+
+$(STAMP): $(REQS)
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --disable-pip-version-check -q $(foreach r,$(REQS),-r $(r)) \
+		2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
+	@touch $@
+
+run: venv
+	$(PY) app.py
+
+# pytest exit 5 = "no tests collected": reported, but not a failure.
+test: venv
+	@rc=0; $(PY) -m pytest $(ARGS) || rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make test: WARNING: pytest collected no tests"; rc=0; fi; \
+	exit $$rc
+
+bench: venv
+	$(PY) -m pytest tests/perf -q -s -p no:cacheprovider $(ARGS)
+
+migrate: venv
+	$(PY) -m dashboard migrate
+
+clean:
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -print0 | xargs -0 rm -rf
+	rm -rf .pytest_cache test-artifacts
+
+distclean: clean
+	rm -rf $(VENV)

@@ -60,6 +60,9 @@ def migrate(engine_or_url: Engine | str) -> None:
         engine = engine_or_url
         cfg = alembic_config(engine.url.render_as_string(hide_password=False))
         with engine.begin() as conn:
+            if engine.dialect.name == "postgresql":
+                # Several gunicorn workers start at once: one migrates, the others wait.
+                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(724011)")
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
     else:

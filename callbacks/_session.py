@@ -1,0 +1,50 @@
+"""The one way a callback gets at the database and the acting user.
+
+The user comes from the server-side session (flask-login), never from anything the
+browser sends, and is re-read from the database on every call, so a deactivated user
+or a changed role takes effect at once. Each call is one transaction.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
+import flask
+from flask_login import current_user
+
+from data.models import User
+from dashboard.context import Ctx, utcnow
+from dashboard.errors import DomainError, Unauthorized
+
+
+def runtime():
+    return flask.current_app.extensions["rc"]
+
+
+@contextmanager
+def acting_user(*, now=None) -> Iterator[tuple[Ctx, User]]:
+    """`with acting_user() as (ctx, user): ...` — commits on success, rolls back on error."""
+    if not current_user or not current_user.is_authenticated:
+        raise Unauthorized("unauthenticated", "Your session has ended. Sign in again.")
+    rt = runtime()
+    with rt.Session.begin() as session:
+        user = session.get(User, current_user.get_id())
+        if user is None or not user.is_active:
+            raise Unauthorized("unauthenticated", "Your session has ended. Sign in again.")
+        yield Ctx(session, now or utcnow(), rt.settings), user
+
+
+def settle_money(case_id: str) -> None:
+    """Move money recorded by the action that just committed (the scheduler retries failures)."""
+    from dashboard.money.executor import settle_due
+
+    rt = runtime()
+    try:
+        with rt.Session() as session:
+            settle_due(session, rt.gateways, utcnow(), settings=rt.settings, case_id=case_id)
+    except Exception:  # noqa: BLE001 - money retries in the scheduler; the action already succeeded
+        flask.current_app.logger.exception("settling money for %s failed; the scheduler will retry", case_id)
+
+
+def error_text(exc: DomainError) -> str:
+    return exc.message

@@ -1,0 +1,180 @@
+"""Sign-in for the screens: flask-login sessions, the login/logout routes and the gate
+in front of every Dash route.
+
+The gate is the first line: nothing of the Dash app — pages, layout, callback
+endpoint (`/_dash-update-component`), component bundles — answers an anonymous
+request. The second line is in every callback, which re-reads the user from the
+database and checks what they may see (see `callbacks/_session.py`).
+"""
+from __future__ import annotations
+
+import html
+import secrets
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import flask
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+
+from data.models import User
+from dashboard.accounts import authenticate
+from dashboard.context import Ctx, utcnow
+from dashboard.enums import Role
+
+# Paths that answer without a session: the API has its own bearer-token auth.
+OPEN_PREFIXES = ("/api/", "/login", "/logout", "/healthz", "/vendor/", "/assets/favicon")
+
+HOME_BY_ROLE = {
+    Role.CUSTOMER: "/my-cases",
+    Role.CREATOR: "/company",
+    Role.REVIEWER: "/queue",
+    Role.MANAGER: "/metrics",
+}
+
+VENDOR_DIR = Path(__import__("flask_bootstrap").__file__).resolve().parent / "static" / "bootstrap5"
+
+
+class SessionUser(UserMixin):
+    """What the cookie remembers: only the id. Role and company are re-read per request."""
+
+    def __init__(self, user: User):
+        self.id = user.id
+        self.role = user.role
+        self.name = user.name
+        self.email = user.email
+        self.company_id = user.company_id
+
+    def get_id(self) -> str:
+        return self.id
+
+
+def home_for(role: str) -> str:
+    return HOME_BY_ROLE.get(Role(role), "/login") if role in Role._value2member_map_ else "/login"
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only local paths: an open redirect after login is a phishing tool."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+LOGIN_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Sign in · Resolution Center</title>
+<link rel="stylesheet" href="/vendor/bootstrap.min.css"><link rel="stylesheet" href="/vendor/bootstrap-icons.min.css">
+</head><body class="bg-light">
+<main class="container" style="max-width: 420px; margin-top: 10vh">
+  <h1 class="h3 mb-1"><i class="bi bi-shield-check text-primary"></i> Resolution Center</h1>
+  <p class="text-muted mb-4">Sign in to settle payment disputes.</p>
+  {error}
+  <form method="post" action="/login" class="card card-body shadow-sm">
+    <input type="hidden" name="csrf_token" value="{csrf}">
+    <input type="hidden" name="next" value="{next}">
+    <input type="hidden" name="tz" id="tz" value="">
+    <label class="form-label" for="email">Email</label>
+    <input class="form-control mb-3" id="email" name="email" type="email" autocomplete="username" required autofocus value="{email}">
+    <label class="form-label" for="password">Password</label>
+    <input class="form-control mb-3" id="password" name="password" type="password" autocomplete="current-password" required>
+    <button class="btn btn-primary w-100" type="submit" id="sign-in">Sign in</button>
+  </form>
+  {demo}
+</main>
+<script>document.getElementById('tz').value = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';</script>
+</body></html>"""
+
+DEMO_HINT = """<div class="alert alert-secondary mt-4 small" id="demo-logins"><strong>Demo logins</strong> (password <code>demo</code>):
+customer@demo.test · creator@demo.test · reviewer@demo.test · reviewer2@demo.test · manager@demo.test</div>"""
+
+
+def _render_login(*, error: str = "", email: str = "", next_url: str = "", status: int = 200):
+    token = flask.session.get("csrf_token") or secrets.token_urlsafe(24)
+    flask.session["csrf_token"] = token
+    runtime = flask.current_app.extensions["rc"]
+    body = LOGIN_PAGE.format(
+        error=f'<div class="alert alert-danger" role="alert">{html.escape(error)}</div>' if error else "",
+        csrf=token, next=html.escape(next_url or ""), email=html.escape(email),
+        demo=DEMO_HINT if runtime.settings.demo_data else "",
+    )
+    return flask.Response(body, status=status, mimetype="text/html")
+
+
+def init_auth(server: flask.Flask) -> LoginManager:
+    server.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
+    manager = LoginManager()
+    manager.init_app(server)
+
+    @manager.user_loader
+    def load_user(user_id: str):
+        runtime = flask.current_app.extensions["rc"]
+        with runtime.Session() as s:
+            user = s.get(User, user_id)
+            if user is None or not user.is_active:
+                return None
+            return SessionUser(user)
+
+    @server.before_request
+    def login_gate():
+        path = flask.request.path
+        if path.startswith(OPEN_PREFIXES):
+            return None
+        if current_user.is_authenticated:
+            if path == "/":
+                return flask.redirect(home_for(current_user.role))
+            return None
+        if path.startswith("/_dash") or flask.request.method != "GET":
+            return flask.jsonify({"error": {"code": "unauthenticated", "message": "Sign in first."}}), 401
+        return flask.redirect("/login?next=" + flask.request.full_path.rstrip("?"))
+
+    @server.get("/login")
+    def login_form():
+        if current_user.is_authenticated:
+            return flask.redirect(home_for(current_user.role))
+        return _render_login(next_url=_safe_next(flask.request.args.get("next")) or "")
+
+    @server.post("/login")
+    def login_submit():
+        form = flask.request.form
+        email = form.get("email", "")
+        next_url = _safe_next(form.get("next")) or ""
+        if not form.get("csrf_token") or form.get("csrf_token") != flask.session.get("csrf_token"):
+            return _render_login(error="Your sign-in form expired. Please try again.", email=email,
+                                 next_url=next_url, status=400)
+        runtime = flask.current_app.extensions["rc"]
+        with runtime.Session() as s:
+            user = authenticate(Ctx(s, utcnow(), runtime.settings), email, form.get("password"))
+            if user is None or user.role == Role.INTEGRATION:
+                return _render_login(error="That email and password do not match.", email=email,
+                                     next_url=next_url, status=401)
+            session_user = SessionUser(user)
+        flask.session.clear()  # new session id on sign-in: no fixation
+        login_user(session_user)
+        tz = form.get("tz") or "UTC"
+        response = flask.redirect(next_url or home_for(session_user.role))
+        response.set_cookie("tz", tz[:64], samesite="Lax", max_age=365 * 86400)
+        return response
+
+    @server.route("/logout", methods=["GET", "POST"])
+    def logout():
+        logout_user()
+        flask.session.clear()
+        return flask.redirect("/login")
+
+    @server.get("/vendor/<name>")
+    def vendor(name: str):
+        files = {
+            "bootstrap.min.css": VENDOR_DIR / "css" / "bootstrap.min.css",
+            "bootstrap-icons.min.css": VENDOR_DIR / "css" / "font" / "bootstrap-icons.min.css",
+        }
+        if name in files:
+            return flask.send_file(files[name], max_age=86400)
+        flask.abort(404)
+
+    @server.get("/vendor/fonts/<path:name>")
+    def vendor_fonts(name: str):
+        return flask.send_from_directory(VENDOR_DIR / "css" / "font" / "fonts", name, max_age=86400)
+
+    return manager

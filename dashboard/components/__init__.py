@@ -1,0 +1,1 @@
+"""Shared UI building blocks for pages and callbacks (no queries, no rules)."""

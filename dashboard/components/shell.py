@@ -1,0 +1,64 @@
+"""The frame around every page: navbar with what this role may use, and page headers."""
+from __future__ import annotations
+
+from typing import Optional
+
+import dash_bootstrap_components as dbc
+from dash import html
+
+from dashboard.enums import Role
+
+NAV_BY_ROLE = {
+    Role.CUSTOMER: [("My payments & cases", "/my-cases")],
+    Role.CREATOR: [("Company cases", "/company")],
+    Role.REVIEWER: [("Queue", "/queue")],
+    Role.MANAGER: [("Queue", "/queue"), ("Metrics", "/metrics")],
+}
+ROLE_LABELS = {Role.CUSTOMER: "Customer", Role.CREATOR: "Creator", Role.REVIEWER: "Reviewer", Role.MANAGER: "Manager"}
+
+
+def navbar(user) -> dbc.Navbar:
+    """`user` is the signed-in user (anything with .role and .name), or None."""
+    links = []
+    if user is not None:
+        links = [dbc.NavItem(dbc.NavLink(label, href=href, active="partial", id=f"nav-{href.strip('/')}"))
+                 for label, href in NAV_BY_ROLE.get(Role(user.role), [])]
+    right = []
+    if user is not None:
+        right = [
+            html.Span([html.I(className="bi bi-person-circle me-1"), user.name,
+                       dbc.Badge(ROLE_LABELS.get(Role(user.role), user.role), color="light", text_color="dark",
+                                 className="ms-2")],
+                      className="navbar-text text-white me-3", id="nav-user"),
+            html.A([html.I(className="bi bi-box-arrow-right me-1"), "Sign out"], href="/logout",
+                   className="btn btn-outline-light btn-sm", id="nav-logout"),
+        ]
+    return dbc.Navbar(
+        dbc.Container([
+            dbc.NavbarBrand([html.I(className="bi bi-shield-check me-2"), "Resolution Center"], href="/"),
+            dbc.Nav(links, navbar=True, className="me-auto"),
+            html.Div(right, className="d-flex align-items-center"),
+        ], fluid=True),
+        color="primary", dark=True, className="mb-3",
+    )
+
+
+def page_header(title: str, subtitle: Optional[str] = None, *, right=None) -> html.Div:
+    return html.Div([
+        html.Div([html.H2(title, className="h4 mb-0"),
+                  html.Div(subtitle, className="text-muted small") if subtitle else None]),
+        html.Div(right) if right is not None else None,
+    ], className="d-flex justify-content-between align-items-end mb-3")
+
+
+def empty_state(message: str, *, icon: str = "inbox", hint: Optional[str] = None) -> html.Div:
+    return html.Div([
+        html.I(className=f"bi bi-{icon} fs-1 text-muted"),
+        html.Div(message, className="mt-2"),
+        html.Div(hint, className="text-muted small") if hint else None,
+    ], className="text-center py-5 text-secondary")
+
+
+def not_found(what: str = "page") -> html.Div:
+    return empty_state(f"This {what} does not exist or is not yours to see.", icon="question-circle",
+                       hint="Check the link, or go back to your home page.")

@@ -1,0 +1,30 @@
+"""Close what a missed deadline closes (SPEC §3.7, §3.11): a party the platform asked
+did not answer, or an appeal window passed unused."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy.orm import Session
+
+from dashboard.cases import system
+from dashboard.enums import Action
+from dashboard.settings import Settings
+from jobs._per_case import for_each_due
+
+
+def close_expired(session: Session, now: dt.datetime, *, settings: Settings, limit: int = 500) -> dict[str, int]:
+    """Returns {"review_requests_due", "review_requests_expired", "appeal_windows_due",
+    "appeal_windows_closed", "errors"}."""
+    req_due, expired, req_errors = for_each_due(
+        session, now, settings=settings, action=Action.EXPIRE_REVIEW_REQUEST,
+        handler=system.expire_review_request, limit=limit)
+    win_due, closed, win_errors = for_each_due(
+        session, now, settings=settings, action=Action.CLOSE_APPEAL_WINDOW,
+        handler=system.close_appeal_window, limit=limit)
+    return {
+        "review_requests_due": req_due,
+        "review_requests_expired": expired,
+        "appeal_windows_due": win_due,
+        "appeal_windows_closed": closed,
+        "errors": req_errors + win_errors,
+    }

@@ -1,0 +1,19 @@
+"""Escalate cases nobody answered in time (SPEC §3.6)."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy.orm import Session
+
+from dashboard.cases import system
+from dashboard.enums import Action
+from dashboard.settings import Settings
+from jobs._per_case import for_each_due
+
+
+def escalate_overdue(session: Session, now: dt.datetime, *, settings: Settings, limit: int = 500) -> dict[str, int]:
+    """Every case waiting on a party past `response_due_at` goes to the platform.
+    Returns {"due", "escalated", "errors"}; a second run finds nothing due."""
+    due, escalated, errors = for_each_due(session, now, settings=settings, action=Action.ESCALATE_OVERDUE,
+                                          handler=system.escalate_overdue, limit=limit)
+    return {"due": due, "escalated": escalated, "errors": errors}

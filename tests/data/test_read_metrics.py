@@ -1,0 +1,363 @@
+"""The metrics read model against hand-built cases, on SQLite and PostgreSQL.
+
+Cases are written as rows (not through the domain) so every timestamp, flag and
+outcome is exactly what the test says; one test at the end runs a real case through
+the domain to check that what the domain records is what the metrics read.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Optional
+
+import pytest
+from sqlalchemy import false, text, true
+
+from data.models import Case, MoneyMovement, new_id
+from data.read import metrics as m
+from dashboard.context import Ctx
+from tests import factories
+from tests.factories import T0, days
+
+UTC = dt.timezone.utc
+H = dt.timedelta(hours=1)
+MARCH = m.MetricsFilter(dt.date(2026, 3, 1), dt.date(2026, 3, 31))
+
+
+def at(day: int, hour: int = 12, minute: int = 0, second: int = 0, month: int = 3) -> dt.datetime:
+    return dt.datetime(2026, month, day, hour, minute, second, tzinfo=UTC)
+
+
+def make_case(ctx: Ctx, *, company, customer, created_at: dt.datetime, reason: str = "fraudulent",
+              provider: str = "stripe", amount: int = 5000, currency: str = "USD", status: str = "awaiting_merchant",
+              outcome: Optional[str] = None, escalated: bool = False, decision: Optional[str] = None,
+              final_review: bool = False, customer_appealed: bool = False, merchant_appealed: bool = False,
+              first_response: Optional[dt.timedelta] = None, closed_after: Optional[dt.timedelta] = None,
+              refund: Optional[str] = None, message: str = "It never arrived") -> Case:
+    payment = factories.payment(ctx, company=company, customer=customer, amount_minor=amount, currency=currency,
+                                provider=provider, paid_at=created_at - days(1))
+    case = Case(
+        payment_id=payment.id, company_id=company.id, customer_id=customer.id, reason=reason, message=message,
+        amount_minor=amount, currency=currency, stage=status if status != "closed" else "closed", status=status,
+        escalated=escalated, final_review=final_review, customer_appealed=customer_appealed,
+        merchant_appealed=merchant_appealed, outcome=outcome, refund=refund, decision=decision,
+        created_at=created_at, updated_at=created_at,
+        first_merchant_response_at=created_at + first_response if first_response is not None else None,
+        closed_at=created_at + closed_after if closed_after is not None else None,
+    )
+    ctx.session.add(case)
+    ctx.session.flush()
+    return case
+
+
+def move(ctx: Ctx, case: Case, kind: str, amount: int, status: str = "succeeded") -> None:
+    ctx.session.add(MoneyMovement(case_id=case.id, kind=kind, amount_minor=amount, currency=case.currency,
+                                  provider="stripe", idempotency_key=new_id("k_"), status=status,
+                                  created_at=case.created_at, completed_at=case.created_at))
+    ctx.session.flush()
+
+
+@pytest.fixture
+def build(Session, tmp_path):  # noqa: N803
+    """`with build() as (ctx, w): ...` — a committed world to add cases to."""
+    from contextlib import contextmanager
+
+    settings = factories.test_settings(tmp_path)
+    with Session.begin() as s:
+        w = factories.world(Ctx(s, T0, settings))
+
+    @contextmanager
+    def _build():
+        with Session.begin() as s:
+            yield Ctx(s, T0, settings), w
+
+    return _build
+
+
+@pytest.fixture
+def scenario(build):
+    """Seven cases in March 2026 (plus one in February and one in April outside it):
+
+    a  Acme  stripe  fraudulent           open, responded after 2h
+    b  Acme  stripe  fraudulent           closed customer_won after 3d, first response 4h, refund $50
+    c  Acme  paypal  not_as_described     closed merchant_won after 5d, first response 10h, escalated,
+                                          decided by platform, decision appealed (final review)
+    d  Other paypal  not_as_described     closed customer_won after 1d, escalated, decided (credit $20)
+    e  Other stripe  product_not_received closed withdrawn after 2d
+    f  Other stripe  fraudulent           under review, escalated, denial appealed by the customer
+    g  Acme  crypto  fraudulent           open, EUR, no response
+    """
+    with build() as (ctx, w):
+        acme, other, cust, cust2 = w.company, w.other_company, w.customer, w.other_customer
+        cases = dict(
+            a=make_case(ctx, company=acme, customer=cust, created_at=at(2), first_response=2 * H),
+            b=make_case(ctx, company=acme, customer=cust, created_at=at(3), status="closed", outcome="customer_won",
+                        refund="merchant", first_response=4 * H, closed_after=days(3)),
+            c=make_case(ctx, company=acme, customer=cust, created_at=at(9), provider="paypal",
+                        reason="not_as_described", status="closed", outcome="merchant_won", escalated=True,
+                        decision="merchant_wins", final_review=True, customer_appealed=True,
+                        first_response=10 * H, closed_after=days(5)),
+            d=make_case(ctx, company=other, customer=cust2, created_at=at(10), provider="paypal",
+                        reason="not_as_described", status="closed", outcome="customer_won", escalated=True,
+                        decision="credit", closed_after=days(1)),
+            e=make_case(ctx, company=other, customer=cust2, created_at=at(16), reason="product_not_received",
+                        status="closed", outcome="withdrawn", closed_after=days(2)),
+            f=make_case(ctx, company=other, customer=cust2, created_at=at(17), status="under_review",
+                        outcome="merchant_won", escalated=True, customer_appealed=True, closed_after=days(1)),
+            g=make_case(ctx, company=acme, customer=cust, created_at=at(30), provider="crypto", currency="EUR",
+                        amount=3000),
+            feb=make_case(ctx, company=acme, customer=cust, created_at=at(28, month=2), status="closed",
+                          outcome="customer_won", closed_after=days(1), first_response=H),
+            apr=make_case(ctx, company=acme, customer=cust, created_at=at(1, 0, 0, 0, month=4)),
+        )
+        move(ctx, cases["b"], "merchant_refund", 5000)
+        move(ctx, cases["d"], "customer_credit", 2000)
+        move(ctx, cases["c"], "merchant_refund", 999, status="pending")  # not money that moved
+        move(ctx, cases["feb"], "merchant_refund", 7000)  # outside the range
+        return w, {k: v.id for k, v in cases.items()}
+
+
+def test_counts_rates_and_medians_over_the_range(Session, scenario):  # noqa: N803
+    with Session() as s:
+        k = m.kpis(s, true(), MARCH)
+    c = k.counts
+    assert (c.cases, c.open, c.escalated, c.closed) == (7, 3, 3, 4)
+    assert (c.customer_won, c.merchant_won, c.withdrawn) == (2, 1, 1)
+    # Appealable platform decisions: c (appealed at final review) and d; f appealed a denial.
+    assert (c.decisions, c.decisions_appealed, c.denials_appealed) == (2, 1, 1)
+    assert c.escalation_rate == pytest.approx(3 / 7)
+    assert c.appeal_rate == pytest.approx(0.5)
+    assert c.customer_win_rate == pytest.approx(2 / 4)
+    # First responses 2h, 4h, 10h -> 4h; resolutions of closed cases 3d, 5d, 1d, 2d -> 2.5d
+    assert k.median_first_response_s == pytest.approx(4 * 3600, abs=1)
+    assert k.median_resolution_s == pytest.approx(2.5 * 86400, abs=1)
+    assert k.refunded == {"USD": 5000}
+    assert k.credited == {"USD": 2000}
+
+
+def test_empty_range_gives_zeros_and_no_medians(Session, scenario):  # noqa: N803
+    f = m.MetricsFilter(dt.date(2025, 1, 1), dt.date(2025, 1, 31))
+    with Session() as s:
+        k = m.kpis(s, true(), f)
+        assert m.outcome_series(s, true(), f, bucket="week") == []
+        assert m.first_response_histogram(s, true(), f).counts == []
+    assert k.counts == m.Counts()
+    assert k.counts.escalation_rate is None and k.counts.appeal_rate is None
+    assert (k.median_first_response_s, k.median_resolution_s, k.refunded, k.credited) == (None, None, {}, {})
+
+
+@pytest.mark.parametrize("f, expected_cases, expected_refunded", [
+    (m.MetricsFilter(MARCH.start, MARCH.end, providers=("paypal",)), {"c", "d"}, {}),
+    (m.MetricsFilter(MARCH.start, MARCH.end, reasons=("fraudulent",)), {"a", "b", "f", "g"}, {"USD": 5000}),
+    (m.MetricsFilter(dt.date(2026, 3, 3), dt.date(2026, 3, 9)), {"b", "c"}, {"USD": 5000}),
+], ids=["provider", "reason", "dates"])
+def test_each_filter_narrows_every_aggregate(Session, scenario, f, expected_cases, expected_refunded):  # noqa: N803
+    w, ids = scenario
+    with Session() as s:
+        k = m.kpis(s, true(), f)
+        volume = m.volume_series(s, true(), f, bucket="month", by="reason")
+        series = m.outcome_series(s, true(), f, bucket="day")
+        by_company = m.breakdown(s, true(), f, by="company")
+        exported = {r.id for r in m.export_rows(s, true(), f)}
+    assert exported == {ids[x] for x in expected_cases}
+    assert k.counts.cases == len(expected_cases)
+    assert sum(n for _, _, n in volume) == len(expected_cases)
+    assert sum(c.cases for _, c in series) == len(expected_cases)
+    assert sum(r.counts.cases for r in by_company) == len(expected_cases)
+    assert k.refunded == expected_refunded
+
+
+def test_company_filter_narrows_kpis_money_and_breakdowns(Session, scenario):  # noqa: N803
+    w, ids = scenario
+    f = m.MetricsFilter(MARCH.start, MARCH.end, company_ids=(w.other_company.id,))
+    with Session() as s:
+        k = m.kpis(s, true(), f)
+        providers = m.breakdown(s, true(), f, by="provider")
+        hist = m.resolution_histogram(s, true(), f)
+    assert (k.counts.cases, k.counts.escalated, k.counts.customer_won) == (3, 2, 1)
+    assert k.refunded == {} and k.credited == {"USD": 2000}
+    assert k.median_first_response_s is None  # nobody at Other Co responded
+    # Closed at Other Co: d after 1 day, e after 2 days.
+    assert sorted((b, g, n) for b, g, n in hist.counts) == [(1, "customer_won", 1), (2, "withdrawn", 1)]
+    assert {r.key: (r.counts.cases, r.payments) for r in providers} == {"paypal": (1, 1), "stripe": (2, 2)}
+
+
+def test_visibility_clause_is_applied(Session, scenario):  # noqa: N803
+    w, _ = scenario
+    with Session() as s:
+        assert m.kpis(s, false(), MARCH).counts.cases == 0
+        assert m.export_rows(s, false(), MARCH) == []
+        assert m.breakdown(s, false(), MARCH, by="reason") == []
+        only_acme = Case.company_id == w.company.id
+        assert m.counts(s, only_acme, MARCH).cases == 4
+
+
+def test_range_edges_and_buckets_are_utc_days(Session, build, db_dialect):  # noqa: N803
+    with build() as (ctx, w):
+        for created in (at(1, 23, 59, 59), at(2, 0, 0, 0), at(8, 23, 59, 59), at(9, 0, 0, 0),
+                        at(28, 23, 59, 59, month=2), at(31, 23, 59, 59)):
+            make_case(ctx, company=w.company, customer=w.customer, created_at=created)
+        make_case(ctx, company=w.company, customer=w.customer, created_at=at(1, 0, 0, 0, month=4))
+    with Session() as s:
+        if db_dialect == "postgresql":
+            # Buckets must not depend on the connection's zone.
+            s.execute(text("SET TIME ZONE 'America/New_York'"))
+        day = dict((b, c.cases) for b, c in m.outcome_series(s, true(), MARCH, bucket="day"))
+        week = dict((b, c.cases) for b, c in m.outcome_series(s, true(), MARCH, bucket="week"))
+        month = m.outcome_series(s, true(), MARCH, bucket="month")
+        feb_week = m.outcome_series(s, true(), m.MetricsFilter(dt.date(2026, 2, 28), dt.date(2026, 3, 1)),
+                                    bucket="week")
+    assert day == {"2026-03-01": 1, "2026-03-02": 1, "2026-03-08": 1, "2026-03-09": 1, "2026-03-31": 1}
+    # ISO weeks start on Monday: 2 March and 9 March 2026 are Mondays.
+    assert week == {"2026-02-23": 1, "2026-03-02": 2, "2026-03-09": 1, "2026-03-30": 1}
+    assert [(b, c.cases) for b, c in month] == [("2026-03-01", 5)]
+    assert [(b, c.cases) for b, c in feb_week] == [("2026-02-23", 2)]
+
+
+def test_volume_series_stacks_by_reason_and_provider(Session, scenario):  # noqa: N803
+    with Session() as s:
+        by_reason = m.volume_series(s, true(), MARCH, bucket="week", by="reason")
+        by_provider = m.volume_series(s, true(), MARCH, bucket="month", by="provider")
+    assert ("2026-03-02", "fraudulent", 2) in by_reason
+    assert ("2026-03-09", "not_as_described", 2) in by_reason
+    assert by_provider == [("2026-03-01", "crypto", 1), ("2026-03-01", "paypal", 2), ("2026-03-01", "stripe", 4)]
+
+
+def test_money_series_counts_only_succeeded_refunds_and_credits(Session, scenario):  # noqa: N803
+    with Session() as s:
+        series = m.money_series(s, true(), MARCH, bucket="week")
+    assert series == [("2026-03-02", "merchant_refund", "USD", 5000), ("2026-03-09", "customer_credit", "USD", 2000)]
+
+
+def test_money_is_kept_per_currency(Session, build):  # noqa: N803
+    with build() as (ctx, w):
+        usd = make_case(ctx, company=w.company, customer=w.customer, created_at=at(5))
+        eur = make_case(ctx, company=w.company, customer=w.customer, created_at=at(6), currency="EUR")
+        eur2 = make_case(ctx, company=w.company, customer=w.customer, created_at=at(7), currency="EUR")
+        move(ctx, usd, "merchant_refund", 1000)
+        move(ctx, eur, "merchant_refund", 250)
+        move(ctx, eur2, "merchant_refund", 125)
+        move(ctx, eur2, "platform_reimbursement", 125)  # the platform paying the merchant is not a refund
+    with Session() as s:
+        k = m.kpis(s, true(), MARCH)
+    assert k.refunded == {"USD": 1000, "EUR": 375}
+
+
+def test_medians_interpolate_even_counts_and_histogram_bins(Session, build):  # noqa: N803
+    with build() as (ctx, w):
+        for hours in (1, 5, 7, 200):
+            make_case(ctx, company=w.company, customer=w.customer, created_at=at(4),
+                      first_response=dt.timedelta(hours=hours))
+        make_case(ctx, company=w.other_company, customer=w.other_customer, created_at=at(4),
+                  first_response=dt.timedelta(hours=6.5))
+    only_acme = m.MetricsFilter(MARCH.start, MARCH.end, company_ids=(w.company.id,))
+    with Session() as s:
+        hist = m.first_response_histogram(s, true(), MARCH, bin_hours=6, bins=28)
+        odd = m.median_first_response(s, true(), MARCH)
+        even = m.median_first_response(s, true(), only_acme)
+    # 1h, 5h -> bin 0; 6.5h, 7h -> bin 1; 200h -> the overflow bin 28.
+    assert [(b, n) for b, _, n in hist.counts] == [(0, 2), (1, 2), (28, 1)]
+    assert hist.median_s == pytest.approx(6.5 * 3600, abs=1)
+    assert odd == pytest.approx(6.5 * 3600, abs=1)
+    assert even == pytest.approx(6 * 3600, abs=1)  # (5h + 7h) / 2, as percentile_cont
+
+
+def add_payments(Session, w) -> None:  # noqa: N803
+    """Four undisputed Acme payments in March and one in April (outside the range)."""
+    with Session.begin() as s:
+        ctx = Ctx(s, T0)
+        for when in (at(1, 0), at(12), at(20), at(31, 23, 59)):
+            factories.payment(ctx, company=w.company, customer=w.customer, paid_at=when)
+        factories.payment(ctx, company=w.company, customer=w.customer, paid_at=at(1, 0, month=4))
+
+
+def test_breakdown_by_company_with_dispute_rate(Session, scenario):  # noqa: N803
+    w, _ = scenario
+    add_payments(Session, w)
+    with Session() as s:
+        rows = m.breakdown(s, true(), MARCH, by="company")
+        reasons = m.breakdown(s, true(), MARCH, by="reason")
+    acme, other = rows
+    assert (acme.label, acme.counts.cases, other.label, other.counts.cases) == ("Acme Courses", 4, "Other Co", 3)
+    # Acme payments paid in March (cases are paid the day before they open): a, b, c, g and the
+    # April case's (paid 31 March), the 4 undisputed ones, the world's own (1 March) = 10.
+    # Other Co: its 3 disputed payments.
+    assert (acme.payments, acme.dispute_rate) == (10, pytest.approx(0.4))
+    assert (other.payments, other.dispute_rate) == (3, 1.0)
+    assert acme.counts.escalation_rate == pytest.approx(1 / 4)
+    assert other.counts.customer_win_rate == pytest.approx(1 / 2)
+    assert [(r.key, r.counts.cases, r.payments) for r in reasons][0] == ("fraudulent", 4, None)
+
+
+def test_export_pages_by_keyset_in_creation_order(Session, scenario):  # noqa: N803
+    w, ids = scenario
+    with Session() as s:
+        first = m.export_rows(s, true(), MARCH, limit=3)
+        second = m.export_rows(s, true(), MARCH, after=(first[-1].created_at, first[-1].id), limit=3)
+        third = m.export_rows(s, true(), MARCH, after=(second[-1].created_at, second[-1].id), limit=3)
+    assert [r.id for r in first + second + third] == [ids[x] for x in "abcdefg"]
+    row = first[1]
+    assert (row.company, row.customer_email, row.provider, row.outcome, row.refund) == (
+        "Acme Courses", w.customer.email, "stripe", "customer_won", "merchant")
+    assert row.closed_at == at(3) + days(3)
+
+
+def test_export_keyset_keeps_rows_with_equal_timestamps(Session, build):  # noqa: N803
+    with build() as (ctx, w):
+        made = {make_case(ctx, company=w.company, customer=w.customer, created_at=at(5)).id for _ in range(5)}
+    seen, after = [], None
+    with Session() as s:
+        while True:
+            page = m.export_rows(s, true(), MARCH, after=after, limit=2)
+            if not page:
+                break
+            seen += [r.id for r in page]
+            after = (page[-1].created_at, page[-1].id)
+    assert sorted(seen) == sorted(made) and len(seen) == 5
+
+
+def test_parse_filter_defaults_and_drops_what_it_does_not_know():
+    today = dt.date(2026, 3, 31)
+    f = m.parse_filter(None, None, None, None, None, today=today)
+    assert (f.start, f.end) == (dt.date(2026, 1, 1), today)  # 90 days, both ends included
+    assert (f.end - f.start).days + 1 == 90
+    f = m.parse_filter("2026-03-10T00:00:00", "2026-03-01", ["biz_1", "", 7, "biz_1"], ["stripe", "bitcoin"],
+                       ["fraudulent", "'; drop table cases; --"], today=today)
+    assert (f.start, f.end) == (dt.date(2026, 3, 1), dt.date(2026, 3, 10))
+    assert (f.company_ids, f.providers, f.reasons) == (("biz_1",), ("stripe",), ("fraudulent",))
+    f = m.parse_filter("1990-01-01", "2026-03-31", [], [], [], today=today)
+    assert (f.end - f.start).days == m.MAX_DAYS
+    assert f.start_at == dt.datetime(2023, 3, 29, tzinfo=UTC) and f.end_before == dt.datetime(2026, 4, 1, tzinfo=UTC)
+
+
+def test_company_options_search_escapes_wildcards_and_keeps_chosen(Session, build):  # noqa: N803
+    with build() as (ctx, w):
+        pct = factories.company(ctx, "100% Fitness")
+    with Session() as s:
+        assert [n for _, n in m.company_options(s, search="%")] == ["100% Fitness"]
+        assert [n for _, n in m.company_options(s, search="acme")] == ["Acme Courses"]
+        chosen = m.company_options(s, search="acme", include=[pct.id])
+    assert [n for _, n in chosen] == ["100% Fitness", "Acme Courses"]
+
+
+def test_real_case_through_the_domain_is_counted(Session, build, tmp_path):  # noqa: N803
+    """Accept through the domain, settle through the sandbox: the metrics see what happened."""
+    from dashboard.cases import opening, party
+    from dashboard.money.executor import settle_due
+    from dashboard.money.gateways import GatewayRegistry
+
+    with build() as (ctx, w):
+        case = opening.open_case(ctx, actor=w.customer, payment_id=w.payment.id, reason="fraudulent",
+                                 message="Not me")
+        case_id = case.id
+    settings = factories.test_settings(tmp_path)
+    with Session.begin() as s:
+        party.accept(Ctx(s, T0 + 3 * H, settings), actor=w.creator, case_id=case_id)
+    with Session() as s:
+        settle_due(s, GatewayRegistry.sandbox(Session), T0 + 3 * H, settings=settings, case_id=case_id)
+    f = m.MetricsFilter(T0.date(), T0.date())
+    with Session() as s:
+        k = m.kpis(s, true(), f)
+    assert (k.counts.cases, k.counts.closed, k.counts.customer_won) == (1, 1, 1)
+    assert k.median_first_response_s == pytest.approx(3 * 3600, abs=1)
+    assert k.median_resolution_s == pytest.approx(3 * 3600, abs=1)
+    assert k.refunded == {"USD": 5000}

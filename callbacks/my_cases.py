@@ -1,0 +1,314 @@
+"""Callbacks of `/my-cases` (customers): their cases, their payments with whether a case
+can be opened, and the form that opens one.
+
+Lists are limited to the signed-in customer (`case_visibility` / `payment_visibility` of
+the user re-read from the database). The payment id of "open a case" comes from the
+browser, so the domain re-checks it: `open_case` loads the payment with the user and
+answers "not found" for anyone else's.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import math
+from pathlib import Path
+from typing import Optional
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import ALL, Input, Output, State, callback, clientside_callback, dcc, html
+from dash.exceptions import PreventUpdate
+
+from callbacks._session import acting_user
+from data.read import parties
+from dashboard.cases.available import available_actions
+from dashboard.cases.opening import open_case
+from dashboard.components import case_table as ct
+from dashboard.components.format import PROVIDER_LABELS, local_time, money, reason_label
+from dashboard.components.shell import empty_state
+from dashboard.eligibility import payment_verdict
+from dashboard.enums import Action, Role
+from dashboard.errors import DomainError, Invalid, NotFound
+from dashboard.evidence.files import storage_path, upload
+from dashboard.permissions import case_visibility, load_payment, payment_visibility
+
+PAGE_SIZE = 10
+HIDDEN = {"display": "none"}
+NOT_FOR_YOU = dbc.Alert([html.I(className="bi bi-lock me-2"),
+                         "This page is for customers: it lists the payments and cases of the person signed in."],
+                        color="secondary", className="mt-2")
+
+
+def is_customer(user) -> bool:
+    return user.role == Role.CUSTOMER
+
+
+def _error(exc: DomainError) -> dbc.Alert:
+    return dbc.Alert([html.I(className="bi bi-exclamation-triangle me-2"), exc.message], color="danger",
+                     className="mb-3")
+
+
+def _pages(total: int) -> int:
+    return max(1, math.ceil(total / PAGE_SIZE))
+
+
+def _offset(page) -> int:
+    return (max(1, int(page or 1)) - 1) * PAGE_SIZE
+
+
+# ---------------------------------------------------------------------------- your cases
+def what_is_needed(ctx, case, user):
+    actions = available_actions(ctx, case, user)
+    if Action.REPLY in actions:
+        return ct.deadline(case.response_due_at, ctx.now, prefix="Reply needed by ")
+    if Action.APPEAL in actions:
+        return ct.deadline(case.appeal_due_at, ctx.now, prefix="You may appeal until ")
+    if case.status == "awaiting_merchant":
+        return html.Span(["Waiting for the seller, who must answer by ", local_time(case.response_due_at)],
+                         className="text-muted")
+    if case.status == "under_review":
+        return html.Span("The platform is reviewing the case", className="text-muted")
+    return html.Span("Nothing", className="text-muted")
+
+
+@callback(
+    Output("my-cases-alert", "children"),
+    Output("my-cases-body", "style"),
+    Output("my-cases-cases", "children"),
+    Output("my-cases-cases-pager", "max_value"),
+    Output("my-cases-cases-pager-text", "children"),
+    Input("my-cases-load", "data"),
+    Input("my-cases-cases-pager", "active_page"),
+)
+def load_cases(_load, page):
+    """The customer's cases, those waiting on them first, with what is needed from them."""
+    try:
+        with acting_user() as (ctx, user):
+            if not is_customer(user):
+                return NOT_FOR_YOU, HIDDEN, None, 1, ""
+            offset = _offset(page)
+            cases, total = parties.customer_cases_page(ctx.session, case_visibility(user), offset=offset,
+                                                       limit=PAGE_SIZE)
+            table = ct.case_table(
+                ["Case", "Seller", "Amount", "Reason", "Status", "Needed from you", "Outcome"],
+                [[ct.case_link(c.id), html.Div([html.Div(c.company.name),
+                                                html.Div(c.payment.product_title or "", className="text-muted small")]),
+                  money(c.amount_minor, c.currency), reason_label(c.reason), ct.status_badge(c.status, c.escalated),
+                  what_is_needed(ctx, c, user), ct.outcome_badge(c.outcome)] for c in cases],
+                table_id="my-cases-cases-table", row_ids=[c.id for c in cases],
+                empty=empty_state("You have no cases.", icon="folder2",
+                                  hint="If something went wrong with a purchase, open a case from the payment below."),
+            )
+            return None, {}, table, _pages(total), ct.pager_text(offset, len(cases), total, "cases")
+    except DomainError as exc:
+        return _error(exc), HIDDEN, None, 1, ""
+
+
+# ------------------------------------------------------------------------- your payments
+def why_not(verdict, row: parties.PaymentRow):
+    """The refusal in plain words; a link when the payment already has its case."""
+    p = row.payment
+    if verdict.code == "case_already_exists" and row.case_id:
+        label = "Case closed" if row.case_status == "closed" else "Case already open"
+        return dcc.Link([label, html.I(className="bi bi-arrow-right ms-1")], href=f"/cases/{row.case_id}")
+    if verdict.code == "payment_method_not_eligible":
+        text = f"{PROVIDER_LABELS.get(p.provider, p.provider)} payments can't be disputed"
+    elif verdict.code == "payment_refunded":
+        text = "Refunded" + (f" on {local_time(p.refunded_at, fmt='%d %b %Y')}" if p.refunded_at else "")
+    elif verdict.code == "claim_window_expired" and verdict.closes_at:
+        text = f"Window closed on {local_time(verdict.closes_at, fmt='%d %b %Y')}"
+    else:
+        text = verdict.message or "A case cannot be opened on this payment."
+    return html.Span(text, className="text-muted small", title=verdict.message or "")
+
+
+def payment_action(ctx, user, row: parties.PaymentRow):
+    verdict = payment_verdict(ctx, user, row.payment, existing_case_id=row.case_id)
+    if verdict.eligible:
+        return html.Div([
+            dbc.Button([html.I(className="bi bi-flag me-1"), "Open a case"], size="sm", color="primary",
+                       outline=True, id={"type": "my-cases-open", "payment": row.payment.id}),
+            html.Div(f"until {local_time(verdict.closes_at, fmt='%d %b %Y')}", className="text-muted small")
+            if verdict.closes_at else None,
+        ])
+    return why_not(verdict, row)
+
+
+@callback(
+    Output("my-cases-payments", "children"),
+    Output("my-cases-payments-pager", "max_value"),
+    Output("my-cases-payments-pager-text", "children"),
+    Output("my-cases-payments-hint", "children"),
+    Input("my-cases-load", "data"),
+    Input("my-cases-payments-pager", "active_page"),
+)
+def load_payments(_load, page):
+    """The customer's payments, newest first, each with "Open a case" or why not."""
+    try:
+        with acting_user() as (ctx, user):
+            if not is_customer(user):
+                return None, 1, "", ""
+            offset = _offset(page)
+            rows, total = parties.customer_payments_page(ctx.session, payment_visibility(user), offset=offset,
+                                                         limit=PAGE_SIZE)
+            table = ct.case_table(
+                ["Bought", "Seller", "Amount", "Paid with", "Paid", ""],
+                [[r.payment.product_title or "—", r.payment.company.name,
+                  money(r.payment.amount_minor, r.payment.currency),
+                  PROVIDER_LABELS.get(r.payment.provider, r.payment.provider), local_time(r.payment.paid_at),
+                  payment_action(ctx, user, r)] for r in rows],
+                table_id="my-cases-payments-table", row_ids=[r.payment.id for r in rows],
+                empty=empty_state("No payments yet.", icon="credit-card"),
+            )
+            hint = (f"Newest first. A case can be opened on a card or PayPal payment within "
+                    f"{ctx.settings.claim_window_days} days of paying.")
+            return table, _pages(total), ct.pager_text(offset, len(rows), total, "payments"), hint
+    except DomainError as exc:
+        return _error(exc), 1, "", ""
+
+
+# ----------------------------------------------------------------------- open-a-case form
+def form_for_payment(payment_id: Optional[str]):
+    """What the form shows for this payment: (summary, alert, submit disabled, max chars)."""
+    try:
+        with acting_user() as (ctx, user):
+            if not is_customer(user):
+                raise NotFound("payment", code="payment_not_found")
+            payment = load_payment(ctx, user, payment_id or "")
+            verdict = payment_verdict(ctx, user, payment)
+            summary = dbc.Alert([
+                html.Div([html.Strong(payment.product_title or "Payment"), f" from {payment.company.name}"]),
+                html.Div(f"{money(payment.amount_minor, payment.currency)} · "
+                         f"{PROVIDER_LABELS.get(payment.provider, payment.provider)} · paid "
+                         f"{local_time(payment.paid_at)}", className="small"),
+            ], color="light", className="mb-0 border")
+            alert = None if verdict.eligible else dbc.Alert(verdict.message, color="warning")
+            return summary, alert, not verdict.eligible, ctx.settings.max_message_chars
+    except DomainError as exc:
+        return None, _error(exc), True, 0
+
+
+@callback(
+    Output("my-cases-modal", "is_open"),
+    Output("my-cases-payment", "data"),
+    Output("my-cases-form-payment", "children"),
+    Output("my-cases-form-alert", "children"),
+    Output("my-cases-submit", "disabled"),
+    Output("my-cases-message", "maxLength"),
+    Output("my-cases-reason", "value"),
+    Output("my-cases-message", "value"),
+    Output("my-cases-upload", "contents"),
+    Output("my-cases-upload", "filename"),
+    Output("my-cases-form-fields", "style"),
+    Output("my-cases-result", "children"),
+    Input({"type": "my-cases-open", "payment": ALL}, "n_clicks"),
+    prevent_initial_call=True,
+)
+def open_form(_clicks):
+    """A fresh form for the payment whose button was clicked (buttons appearing on a page
+    change fire this too, with no click: ignored)."""
+    trigger = dash.ctx.triggered_id
+    if not isinstance(trigger, dict) or not any(t.get("value") for t in dash.ctx.triggered):
+        raise PreventUpdate
+    payment_id = trigger.get("payment")
+    summary, alert, disabled, max_chars = form_for_payment(payment_id)
+    return True, payment_id, summary, alert, disabled, max_chars or None, None, "", None, None, {}, None
+
+
+@callback(Output("my-cases-modal", "is_open", allow_duplicate=True), Input("my-cases-cancel", "n_clicks"),
+          prevent_initial_call=True)
+def close_form(_clicks):
+    return False
+
+
+clientside_callback(
+    """function(value, limit) {
+        const n = (value || '').length;
+        return limit ? `${n} / ${limit} characters` : `${n} characters`;
+    }""",
+    Output("my-cases-counter", "children"),
+    Input("my-cases-message", "value"),
+    Input("my-cases-message", "maxLength"),
+)
+
+clientside_callback(
+    """function(names) {
+        if (!names || !names.length) { return 'Optional. Choose up to 3 files at once: images, PDF, video or text.'; }
+        return `${names.length} file${names.length > 1 ? 's' : ''} chosen: ${names.join(', ')}`;
+    }""",
+    Output("my-cases-files", "children"),
+    Input("my-cases-upload", "filename"),
+)
+
+
+def decode_uploads(contents, filenames, max_files: int) -> list[tuple[str, bytes, Optional[str]]]:
+    """dcc.Upload's data URLs as (filename, bytes, declared type). The bytes are judged later,
+    by the evidence checks; the declared type is only the browser's claim."""
+    if not contents:
+        return []
+    if isinstance(contents, str):
+        contents, filenames = [contents], [filenames]
+    filenames = list(filenames or [])
+    if len(contents) > max_files:
+        raise Invalid("too_many_files", f"At most {max_files} files can be attached at once.")
+    out = []
+    for i, data_url in enumerate(contents):
+        name = filenames[i] if i < len(filenames) and filenames[i] else f"file-{i + 1}"
+        header, _, payload = (data_url or "").partition(",")
+        if not header.startswith("data:") or not header.endswith(";base64"):
+            raise Invalid("file_unreadable", f"{name} could not be read. Please choose it again.")
+        declared = header[len("data:"):-len(";base64")] or None
+        try:
+            data = base64.b64decode(payload, validate=True)
+        except (binascii.Error, ValueError):
+            raise Invalid("file_unreadable", f"{name} could not be read. Please choose it again.")
+        out.append((name, data, declared))
+    return out
+
+
+@callback(
+    Output("my-cases-form-alert", "children", allow_duplicate=True),
+    Output("my-cases-result", "children", allow_duplicate=True),
+    Output("my-cases-form-fields", "style", allow_duplicate=True),
+    Output("my-cases-submit", "disabled", allow_duplicate=True),
+    Output("my-cases-load", "data"),
+    Input("my-cases-submit", "n_clicks"),
+    State("my-cases-payment", "data"),
+    State("my-cases-reason", "value"),
+    State("my-cases-message", "value"),
+    State("my-cases-upload", "contents"),
+    State("my-cases-upload", "filename"),
+    State("my-cases-load", "data"),
+    prevent_initial_call=True,
+)
+def submit_case(n_clicks, payment_id, reason, message, contents, filenames, load):
+    """Upload the files and open the case in one transaction: a refused file or a refused
+    case leaves nothing behind (rows roll back; stored bytes are removed)."""
+    if not n_clicks:
+        raise PreventUpdate
+    stored: list[Path] = []
+    try:
+        with acting_user() as (ctx, user):
+            if not is_customer(user):
+                raise NotFound("payment", code="payment_not_found")
+            file_ids = []
+            for name, data, declared in decode_uploads(contents, filenames, ctx.settings.max_files):
+                f = upload(ctx, user, filename=name, data=data, declared_type=declared)
+                stored.append(storage_path(ctx, f))
+                file_ids.append(f.id)
+            case = open_case(ctx, actor=user, payment_id=payment_id or "", reason=reason, message=message,
+                             file_ids=file_ids)
+            case_id = case.id
+    except Exception as exc:
+        for path in stored:
+            path.unlink(missing_ok=True)
+        if isinstance(exc, DomainError):
+            return _error(exc), None, {}, False, dash.no_update
+        raise
+    done = dbc.Alert([
+        html.H5([html.I(className="bi bi-check-circle me-2"), "Your case is open"], className="alert-heading"),
+        html.P("The seller has been emailed and must answer before the deadline; you will be emailed when they do."),
+        dcc.Link(["Go to case ", html.Span(case_id, className="font-monospace")], href=f"/cases/{case_id}",
+                 className="btn btn-success btn-sm", id="my-cases-new-case-link"),
+    ], color="success")
+    return None, done, HIDDEN, True, (load or 0) + 1

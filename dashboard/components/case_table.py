@@ -1,0 +1,92 @@
+"""A compact list of cases (or payments) as a small Bootstrap table, and the cells such
+lists share: a link to the case, status and outcome badges, a deadline with the time
+left coloured as it nears. No queries: callers hand in values they already read."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Iterable, Optional, Sequence
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from dashboard.components.format import (
+    OUTCOME_LABELS,
+    STATUS_COLORS,
+    STATUS_LABELS,
+    deadline_state,
+    duration,
+    local_time,
+)
+
+DEADLINE_CLASSES = {"overdue": "text-danger fw-semibold", "soon": "text-warning-emphasis fw-semibold",
+                    "ok": "text-body", "none": "text-muted"}
+DEADLINE_ICONS = {"overdue": "bi-exclamation-octagon-fill", "soon": "bi-hourglass-split", "ok": "bi-clock"}
+OUTCOME_COLORS = {"customer_won": "success", "merchant_won": "dark", "withdrawn": "secondary"}
+
+
+def case_link(case_id: str, label: Optional[str] = None) -> dcc.Link:
+    return dcc.Link(label or case_id, href=f"/cases/{case_id}", className="font-monospace small")
+
+
+def status_badge(status: str, escalated: bool = False) -> html.Span:
+    parts = [dbc.Badge(STATUS_LABELS.get(status, status), color=STATUS_COLORS.get(status, "secondary"),
+                       className="me-1")]
+    if escalated and status != "closed":
+        parts.append(dbc.Badge([html.I(className="bi bi-arrow-up-right me-1"), "Platform"], color="light",
+                               text_color="dark", className="border", title="The platform is involved"))
+    return html.Span(parts)
+
+
+def outcome_badge(outcome: Optional[str]) -> html.Span:
+    if not outcome:
+        return html.Span("—", className="text-muted")
+    return dbc.Badge(OUTCOME_LABELS.get(outcome, outcome), color=OUTCOME_COLORS.get(outcome, "secondary"),
+                     pill=True)
+
+
+def time_left(due: Optional[dt.datetime], now: dt.datetime) -> str:
+    if due is None:
+        return ""
+    left = due - now
+    if left.total_seconds() <= 0:
+        return f"overdue by {duration(-left)}"
+    return f"{duration(left)} left"
+
+
+def deadline(due: Optional[dt.datetime], now: dt.datetime, *, prefix: str = "", zone=None) -> html.Span:
+    """'Reply by 12 Mar 2026, 09:00 UTC · 2d 3h left', coloured overdue / soon / ok."""
+    state = deadline_state(due, now)
+    if due is None:
+        return html.Span("—", className=DEADLINE_CLASSES["none"])
+    return html.Span([
+        html.I(className=f"bi {DEADLINE_ICONS[state]} me-1"),
+        f"{prefix}{local_time(due, zone=zone)}",
+        html.Span(f" · {time_left(due, now)}", className="small"),
+    ], className=DEADLINE_CLASSES[state], **{"data-deadline": state})
+
+
+def case_table(headers: Sequence[str], rows: Iterable[Sequence], *, table_id: str, empty=None,
+               row_ids: Optional[Sequence[str]] = None) -> html.Div:
+    """A small striped table; `rows` are sequences of cells (strings or components).
+
+    `empty` (a component, e.g. `shell.empty_state(...)`) shows instead when there are no rows."""
+    rows = list(rows)
+    if not rows and empty is not None:
+        return html.Div(empty, id=table_id)
+    body = []
+    for i, row in enumerate(rows):
+        attrs = {"data-row": row_ids[i]} if row_ids else {}
+        body.append(html.Tr([html.Td(cell, className="align-middle") for cell in row], **attrs))
+    return html.Div(dbc.Table([
+        html.Thead(html.Tr([html.Th(h, className="text-muted small fw-semibold") for h in headers])),
+        html.Tbody(body),
+    ], size="sm", hover=True, responsive=True, className="mb-0"), id=table_id)
+
+
+def pager_text(offset: int, shown: int, total: int, noun: str = "items") -> str:
+    if not total:
+        return ""
+    return f"{offset + 1}–{offset + shown} of {total} {noun}"
+
+
+__all__ = ["case_link", "status_badge", "outcome_badge", "time_left", "deadline", "case_table", "pager_text"]

@@ -1,0 +1,82 @@
+"""`/company` — the creators' page: what needs their response first, the decisions they
+may still appeal, all their company's cases, and their own numbers. Filled by
+`callbacks/company.py`; nothing here reads the database."""
+import dash
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from dashboard.components.shell import page_header
+
+dash.register_page(__name__, path="/company", title="Company cases · Resolution Center")
+
+GRID_PAGE_SIZE = 20
+
+TEXT_FILTER = {"filter": "agTextColumnFilter",
+               "filterParams": {"filterOptions": ["contains", "equals", "startsWith"], "maxNumConditions": 1,
+                                "buttons": ["reset"], "debounceMs": 400}}
+
+COLUMN_DEFS = [
+    {"field": "case", "headerName": "Case", "cellRenderer": "markdown", "minWidth": 190, **TEXT_FILTER},
+    {"field": "customer", "headerName": "Customer", "minWidth": 160, **TEXT_FILTER},
+    {"field": "amount", "headerName": "Amount", "type": "rightAligned", "maxWidth": 130, "filter": False},
+    {"field": "reason", "headerName": "Reason", "minWidth": 160, **TEXT_FILTER},
+    {"field": "status", "headerName": "Status", "minWidth": 170, **TEXT_FILTER},
+    {"field": "outcome", "headerName": "Outcome", "minWidth": 130, **TEXT_FILTER},
+    {"field": "deadline", "headerName": "Deadline", "minWidth": 190, "filter": False,
+     "cellClassRules": {
+         "text-danger fw-semibold": "params.data && params.data.deadline_state === 'overdue'",
+         "text-warning-emphasis fw-semibold": "params.data && params.data.deadline_state === 'soon'",
+     }},
+    {"field": "updated", "headerName": "Updated", "minWidth": 170, "filter": False, "sort": "desc"},
+]
+
+
+def _card(title, icon, body_id, *, count_id=None, hint=None):
+    header = [html.I(className=f"bi bi-{icon} me-2"), html.Span(title, className="fw-semibold")]
+    if count_id:
+        header.append(dbc.Badge("", id=count_id, color="secondary", pill=True, className="ms-2"))
+    if hint:
+        header.append(html.Div(hint, className="text-muted small fw-normal"))
+    return dbc.Card([
+        dbc.CardHeader(header, className="bg-white"),
+        dbc.CardBody(dcc.Loading(html.Div(id=body_id), type="dot"), className="p-0"),
+    ], className="h-100 shadow-sm")
+
+
+def layout(**_kwargs):
+    return html.Div([
+        dcc.Store(id="company-load", data=0),
+        page_header("Company cases", None, right=html.Div(id="company-subtitle", className="text-muted")),
+        html.Div(id="company-alert"),
+        html.Div(id="company-body", children=[
+            dcc.Loading(html.Div(id="company-kpis", className="mb-3"), type="dot"),
+            dbc.Row([
+                dbc.Col(_card("Needs your response", "reply", "company-needs", count_id="company-needs-count",
+                              hint="Answer before the deadline, or the platform steps in."), lg=7),
+                dbc.Col(_card("Appeal window open", "arrow-repeat", "company-appeals",
+                              count_id="company-appeals-count",
+                              hint="Platform decisions you may still appeal, once."), lg=5),
+            ], className="g-3 mb-3"),
+            dbc.Card([
+                dbc.CardHeader([html.I(className="bi bi-list-ul me-2"), html.Span("All cases", className="fw-semibold"),
+                                html.Div("Sort by any column; filter with the menu in a column's header.",
+                                         className="text-muted small")],
+                               className="bg-white"),
+                dbc.CardBody(dag.AgGrid(
+                    id="company-grid",
+                    columnDefs=COLUMN_DEFS,
+                    defaultColDef={"sortable": True, "resizable": True, "filter": False, "flex": 1},
+                    rowModelType="infinite",
+                    dashGridOptions={
+                        "pagination": True, "paginationPageSize": GRID_PAGE_SIZE,
+                        "paginationPageSizeSelector": False, "cacheBlockSize": GRID_PAGE_SIZE,
+                        "maxBlocksInCache": 5, "infiniteInitialRowCount": 1, "rowBuffer": 0,
+                        "suppressCellFocus": True,
+                        "overlayNoRowsTemplate": "No cases match.",
+                    },
+                    style={"width": "100%", "height": "560px"},
+                ), className="p-2"),
+            ], className="shadow-sm"),
+        ]),
+    ])

@@ -1,0 +1,74 @@
+"""`/my-cases` — the customer's page: their cases (and what is needed from them), their
+payments with "Open a case" where the rules allow it (the reason where they do not), and
+the form that opens one. Filled by `callbacks/my_cases.py`; nothing here reads the
+database."""
+import dash
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from dashboard.components.shell import page_header
+from dashboard.enums import REASON_LABELS
+
+dash.register_page(__name__, path="/my-cases", title="My payments & cases · Resolution Center")
+
+
+def _section(title, icon, body_id, pager_id, hint=None):
+    return dbc.Card([
+        dbc.CardHeader([html.I(className=f"bi bi-{icon} me-2"), html.Span(title, className="fw-semibold"),
+                        html.Div(hint, className="text-muted small") if hint else None], className="bg-white"),
+        dbc.CardBody(dcc.Loading(html.Div(id=body_id), type="dot"), className="p-0"),
+        dbc.CardFooter(html.Div([
+            html.Span(id=f"{pager_id}-text", className="text-muted small"),
+            dbc.Pagination(id=pager_id, max_value=1, active_page=1, size="sm", fully_expanded=False,
+                           first_last=True, previous_next=True, className="mb-0"),
+        ], className="d-flex justify-content-between align-items-center"), className="bg-white"),
+    ], className="shadow-sm mb-3")
+
+
+def _open_case_form():
+    return dbc.Modal([
+        dbc.ModalHeader(dbc.ModalTitle([html.I(className="bi bi-flag me-2"), "Open a case"])),
+        dbc.ModalBody([
+            html.Div(id="my-cases-form-payment", className="mb-3"),
+            html.Div(id="my-cases-form-alert"),
+            html.Div(id="my-cases-form-fields", children=[
+                dbc.Label("What went wrong?", html_for="my-cases-reason"),
+                dbc.Select(id="my-cases-reason", placeholder="Choose a reason",
+                           options=[{"label": label, "value": reason.value} for reason, label in REASON_LABELS.items()],
+                           className="mb-3"),
+                dbc.Label("Message to the seller", html_for="my-cases-message"),
+                dbc.Textarea(id="my-cases-message", rows=5, value="",
+                             placeholder="Describe the problem and what you would like to happen."),
+                html.Div(id="my-cases-counter", className="form-text text-end mb-3"),
+                dbc.Label("Evidence (optional)"),
+                dcc.Upload(id="my-cases-upload", multiple=True, children=html.Div([
+                    html.I(className="bi bi-paperclip me-1"), "Drop files here or ",
+                    html.A("choose files", className="link-primary"),
+                ]), className="border border-2 border-dashed rounded p-3 text-center text-muted",
+                    style={"borderStyle": "dashed", "cursor": "pointer"}),
+                html.Div(id="my-cases-files", className="form-text"),
+            ]),
+            html.Div(id="my-cases-result"),
+        ]),
+        dbc.ModalFooter([
+            dbc.Button("Close", id="my-cases-cancel", color="secondary", outline=True),
+            dbc.Button([html.I(className="bi bi-send me-1"), "Open the case"], id="my-cases-submit", color="primary"),
+        ]),
+    ], id="my-cases-modal", is_open=False, size="lg", backdrop="static")
+
+
+def layout(**_kwargs):
+    return html.Div([
+        dcc.Store(id="my-cases-load", data=0),
+        dcc.Store(id="my-cases-payment"),
+        page_header("My payments & cases", "Something wrong with a purchase? Open a case on its payment and "
+                                           "the seller is asked to answer."),
+        html.Div(id="my-cases-alert"),
+        html.Div(id="my-cases-body", children=[
+            _section("Your cases", "folder2-open", "my-cases-cases", "my-cases-cases-pager",
+                     hint="Cases waiting on you are listed first."),
+            _section("Your payments", "credit-card", "my-cases-payments", "my-cases-payments-pager",
+                     hint=html.Span(id="my-cases-payments-hint")),
+        ]),
+        _open_case_form(),
+    ])

@@ -103,6 +103,14 @@ class Story:
             paid_at=ctx.now - paid_ago, **kw))
         return self.payment
 
+    def report_refunded(self, payment=None, *, at=None):
+        """The integration reports the payment refunded elsewhere (§3.10)."""
+        from data.models import Payment
+        from dashboard.cases import system
+
+        pid = (payment or self.payment).id
+        return self.run(lambda ctx: system.report_refunded(ctx, payment=ctx.session.get(Payment, pid)), at=at)
+
     # ------------------------------------------------------------------ reading
     def case(self, case_id: str) -> Case:
         with self.Session() as s:

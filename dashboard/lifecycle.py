@@ -40,16 +40,22 @@ def _appeal_window_open(ctx: Ctx, case: Case) -> Optional[str]:
     return None
 
 
+# The window is checked first: a customer has two appeal transitions, and a late
+# appeal must be told the window closed, not that it is the wrong kind of appeal.
 def _denial_appealable(ctx: Ctx, case: Case, _actor) -> Optional[str]:
+    if why := _appeal_window_open(ctx, case):
+        return why
     if case.decided_by_id is not None or case.outcome != Outcome.MERCHANT_WON:
         return "Only a merchant's denial can be appealed this way."
-    return _appeal_window_open(ctx, case)
+    return None
 
 
 def _decision_appealable(ctx: Ctx, case: Case, _actor) -> Optional[str]:
+    if why := _appeal_window_open(ctx, case):
+        return why
     if case.decided_by_id is None:
         return "There is no platform decision to appeal."
-    return _appeal_window_open(ctx, case)
+    return None
 
 
 def _other_reviewer(ctx: Ctx, case: Case, actor: Optional[User]) -> Optional[str]:

@@ -47,11 +47,13 @@ def _customer(case) -> html.Div:
     return html.Div([html.Div(case.customer.name), html.Div(case.customer.email, className="text-muted small")])
 
 
-def _what_is_asked(actions: list[str]) -> str:
-    if Action.ACCEPT in actions:
-        return "Accept, deny or ask for more information"
-    if Action.REPLY in actions:
+def _what_is_asked(case, actions: list[str]) -> str:
+    if case.escalated and Action.REPLY in actions:
         return "The platform asked you for information"
+    if Action.REQUEST_INFO in actions:
+        return "Accept, deny or ask for more information"
+    if Action.DENY in actions:
+        return "Accept or deny (no more requests for information left)"
     return "Add evidence"
 
 
@@ -88,7 +90,7 @@ def load_worklists(_load):
             needs_table = ct.case_table(
                 ["Case", "Customer", "Amount", "Reason", "What is asked", "Respond by", ""],
                 [[ct.case_link(c.id), _customer(c), money(c.amount_minor, c.currency), reason_label(c.reason),
-                  _what_is_asked(acts), ct.deadline(c.response_due_at, now),
+                  _what_is_asked(c, acts), ct.deadline(c.response_due_at, now),
                   dcc.Link("Respond", href=f"/cases/{c.id}", className="btn btn-sm btn-outline-primary")]
                  for c, acts in needs],
                 table_id="company-needs-table", row_ids=[c.id for c, _ in needs],

@@ -1,0 +1,199 @@
+"""Callbacks of the reviewer queue (`pages/queue.py`).
+
+Every server callback re-reads the user from the session and answers only reviewers and
+managers; everyone else gets the not-found state and no rows. Case ids arriving from the
+browser (a selected row) are only ever handed to the domain, which checks them again.
+"""
+from __future__ import annotations
+
+import re
+
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, clientside_callback, html, no_update
+
+from callbacks._session import acting_user
+from dashboard.cases import review
+from dashboard.components.format import local_time, viewer_zone
+from dashboard.components.queue_grid import FILTER_LABELS, TAB_HINTS, TAB_LABELS, grid_row, tab_label
+from dashboard.components.shell import empty_state, not_found
+from dashboard.enums import Role
+from dashboard.errors import DomainError
+from dashboard.permissions import case_visibility, is_staff
+from data.read import queue as queue_read
+
+TABS = list(TAB_LABELS)
+CASE_ID = re.compile(r"^reso_[A-Za-z0-9]{1,40}$")
+UNASSIGN = "__unassign__"
+HIDDEN, SHOWN = {"display": "none"}, {}
+NO_ROWS = {"rowData": [], "rowCount": 0}
+
+
+def _alert(message: str, color: str = "warning", icon: str = "exclamation-triangle") -> dbc.Alert:
+    return dbc.Alert([html.I(className=f"bi bi-{icon} me-2"), message], color=color, dismissable=True,
+                     className="py-2 small", duration=8000 if color == "success" else None)
+
+
+@callback(
+    Output("queue-gate", "children"), Output("queue-body", "style"), Output("queue-assign-controls", "style"),
+    Output("queue-assign-reviewer", "options"),
+    Input("queue-load", "data"),
+)
+def show_queue(_load):
+    """Staff see the queue; managers also get the assign menu. Anyone else: not found."""
+    with acting_user() as (ctx, user):
+        if not is_staff(user):
+            return not_found("page"), HIDDEN, HIDDEN, []
+        if user.role != Role.MANAGER:
+            return None, SHOWN, HIDDEN, []
+        options = [{"label": f"{name} ({role})" + (" — you" if uid == user.id else ""), "value": uid}
+                   for uid, name, role in queue_read.staff_choices(ctx.session)]
+        options.append({"label": "Nobody (back to the queue)", "value": UNASSIGN})
+        return None, SHOWN, {"display": "flex"}, options
+
+
+@callback(
+    *(Output(f"queue-tab-{tab}", "label") for tab in TABS), Output("queue-refreshed-at", "children"),
+    Input("queue-interval", "n_intervals"), Input("queue-refresh-button", "n_clicks"), Input("queue-refresh", "data"),
+)
+def refresh_counts(_tick, _clicks, _bump):
+    with acting_user() as (ctx, user):
+        if not is_staff(user):
+            return *(TAB_LABELS[t] for t in TABS), ""
+        counts = queue_read.queue_counts(ctx.session, case_visibility(user), user_id=user.id)
+        stamp = local_time(ctx.now, fmt="%H:%M:%S")
+    return *(tab_label(t, counts[t]) for t in TABS), f"Last refreshed {stamp}"
+
+
+@callback(
+    Output("queue-grid", "getRowsResponse"), Output("queue-empty", "children"),
+    Input("queue-grid", "getRowsRequest"),
+    State("queue-tabs", "active_tab"), State("queue-assigned", "value"),
+)
+def load_rows(request, tab, assigned):
+    """One block of rows for AG Grid's infinite row model: sorted, filtered, paged in SQL."""
+    if not request:
+        return no_update, no_update
+    tab = tab if tab in TABS else "escalated"
+    with acting_user() as (ctx, user):
+        if not is_staff(user):
+            return NO_ROWS, None
+        rows, total = queue_read.queue_page(
+            ctx.session, case_visibility(user), tab=tab, user_id=user.id,
+            start=request.get("startRow") or 0, end=request.get("endRow"),
+            sort_model=request.get("sortModel"), filter_model=request.get("filterModel"),
+            assigned=assigned, labels=FILTER_LABELS, response_days=ctx.settings.response_days,
+        )
+        zone = viewer_zone()
+        data = [grid_row(r, now=ctx.now, zone=zone, viewer_id=user.id) for r in rows]
+    empty = None
+    if total == 0:
+        filtered = bool(request.get("filterModel")) or assigned in ("me", "unassigned")
+        empty = empty_state("No cases match these filters." if filtered else "Nothing here right now.",
+                            icon="funnel" if filtered else "check2-circle",
+                            hint="Clear a filter to see more." if filtered else TAB_HINTS[tab])
+    return {"rowData": data, "rowCount": total}, empty
+
+
+def _selected_case_id(selected) -> str | None:
+    if isinstance(selected, list) and selected and isinstance(selected[0], dict):
+        value = selected[0].get("id")
+        if isinstance(value, str) and CASE_ID.match(value):
+            return value
+    return None
+
+
+@callback(
+    Output("queue-feedback", "children", allow_duplicate=True), Output("queue-refresh", "data", allow_duplicate=True),
+    Input("queue-claim", "n_clicks"), State("queue-grid", "selectedRows"), State("queue-refresh", "data"),
+    prevent_initial_call=True,
+)
+def claim_case(_clicks, selected, bump):
+    case_id = _selected_case_id(selected)
+    if case_id is None:
+        return _alert("Select a case in the list first.", "info", "info-circle"), no_update
+    try:
+        with acting_user() as (ctx, user):
+            if not is_staff(user):
+                return _alert("Only the platform's reviewers and managers can claim cases."), no_update
+            review.claim(ctx, actor=user, case_id=case_id)
+    except DomainError as exc:
+        # Refresh anyway: the conflict usually means the list is out of date.
+        return _alert(f"Could not claim {case_id}: {exc.message}"), (bump or 0) + 1
+    return _alert(f"{case_id} is yours now; you will find it under Mine.", "success", "check-circle"), (bump or 0) + 1
+
+
+@callback(
+    Output("queue-feedback", "children", allow_duplicate=True), Output("queue-refresh", "data", allow_duplicate=True),
+    Input("queue-assign", "n_clicks"), State("queue-grid", "selectedRows"), State("queue-assign-reviewer", "value"),
+    State("queue-refresh", "data"),
+    prevent_initial_call=True,
+)
+def assign_case(_clicks, selected, reviewer_id, bump):
+    case_id = _selected_case_id(selected)
+    if case_id is None:
+        return _alert("Select a case in the list first.", "info", "info-circle"), no_update
+    if not reviewer_id:
+        return _alert("Choose whom to assign it to.", "info", "info-circle"), no_update
+    try:
+        with acting_user() as (ctx, user):
+            if user.role != Role.MANAGER:
+                return _alert("Only managers can assign cases to other reviewers."), no_update
+            case = review.assign(ctx, actor=user, case_id=case_id,
+                                 reviewer_id=None if reviewer_id == UNASSIGN else str(reviewer_id))
+            who = case.assignee.name if case.assignee is not None else None
+    except DomainError as exc:
+        return _alert(f"Could not assign {case_id}: {exc.message}"), (bump or 0) + 1
+    text = f"{case_id} is now assigned to {who}." if who else f"{case_id} is back in the queue, unassigned."
+    return _alert(text, "success", "check-circle"), (bump or 0) + 1
+
+
+@callback(
+    Output("url", "pathname", allow_duplicate=True),
+    Input("queue-grid", "cellClicked"),
+    prevent_initial_call=True,
+)
+def open_case(cell):
+    """A click on a case id opens the case page (which checks access itself)."""
+    if not isinstance(cell, dict) or cell.get("colId") != "id":
+        return no_update
+    value = cell.get("value")
+    if not isinstance(value, str) or not CASE_ID.match(value):
+        return no_update
+    return f"/cases/{value}"
+
+
+@callback(Output("queue-tab-hint", "children"), Input("queue-tabs", "active_tab"))
+def tab_hint(tab):
+    return TAB_HINTS.get(tab, "")
+
+
+# The grid keeps blocks of rows in its cache; tell it when they are stale. A new tab or
+# "assigned" filter empties it (back to the top); a refresh reloads the blocks in place.
+clientside_callback(
+    """
+    function(tab, assigned, clicks, bump, tick) {
+        const trigger = (dash_clientside.callback_context.triggered_id || "");
+        const purge = trigger === "queue-tabs" || trigger === "queue-assigned";
+        dash_ag_grid.getApiAsync("queue-grid").then(function (api) {
+            if (purge) { api.purgeInfiniteCache(); } else { api.refreshInfiniteCache(); }
+        });
+        return dash_clientside.no_update;
+    }
+    """,
+    Output("queue-grid-sync", "data"),
+    Input("queue-tabs", "active_tab"), Input("queue-assigned", "value"), Input("queue-refresh-button", "n_clicks"),
+    Input("queue-refresh", "data"), Input("queue-interval", "n_intervals"),
+    prevent_initial_call=True,
+)
+
+clientside_callback(
+    """
+    function(selected) {
+        const row = (selected && selected.length) ? selected[0] : null;
+        const none = row === null;
+        return [none, none, none ? "" : "Selected: " + row.id];
+    }
+    """,
+    Output("queue-claim", "disabled"), Output("queue-assign", "disabled"), Output("queue-selected", "children"),
+    Input("queue-grid", "selectedRows"),
+)

@@ -1,0 +1,74 @@
+"""`/queue`: the reviewer queue (SPEC §9), for reviewers and managers.
+
+A skeleton only: `callbacks/queue.py` decides on load whether this user may see it,
+and fills the tab counts and the grid's rows from the server.
+"""
+import dash
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from dashboard.components.queue_grid import TAB_HINTS, TAB_LABELS, queue_grid
+from dashboard.components.shell import page_header
+
+dash.register_page(__name__, path="/queue", title="Queue · Resolution Center")
+
+ASSIGNED_OPTIONS = [
+    {"label": "Anyone", "value": "anyone"},
+    {"label": "Unassigned", "value": "unassigned"},
+    {"label": "Assigned to me", "value": "me"},
+]
+
+
+def _toolbar():
+    assigned = html.Div([
+        html.Span("Assigned to", className="text-muted small me-2"),
+        dbc.RadioItems(id="queue-assigned", options=ASSIGNED_OPTIONS, value="anyone", inline=True,
+                       className="btn-group btn-group-sm", inputClassName="btn-check",
+                       labelClassName="btn btn-outline-secondary", labelCheckedClassName="active"),
+    ], className="d-flex align-items-center")
+    claim = dbc.Button([html.I(className="bi bi-person-check me-1"), "Claim"], id="queue-claim", size="sm",
+                       color="primary", disabled=True, title="Take the selected case")
+    assign = html.Div([
+        dcc.Dropdown(id="queue-assign-reviewer", placeholder="Assign to…", clearable=False, searchable=True,
+                     style={"minWidth": "220px"}, className="me-2"),
+        dbc.Button([html.I(className="bi bi-person-gear me-1"), "Assign"], id="queue-assign", size="sm",
+                   color="secondary", outline=True, disabled=True),
+    ], id="queue-assign-controls", className="d-flex align-items-center ms-3", style={"display": "none"})
+    return html.Div([
+        assigned,
+        html.Div([
+            html.Span(id="queue-selected", className="text-muted small me-3"),
+            claim,
+            assign,
+        ], className="d-flex align-items-center"),
+    ], className="d-flex justify-content-between align-items-center flex-wrap gap-2 mb-2")
+
+
+def layout(**_kwargs):
+    refresh = html.Div([
+        html.Span(id="queue-refreshed-at", className="text-muted small me-2"),
+        dbc.Button([html.I(className="bi bi-arrow-clockwise me-1"), "Refresh"], id="queue-refresh-button",
+                   size="sm", color="light", className="border"),
+    ], className="d-flex align-items-center")
+    tabs = dbc.Tabs(
+        [dbc.Tab(label=label, tab_id=tab, id=f"queue-tab-{tab}") for tab, label in TAB_LABELS.items()],
+        id="queue-tabs", active_tab="escalated", className="mb-2",
+    )
+    body = html.Div([
+        page_header("Reviewer queue", "Disputes waiting on the platform, and the ones to keep an eye on.",
+                    right=refresh),
+        tabs,
+        html.Div(TAB_HINTS["escalated"], id="queue-tab-hint", className="text-muted small mb-2"),
+        _toolbar(),
+        html.Div(id="queue-feedback"),
+        queue_grid("queue-grid"),
+        html.Div(id="queue-empty"),
+    ], id="queue-body", style={"display": "none"})
+    return html.Div([
+        dcc.Store(id="queue-load", data=True),
+        dcc.Store(id="queue-refresh", data=0),
+        dcc.Store(id="queue-grid-sync"),
+        dcc.Interval(id="queue-interval", interval=60_000),
+        html.Div(id="queue-gate"),
+        body,
+    ])

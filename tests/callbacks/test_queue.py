@@ -1,0 +1,272 @@
+"""`/queue` callbacks, called as plain functions by a signed-in user.
+
+Callbacks act as of the real clock, so cases are opened at moments relative to now."""
+from __future__ import annotations
+
+import json
+import threading
+
+import plotly.utils
+import pytest
+from dash import no_update
+
+from callbacks import queue as cb
+from data.models import Case
+from dashboard.context import Ctx, utcnow
+from tests import factories
+from tests.factories import days
+from tests.queue_cases import H, QueueCases
+
+HIDDEN = {"display": "none"}
+
+
+def text(*outputs) -> str:
+    return json.dumps(outputs, cls=plotly.utils.PlotlyJSONEncoder)
+
+
+def request(start=0, end=50, sort=None, filters=None):
+    return {"startRow": start, "endRow": end, "sortModel": sort or [], "filterModel": filters or {}}
+
+
+@pytest.fixture
+def now():
+    return utcnow()
+
+
+@pytest.fixture
+def w(runtime, now):
+    with runtime.Session.begin() as s:
+        return factories.world(Ctx(s, now - days(40), runtime.settings))
+
+
+@pytest.fixture
+def qc(runtime, w):
+    return QueueCases(runtime.Session, runtime.settings, w)
+
+
+@pytest.fixture
+def cases(qc, w, now):
+    return dict(
+        # Escalated a day ago (opened 8 days ago, escalated on its deadline).
+        escalated=qc.under_review(at=now - days(8)),
+        foreign=qc.under_review(at=now - days(8) + H, customer=w.other_customer, company=w.other_company),
+        final=qc.final_review(at=now - days(9)),
+        overdue=qc.open(at=now - days(7) - H),          # deadline passed an hour ago, not yet escalated
+        soon=qc.open(at=now - days(7) + 5 * H),         # due in 5 hours
+        fresh=qc.open(at=now - H, provider="paypal"),   # due in almost 7 days
+    )
+
+
+def case_row(Session, case_id):  # noqa: N803
+    with Session() as s:
+        return s.get(Case, case_id)
+
+
+# ------------------------------------------------------------------------------ access
+def test_staff_see_the_queue_and_only_managers_get_the_assign_menu(as_user, w):
+    with as_user(w.reviewer):
+        gate, body, assign, options = cb.show_queue(True)
+    assert gate is None and body != HIDDEN and assign == HIDDEN and options == []
+    with as_user(w.manager):
+        gate, body, assign, options = cb.show_queue(True)
+    assert gate is None and body != HIDDEN and assign != HIDDEN
+    values = {o["value"] for o in options}
+    assert {w.reviewer.id, w.reviewer2.id, w.manager.id, cb.UNASSIGN} <= values
+    assert not values & {w.customer.id, w.creator.id, w.integration.id}
+
+
+@pytest.mark.parametrize("who", ["customer", "creator", "other_creator"])
+def test_parties_get_not_found_and_no_data(as_user, w, cases, who):
+    user = getattr(w, who)
+    with as_user(user):
+        gate, body, assign, options = cb.show_queue(True)
+        labels = cb.refresh_counts(1, 1, 1)
+        # A crafted request naming their own (or another company's) case gets nothing either.
+        for tab in ("escalated", "mine", "open", "appealed"):
+            for case_id in (cases["escalated"], cases["foreign"]):
+                response, empty = cb.load_rows(request(filters={"id": {"type": "contains", "filter": case_id}}),
+                                               tab, "anyone")
+                assert response == {"rowData": [], "rowCount": 0}
+    assert body == HIDDEN and assign == HIDDEN and options == []
+    assert "does not exist or is not yours" in text(gate)
+    assert list(labels) == ["Escalated", "Appealed", "Open", "Mine", ""]
+    assert cases["escalated"] not in text(gate, labels)
+
+
+# ---------------------------------------------------------------------- counts and rows
+def test_counts_in_the_tab_labels(as_user, w, cases, qc, now):
+    qc.claim(cases["final"], w.reviewer, at=now - H)
+    with as_user(w.reviewer):
+        *labels, refreshed = cb.refresh_counts(None, None, 0)
+    assert labels == ["Escalated (2)", "Appealed (1)", "Open (3)", "Mine (1)"]
+    assert refreshed.startswith("Last refreshed ")
+    with as_user(w.manager):
+        assert cb.refresh_counts(None, None, 0)[3] == "Mine (0)"
+
+
+def test_rows_for_a_reviewer_with_coloured_deadlines(as_user, w, cases):
+    with as_user(w.reviewer):
+        response, empty = cb.load_rows(request(), "open", "anyone")
+    rows = {r["id"]: r for r in response["rowData"]}
+    assert response["rowCount"] == 3 and empty is None
+    # Default order of the Open tab: the most urgent deadline first.
+    assert [r["id"] for r in response["rowData"]] == [cases["overdue"], cases["soon"], cases["fresh"]]
+    assert [rows[c]["deadline_state"] for c in (cases["overdue"], cases["soon"], cases["fresh"])] == \
+        ["overdue", "soon", "ok"]
+    assert "overdue 1h" in rows[cases["overdue"]]["deadline"]
+    assert "in 4h" in rows[cases["soon"]]["deadline"] or "in 5h" in rows[cases["soon"]]["deadline"]
+    fresh = rows[cases["fresh"]]
+    assert fresh["provider"] == "PayPal" and fresh["amount"] == "$50.00"
+    assert fresh["status"] == "Awaiting merchant" and fresh["assignee"] == "Unassigned"
+    assert fresh["company"] == w.company.name and fresh["customer"] == w.customer.name
+    assert fresh["waiting"] in ("1h 0m", "59m")
+
+
+def test_escalated_and_appealed_tabs(as_user, w, cases):
+    with as_user(w.manager):
+        escalated, _ = cb.load_rows(request(), "escalated", "anyone")
+        appealed, _ = cb.load_rows(request(), "appealed", "anyone")
+    assert {r["id"] for r in escalated["rowData"]} == {cases["escalated"], cases["foreign"]}
+    row = next(r for r in escalated["rowData"] if r["id"] == cases["escalated"])
+    assert row["status"] == "Under review" and row["deadline_state"] == "none" and row["waiting"].startswith("1d")
+    assert [r["id"] for r in appealed["rowData"]] == [cases["final"]]
+    assert appealed["rowData"][0]["status"] == "Final review"
+
+
+def test_times_are_shown_in_the_viewers_zone(as_user, w, cases):
+    with as_user(w.reviewer, tz="Asia/Tokyo"):
+        response, _ = cb.load_rows(request(), "open", "anyone")
+    assert all("JST" in r["deadline"] for r in response["rowData"])
+
+
+def test_sort_filter_and_assigned_filter_reach_sql(as_user, w, cases, qc, now):
+    qc.claim(cases["soon"], w.reviewer2, at=now - H)
+    with as_user(w.reviewer):
+        by_amount, _ = cb.load_rows(request(filters={"provider": {"type": "contains", "filter": "paypal"}}),
+                                    "open", "anyone")
+        unassigned, _ = cb.load_rows(request(sort=[{"colId": "deadline", "sort": "desc"}]), "open", "unassigned")
+        none, empty = cb.load_rows(request(), "open", "me")
+    assert [r["id"] for r in by_amount["rowData"]] == [cases["fresh"]]
+    assert [r["id"] for r in unassigned["rowData"]] == [cases["fresh"], cases["overdue"]]
+    assert none == {"rowData": [], "rowCount": 0} and "No cases match these filters" in text(empty)
+
+
+def test_paging_window_and_junk_tab(as_user, w, cases):
+    with as_user(w.reviewer):
+        first, _ = cb.load_rows(request(0, 2), "open", "anyone")
+        second, _ = cb.load_rows(request(2, 4), "open", "anyone")
+        junk, _ = cb.load_rows(request(), "closed'; --", "anyone")
+        assert cb.load_rows(None, "open", "anyone") == (no_update, no_update)
+    assert first["rowCount"] == second["rowCount"] == 3
+    assert [r["id"] for r in first["rowData"] + second["rowData"]] == [cases["overdue"], cases["soon"], cases["fresh"]]
+    assert {r["id"] for r in junk["rowData"]} == {cases["escalated"], cases["foreign"]}  # falls back to Escalated
+
+
+# ------------------------------------------------------------------------------- claim
+def selected(case_id):
+    return [{"id": case_id, "company": "whatever the browser says"}]
+
+
+def test_claim_then_a_second_reviewer_is_told_who_has_it(as_user, w, cases, runtime):
+    with as_user(w.reviewer):
+        alert, bump = cb.claim_case(1, selected(cases["escalated"]), 3)
+    assert bump == 4 and "is yours now" in text(alert)
+    assert case_row(runtime.Session, cases["escalated"]).assignee_id == w.reviewer.id
+    with as_user(w.reviewer2):
+        alert, bump = cb.claim_case(1, selected(cases["escalated"]), 4)
+    assert bump == 5  # the grid refreshes to show who has it
+    assert f"assigned to {w.reviewer.name}" in text(alert) and "Could not claim" in text(alert)
+    assert case_row(runtime.Session, cases["escalated"]).assignee_id == w.reviewer.id
+    with as_user(w.reviewer2):
+        assert cb.refresh_counts(None, None, 5)[3] == "Mine (0)"
+    with as_user(w.reviewer):
+        assert cb.refresh_counts(None, None, 5)[3] == "Mine (1)"
+
+
+def test_claim_needs_a_selection(as_user, w, cases, runtime):
+    with as_user(w.reviewer):
+        for junk in (None, [], [{}], [{"id": "../../admin"}], [{"id": cases["escalated"] + "' OR 1=1"}]):
+            alert, bump = cb.claim_case(1, junk, 0)
+            assert bump is no_update and "Select a case" in text(alert)
+    assert case_row(runtime.Session, cases["escalated"]).assignee_id is None
+
+
+@pytest.mark.parametrize("who", ["customer", "creator", "other_creator"])
+def test_parties_cannot_claim_even_naming_a_case(as_user, w, cases, runtime, who):
+    with as_user(getattr(w, who)):
+        alert, bump = cb.claim_case(1, selected(cases["escalated"]), 0)
+    assert bump is no_update and "Only the platform" in text(alert)
+    assert case_row(runtime.Session, cases["escalated"]).assignee_id is None
+
+
+def test_claiming_a_case_that_does_not_exist(as_user, w):
+    with as_user(w.reviewer):
+        alert, _ = cb.claim_case(1, selected("reso_doesnotexist1234"), 0)
+    assert "Case not found" in text(alert)
+
+
+@pytest.mark.postgres
+def test_two_reviewers_claiming_at_once_one_wins(flask_app, w, cases, runtime):
+    """Row locks make the second claim wait for the first, then see it taken."""
+    from flask_login import login_user
+
+    from dashboard.auth import SessionUser
+
+    barrier, results = threading.Barrier(2), {}
+
+    def claim(user):
+        with flask_app.test_request_context("/_dash-update-component", method="POST"):
+            login_user(SessionUser(user))
+            barrier.wait()
+            results[user.id] = text(cb.claim_case(1, selected(cases["escalated"]), 0)[0])
+
+    threads = [threading.Thread(target=claim, args=(u,)) for u in (w.reviewer, w.reviewer2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    winner = case_row(runtime.Session, cases["escalated"]).assignee_id
+    loser = w.reviewer2 if winner == w.reviewer.id else w.reviewer
+    assert winner in (w.reviewer.id, w.reviewer2.id)
+    assert "is yours now" in results[winner]
+    assert "Could not claim" in results[loser.id] and "assigned to" in results[loser.id]
+
+
+# ------------------------------------------------------------------------------ assign
+def test_reviewers_cannot_assign_to_others(as_user, w, cases, runtime):
+    with as_user(w.reviewer):
+        alert, bump = cb.assign_case(1, selected(cases["escalated"]), w.reviewer2.id, 0)
+    assert bump is no_update and "Only managers" in text(alert)
+    assert case_row(runtime.Session, cases["escalated"]).assignee_id is None
+
+
+def test_managers_assign_and_unassign(as_user, w, cases, runtime):
+    with as_user(w.manager):
+        alert, bump = cb.assign_case(1, selected(cases["escalated"]), w.reviewer2.id, 0)
+        assert bump == 1 and f"assigned to {w.reviewer2.name}" in text(alert)
+        assert case_row(runtime.Session, cases["escalated"]).assignee_id == w.reviewer2.id
+        alert, _ = cb.assign_case(1, selected(cases["escalated"]), cb.UNASSIGN, 1)
+        assert "back in the queue" in text(alert)
+        assert case_row(runtime.Session, cases["escalated"]).assignee_id is None
+        # Only staff can be given cases; the domain's refusal reads as a sentence.
+        alert, _ = cb.assign_case(1, selected(cases["escalated"]), w.customer.id, 2)
+        assert "Choose an active reviewer" in text(alert)
+        alert, bump = cb.assign_case(1, selected(cases["escalated"]), None, 2)
+        assert bump is no_update and "Choose whom" in text(alert)
+    assert case_row(runtime.Session, cases["escalated"]).assignee_id is None
+
+
+def test_final_review_cannot_go_to_the_reviewer_who_decided(as_user, w, cases, runtime):
+    # QueueCases decides as the manager by default.
+    with as_user(w.manager):
+        alert, _ = cb.assign_case(1, selected(cases["final"]), w.manager.id, 0)
+    assert "cannot do its final review" in text(alert)
+    assert case_row(runtime.Session, cases["final"]).assignee_id is None
+
+
+# -------------------------------------------------------------------------- navigation
+def test_clicking_a_case_id_opens_its_page():
+    assert cb.open_case({"colId": "id", "value": "reso_AbC123"}) == "/cases/reso_AbC123"
+    assert cb.open_case({"colId": "company", "value": "Acme"}) is no_update
+    assert cb.open_case({"colId": "id", "value": "/../logout"}) is no_update
+    assert cb.open_case(None) is no_update

@@ -163,6 +163,7 @@ def _count_columns():
     return [
         func.count().label("cases"),
         func.count().filter(Case.status != "closed").label("open"),
+        func.count().filter(Case.first_merchant_response_at.is_not(None)).label("responded"),
         func.count().filter(Case.escalated.is_(True)).label("escalated"),
         func.count().filter(_appealable_decision).label("decisions"),
         func.count().filter(Case.final_review.is_(True)).label("decisions_appealed"),
@@ -182,6 +183,7 @@ def _rate(part: int, whole: int) -> Optional[float]:
 class Counts:
     cases: int = 0
     open: int = 0
+    responded: int = 0
     escalated: int = 0
     decisions: int = 0
     decisions_appealed: int = 0

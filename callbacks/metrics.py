@@ -1,0 +1,171 @@
+"""Callbacks of `/metrics` (managers only).
+
+Each callback re-reads the signed-in user from the database and answers only a
+manager; anyone else gets the "not for you" state and no data, whatever they send.
+Filters from the browser are parsed and narrowed by `metrics.parse_filter` before they
+reach SQL, and the case visibility clause is applied on top.
+"""
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, html
+
+from callbacks._session import acting_user
+from data.read import metrics
+from dashboard.components import charts
+from dashboard.components.shell import empty_state
+from dashboard.enums import Role
+from dashboard.errors import DomainError
+from dashboard.permissions import case_visibility, payment_visibility
+
+HIDDEN, SHOWN = {"display": "none"}, {}
+NO_FIGURE = {"data": [], "layout": {}}
+FORBIDDEN = empty_state("Metrics are for the platform's managers.", icon="lock",
+                        hint="Use the menu above to go to your own pages.")
+FILTERS = dict(start=Input("metrics-dates", "start_date"), end=Input("metrics-dates", "end_date"),
+               companies=Input("metrics-companies", "value"), providers=Input("metrics-providers", "value"),
+               reasons=Input("metrics-reasons", "value"))
+FIGURES = ("outcomes", "first_response", "resolution", "rates", "money")
+
+
+def is_manager(user) -> bool:
+    return user.role == Role.MANAGER
+
+
+def _filter(ctx, start, end, companies, providers, reasons) -> metrics.MetricsFilter:
+    return metrics.parse_filter(start, end, companies, providers, reasons, today=ctx.now.date())
+
+
+def _bucket(value) -> str:
+    return value if value in metrics.BUCKETS else "week"
+
+
+def export_href(f: metrics.MetricsFilter) -> str:
+    query = [("start", f.start.isoformat()), ("end", f.end.isoformat())]
+    query += [("company", c) for c in f.company_ids] + [("provider", p) for p in f.providers]
+    query += [("reason", r) for r in f.reasons]
+    return "/metrics/export.csv?" + urlencode(query)
+
+
+def _denied(alert) -> dict:
+    return dict(alert=alert, body_style=HIDDEN, export_href="", export_style=HIDDEN, kpis=None,
+                **{name: NO_FIGURE for name in FIGURES})
+
+
+def kpi_rows(k: metrics.Kpis) -> html.Div:
+    c, card = k.counts, charts.kpi_card
+    volume = [
+        card("cases", "Cases opened", f"{c.cases:,}", icon="folder2-open"),
+        card("open", "Open now", f"{c.open:,}", note="of these cases, not closed yet", icon="hourglass-split"),
+        card("first-response", "Median creator first response", charts.kpi_duration(k.median_first_response_s),
+             note=f"over {c.responded:,} cases with a response", icon="reply"),
+        card("resolution", "Median time to resolution", charts.kpi_duration(k.median_resolution_s),
+             note=f"over {c.closed:,} closed cases", icon="flag"),
+    ]
+    outcomes = [
+        card("escalation", "Escalation rate", charts.percent(c.escalation_rate),
+             note=f"{c.escalated:,} of {c.cases:,} cases", icon="arrow-up-right-circle"),
+        card("appeal", "Appeal rate", charts.percent(c.appeal_rate),
+             note=f"{c.decisions_appealed:,} of {c.decisions:,} platform decisions; "
+                  f"{c.denials_appealed:,} merchant denials appealed", icon="arrow-repeat"),
+        card("customer-wins", "Customer win rate", charts.percent(c.customer_win_rate),
+             note=f"{c.customer_won:,} of {c.closed:,} closed; merchant {charts.percent(c.merchant_win_rate)}, "
+                  f"withdrawn {c.withdrawn:,}", icon="trophy"),
+        card("refunded", "Refunded to customers", charts.money_text(k.refunded),
+             note="from merchants' funds, completed", icon="cash-coin"),
+        card("credited", "Credited to customers", charts.money_text(k.credited), note="platform credit",
+             icon="wallet2"),
+    ]
+    return html.Div([dbc.Row([dbc.Col(x, md=6, xl=True) for x in volume], className="g-3 mb-3"),
+                     dbc.Row([dbc.Col(x, md=6, xl=True) for x in outcomes], className="g-3")])
+
+
+@callback(
+    output=dict(alert=Output("metrics-alert", "children"), body_style=Output("metrics-body", "style"),
+                export_href=Output("metrics-export", "href"), export_style=Output("metrics-export", "style"),
+                kpis=Output("metrics-kpis", "children"), outcomes=Output("metrics-outcomes", "figure"),
+                first_response=Output("metrics-first-response", "figure"),
+                resolution=Output("metrics-resolution", "figure"), rates=Output("metrics-rates", "figure"),
+                money=Output("metrics-money", "figure")),
+    inputs=dict(**FILTERS, bucket=Input("metrics-bucket", "value")),
+)
+def metrics_overview(start, end, companies, providers, reasons, bucket):
+    try:
+        with acting_user() as (ctx, user):
+            if not is_manager(user):
+                return _denied(FORBIDDEN)
+            f, b, visible = _filter(ctx, start, end, companies, providers, reasons), _bucket(bucket), case_visibility(user)
+            s = ctx.session
+            k = metrics.kpis(s, visible, f)
+            series = metrics.outcome_series(s, visible, f, bucket=b)
+            return dict(
+                alert=None, body_style=SHOWN, export_href=export_href(f), export_style=SHOWN, kpis=kpi_rows(k),
+                outcomes=charts.outcome_mix_figure(series, bucket=b),
+                first_response=charts.first_response_figure(metrics.first_response_histogram(s, visible, f)),
+                resolution=charts.resolution_figure(metrics.resolution_histogram(s, visible, f)),
+                rates=charts.rates_figure(series, bucket=b),
+                money=charts.money_figure(metrics.money_series(s, visible, f, bucket=b), bucket=b),
+            )
+    except DomainError as exc:
+        return _denied(dbc.Alert([html.I(className="bi bi-exclamation-triangle me-2"), exc.message], color="danger"))
+
+
+@callback(Output("metrics-volume", "figure"), inputs=dict(**FILTERS, bucket=Input("metrics-bucket", "value"),
+                                                           stack=Input("metrics-stack", "value")))
+def metrics_volume(start, end, companies, providers, reasons, bucket, stack):
+    by, b = ("provider" if stack == "provider" else "reason"), _bucket(bucket)
+    try:
+        with acting_user() as (ctx, user):
+            if not is_manager(user):
+                return NO_FIGURE
+            f = _filter(ctx, start, end, companies, providers, reasons)
+            return charts.volume_figure(metrics.volume_series(ctx.session, case_visibility(user), f, bucket=b, by=by),
+                                        bucket=b, by=by)
+    except DomainError:
+        return NO_FIGURE
+
+
+@callback(output=dict(company=Output("metrics-by-company", "children"),
+                      provider=Output("metrics-by-provider", "children"),
+                      reason=Output("metrics-by-reason", "children")),
+          inputs=FILTERS)
+def metrics_breakdowns(start, end, companies, providers, reasons):
+    try:
+        with acting_user() as (ctx, user):
+            if not is_manager(user):
+                return dict(company=None, provider=None, reason=None)
+            f = _filter(ctx, start, end, companies, providers, reasons)
+            out = {}
+            for what in ("company", "provider", "reason"):
+                rows = metrics.breakdown(ctx.session, case_visibility(user), f, by=what,
+                                         payments_visible=payment_visibility(user))
+                out[what] = _breakdown(rows, what)
+            return out
+    except DomainError:
+        return dict(company=None, provider=None, reason=None)
+
+
+def _breakdown(rows, what: str):
+    if not rows:
+        return empty_state("No cases match these filters.", icon="bar-chart")
+    hint = (html.Div("The 20 companies with the most cases; choose companies above to see others.",
+                     className="text-muted small mb-2") if what == "company" and len(rows) >= 20 else None)
+    return dbc.Row([
+        dbc.Col(charts.graph(charts.breakdown_figure(rows, what=what), f"metrics-bar-{what}"), lg=5),
+        dbc.Col([hint, charts.breakdown_table(rows, what=what)], lg=7),
+    ], className="g-3")
+
+
+@callback(Output("metrics-companies", "options"), Input("metrics-companies", "search_value"),
+          State("metrics-companies", "value"))
+def metrics_company_options(search, chosen):
+    try:
+        with acting_user() as (ctx, user):
+            if not is_manager(user):
+                return []
+            found = metrics.company_options(ctx.session, search=search, include=chosen or ())
+            return [{"label": name, "value": company_id} for company_id, name in found]
+    except DomainError:
+        return []

@@ -1,0 +1,270 @@
+"""Plotly figures and KPI cards for the metrics screen, built from read-model results.
+
+No queries here: every function takes the aggregates `data.read.metrics` returned and
+draws them with one palette, titles, axis labels and hover text. An empty result
+draws an empty figure with a sentence saying so, never blank axes.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Optional, Sequence
+
+import dash_bootstrap_components as dbc
+import plotly.graph_objects as go
+from dash import dcc, html
+
+from dashboard.components.format import OUTCOME_LABELS, PROVIDER_LABELS, duration, money, reason_label
+from dashboard.money.amounts import to_major
+
+FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
+PALETTE = ["#0d6efd", "#6f42c1", "#20c997", "#fd7e14", "#d63384", "#0dcaf0", "#ffc107", "#198754", "#6c757d"]
+REASON_ORDER = ["fraudulent", "product_not_received", "not_as_described", "product_unacceptable",
+                "subscription_canceled"]
+PROVIDER_ORDER = ["stripe", "paypal", "crypto", "coinbase_commerce"]
+KEY_COLORS = {**{k: PALETTE[i] for i, k in enumerate(REASON_ORDER)},
+              **{k: PALETTE[i] for i, k in enumerate(PROVIDER_ORDER)}}
+STATE_COLORS = {"open": "#ffc107", "customer_won": "#0d6efd", "merchant_won": "#6f42c1", "withdrawn": "#adb5bd"}
+STATE_LABELS = {"open": "Still open", **OUTCOME_LABELS}
+MONEY_COLORS = {"merchant_refund": "#dc3545", "customer_credit": "#20c997"}
+MONEY_LABELS = {"merchant_refund": "Refunded", "customer_credit": "Credited"}
+RATE_COLORS = {"escalation": "#d63384", "appeal": "#0dcaf0"}
+MEDIAN_COLOR = "#212529"
+BUCKET_WORDS = {"day": "Day", "week": "Week (from Monday)", "month": "Month"}
+BUCKET_HOVER = {"day": "%{x|%a %d %b %Y}", "week": "week of %{x|%d %b %Y}", "month": "%{x|%B %Y}"}
+HEIGHT = 320
+GRAPH_CONFIG = {"displaylogo": False, "responsive": True,
+                "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"]}
+
+
+def key_label(key: str) -> str:
+    return PROVIDER_LABELS.get(key) or reason_label(key)
+
+
+def _layout(fig: go.Figure, title: str, x_title: str, y_title: str, **extra) -> go.Figure:
+    fig.update_layout(
+        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 15}},
+        template="plotly_white", font={"family": FONT, "size": 12, "color": "#212529"},
+        height=HEIGHT, margin={"l": 56, "r": 16, "t": 48, "b": 48},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1},
+        hoverlabel={"font": {"family": FONT}}, **extra,
+    )
+    fig.update_xaxes(title_text=x_title)
+    fig.update_yaxes(title_text=y_title, rangemode="tozero")
+    return fig
+
+
+def empty_figure(title: str, message: str = "No cases match these filters.") -> go.Figure:
+    fig = go.Figure()
+    fig.add_annotation(text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper",
+                       font={"size": 14, "color": "#6c757d"})
+    _layout(fig, title, "", "")
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return fig
+
+
+def _date_axis(fig: go.Figure, bucket: str) -> None:
+    fig.update_xaxes(type="date", tickformat="%b %Y" if bucket == "month" else "%d %b")
+
+
+# ------------------------------------------------------------------- over time
+def volume_figure(rows: Sequence[tuple[str, str, int]], *, bucket: str, by: str) -> go.Figure:
+    title = f"Cases opened per {bucket}, by {by}"
+    if not rows:
+        return empty_figure(title)
+    order = REASON_ORDER if by == "reason" else PROVIDER_ORDER
+    keys = sorted({k for _, k, _ in rows}, key=lambda k: (order.index(k) if k in order else len(order), k))
+    fig = go.Figure()
+    for key in keys:
+        points = [(b, n) for b, k, n in rows if k == key]
+        fig.add_bar(x=[b for b, _ in points], y=[n for _, n in points], name=key_label(key),
+                    marker_color=KEY_COLORS.get(key, PALETTE[-1]),
+                    hovertemplate=f"{key_label(key)}<br>{BUCKET_HOVER[bucket]}: %{{y}} cases<extra></extra>")
+    _layout(fig, title, BUCKET_WORDS[bucket] + " the case was opened (UTC)", "Cases opened", barmode="stack")
+    _date_axis(fig, bucket)
+    return fig
+
+
+def outcome_mix_figure(series, *, bucket: str) -> go.Figure:
+    """`series`: [(bucket, Counts)] — every case opened in the bucket, by where it stands now."""
+    title = "Outcome mix, by when the case was opened"
+    if not series:
+        return empty_figure(title)
+    x = [b for b, _ in series]
+    parts = {"customer_won": [c.customer_won for _, c in series], "merchant_won": [c.merchant_won for _, c in series],
+             "withdrawn": [c.withdrawn for _, c in series],
+             "open": [c.cases - c.customer_won - c.merchant_won - c.withdrawn for _, c in series]}
+    fig = go.Figure()
+    for state, values in parts.items():
+        fig.add_bar(x=x, y=values, name=STATE_LABELS[state], marker_color=STATE_COLORS[state],
+                    hovertemplate=f"{STATE_LABELS[state]}<br>{BUCKET_HOVER[bucket]}: %{{y}} cases<extra></extra>")
+    _layout(fig, title, BUCKET_WORDS[bucket] + " the case was opened (UTC)", "Cases", barmode="stack")
+    _date_axis(fig, bucket)
+    return fig
+
+
+def rates_figure(series, *, bucket: str) -> go.Figure:
+    title = "Escalation and appeal rates"
+    if not series:
+        return empty_figure(title)
+    x = [b for b, _ in series]
+    fig = go.Figure()
+    fig.add_scatter(
+        x=x, y=[c.escalation_rate for _, c in series], name="Escalation rate", mode="lines+markers",
+        line={"color": RATE_COLORS["escalation"]}, customdata=[[c.escalated, c.cases] for _, c in series],
+        hovertemplate=f"Escalated<br>{BUCKET_HOVER[bucket]}: %{{y:.0%}} (%{{customdata[0]}} of %{{customdata[1]}} cases)"
+                      "<extra></extra>")
+    fig.add_scatter(
+        x=x, y=[c.appeal_rate for _, c in series], name="Appeal rate (platform decisions)", mode="lines+markers",
+        line={"color": RATE_COLORS["appeal"], "dash": "dot"}, connectgaps=False,
+        customdata=[[c.decisions_appealed, c.decisions] for _, c in series],
+        hovertemplate=f"Appealed<br>{BUCKET_HOVER[bucket]}: %{{y:.0%}} (%{{customdata[0]}} of %{{customdata[1]}} "
+                      "decisions)<extra></extra>")
+    _layout(fig, title, BUCKET_WORDS[bucket] + " the case was opened (UTC)", "Share")
+    fig.update_yaxes(tickformat=".0%", range=[0, 1.05])
+    _date_axis(fig, bucket)
+    return fig
+
+
+def money_figure(rows: Sequence[tuple[str, str, str, int]], *, bucket: str) -> go.Figure:
+    """`rows`: (bucket, kind, currency, minor units). One series per kind and currency:
+    amounts in different currencies are never added together."""
+    title = "Money refunded and credited to customers"
+    if not rows:
+        return empty_figure(title, "No money was refunded or credited on these cases.")
+    fig = go.Figure()
+    currencies = sorted({c for _, _, c, _ in rows})
+    for kind in ("merchant_refund", "customer_credit"):
+        for currency in currencies:
+            points = [(b, a) for b, k, c, a in rows if k == kind and c == currency]
+            if not points:
+                continue
+            name = MONEY_LABELS[kind] + (f" ({currency})" if len(currencies) > 1 else "")
+            fig.add_bar(x=[b for b, _ in points], y=[float(to_major(a, currency)) for _, a in points], name=name,
+                        marker_color=MONEY_COLORS[kind], customdata=[money(a, currency) for _, a in points],
+                        hovertemplate=f"{name}<br>{BUCKET_HOVER[bucket]}: %{{customdata}}<extra></extra>")
+    y_title = "Amount" + (f" ({currencies[0]})" if len(currencies) == 1 else "")
+    _layout(fig, title, BUCKET_WORDS[bucket] + " the case was opened (UTC)", y_title, barmode="group")
+    _date_axis(fig, bucket)
+    return fig
+
+
+# ------------------------------------------------------------------ histograms
+def _median_line(fig: go.Figure, x: float, text: str) -> None:
+    fig.add_vline(x=x, line={"color": MEDIAN_COLOR, "dash": "dash", "width": 1.5})
+    fig.add_annotation(x=x, y=1, yref="paper", text=text, showarrow=False, xanchor="left", yanchor="bottom",
+                       xshift=4, font={"size": 11, "color": MEDIAN_COLOR})
+
+
+def first_response_figure(hist) -> go.Figure:
+    """Hours from opening to the merchant's first response, in bins; the last bin is open-ended."""
+    title = "Creator first-response time"
+    if not hist.counts:
+        return empty_figure(title, "No creator has responded to these cases yet.")
+    width_h = hist.bin_seconds / 3600
+    x, y, labels = [], [], []
+    for idx, _, n in hist.counts:
+        lo = idx * width_h
+        x.append(lo + width_h / 2)
+        y.append(n)
+        labels.append(f"{lo:g} h or more" if idx == hist.bins else f"{lo:g}–{lo + width_h:g} h")
+    fig = go.Figure(go.Bar(x=x, y=y, width=width_h * 0.95, marker_color=PALETTE[0], customdata=labels,
+                           name="Cases", hovertemplate="%{customdata}: %{y} cases<extra></extra>"))
+    _layout(fig, title, "Hours from opening to the first creator response", "Cases", showlegend=False)
+    if hist.median_s is not None:
+        _median_line(fig, hist.median_s / 3600, f"median {duration(dt.timedelta(seconds=hist.median_s))}")
+    return fig
+
+
+def resolution_figure(hist) -> go.Figure:
+    """Days from opening to closing of closed cases, stacked by outcome."""
+    title = "Time to resolution"
+    if not hist.counts:
+        return empty_figure(title, "None of these cases is closed yet.")
+    width_d = hist.bin_seconds / 86400
+    fig = go.Figure()
+    for outcome in ("customer_won", "merchant_won", "withdrawn"):
+        points = [(idx, n) for idx, g, n in hist.counts if g == outcome]
+        if not points:
+            continue
+        fig.add_bar(
+            x=[idx * width_d + width_d / 2 for idx, _ in points], y=[n for _, n in points], width=width_d * 0.95,
+            name=STATE_LABELS[outcome], marker_color=STATE_COLORS[outcome],
+            customdata=[f"{idx * width_d:g} days or more" if idx == hist.bins else
+                        f"{idx * width_d:g}–{(idx + 1) * width_d:g} days" for idx, _ in points],
+            hovertemplate=f"{STATE_LABELS[outcome]}<br>%{{customdata}}: %{{y}} cases<extra></extra>")
+    _layout(fig, title, "Days from opening to closing", "Closed cases", barmode="stack")
+    if hist.median_s is not None:
+        _median_line(fig, hist.median_s / 86400, f"median {duration(dt.timedelta(seconds=hist.median_s))}")
+    return fig
+
+
+# ------------------------------------------------------------------- breakdowns
+def breakdown_figure(rows, *, what: str) -> go.Figure:
+    """Horizontal bars, one per company/provider/reason, split by where the cases stand."""
+    title = f"Cases by {what}"
+    if not rows:
+        return empty_figure(title)
+    rows = list(reversed(rows))  # largest at the top
+    labels = [key_label(r.label) if what != "company" else r.label for r in rows]
+    fig = go.Figure()
+    for state in ("customer_won", "merchant_won", "withdrawn", "open"):
+        values = [r.counts.cases - r.counts.closed if state == "open" else getattr(r.counts, state) for r in rows]
+        fig.add_bar(y=labels, x=values, orientation="h", name=STATE_LABELS[state], marker_color=STATE_COLORS[state],
+                    hovertemplate=f"%{{y}}<br>{STATE_LABELS[state]}: %{{x}} cases<extra></extra>")
+    _layout(fig, title, "Cases", "", barmode="stack")
+    fig.update_layout(height=max(HEIGHT - 60, 60 + 28 * len(rows)), margin={"l": 8, "r": 16, "t": 48, "b": 48})
+    fig.update_yaxes(automargin=True)
+    return fig
+
+
+def graph(fig: go.Figure, graph_id: str) -> dcc.Graph:
+    return dcc.Graph(id=graph_id, figure=fig, config=GRAPH_CONFIG)
+
+
+def _pct(value: Optional[float]) -> str:
+    return "—" if value is None else f"{value:.0%}" if value >= 0.1 or value == 0 else f"{value:.1%}"
+
+
+def breakdown_table(rows, *, what: str) -> dbc.Table:
+    with_payments = what != "reason"
+    head = ["Company" if what == "company" else what.title(), "Cases", "Open"]
+    head += ["Payments", "Dispute rate"] if with_payments else []
+    head += ["Escalation rate", "Customer win rate", "Merchant win rate"]
+    body = []
+    for r in rows:
+        c = r.counts
+        cells = [r.label if what == "company" else key_label(r.label), f"{c.cases:,}", f"{c.open:,}"]
+        if with_payments:
+            cells += [f"{r.payments:,}", _pct(r.dispute_rate)]
+        cells += [_pct(c.escalation_rate), _pct(c.customer_win_rate), _pct(c.merchant_win_rate)]
+        body.append(html.Tr([html.Td(cells[0])] + [html.Td(v, className="text-end") for v in cells[1:]]))
+    return dbc.Table(
+        [html.Thead(html.Tr([html.Th(head[0])] + [html.Th(h, className="text-end") for h in head[1:]])),
+         html.Tbody(body)],
+        size="sm", hover=True, responsive=True, className="mb-0 align-middle", id=f"metrics-table-{what}",
+    )
+
+
+# ------------------------------------------------------------------------ KPIs
+def kpi_card(key: str, label: str, value: str, *, note: Optional[str] = None, icon: str = "graph-up") -> dbc.Card:
+    return dbc.Card(dbc.CardBody([
+        html.Div([html.I(className=f"bi bi-{icon} me-2"), label], className="text-muted small text-nowrap"),
+        html.Div(value, className="fs-4 fw-semibold mt-1 text-nowrap", id=f"metrics-kpi-{key}"),
+        html.Div(note, className="text-muted small mt-1") if note else None,
+    ]), className="h-100 shadow-sm")
+
+
+def money_text(amounts: dict[str, int]) -> str:
+    """'$1,234.00 · €50.00' — one amount per currency, never summed across them."""
+    if not amounts:
+        return money(0, "USD")
+    return " · ".join(money(a, c) for c, a in sorted(amounts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def percent(value: Optional[float]) -> str:
+    return _pct(value)
+
+
+def kpi_duration(seconds: Optional[float]) -> str:
+    return "—" if seconds is None else duration(dt.timedelta(seconds=round(seconds)))

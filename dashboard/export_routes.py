@@ -1,0 +1,103 @@
+"""`GET /metrics/export.csv` — the metrics screen's filtered cases as CSV, for managers.
+
+A plain Flask route rather than a `dcc.Download` callback, because a callback has to
+build the whole file in memory and ship it inside a JSON answer; this route streams
+it, reading the cases a page at a time (keyset on created_at, id), each page in its
+own short transaction, so neither memory nor a database transaction grows with the
+export.
+
+Signed in through the same session as the screens (the login gate in `dashboard.auth`
+sends anonymous visitors to /login); the user is re-read from the database and must
+be a manager, else 403. Only the columns below leave: never messages, notes or
+decision reasons. Text a person typed (company names, emails) is defused so a
+spreadsheet does not run it as a formula.
+
+Register once in app.py: `from dashboard.export_routes import register; register(server)`.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from typing import Iterator, Optional
+
+import flask
+from flask_login import current_user
+
+from data.models import User
+from data.read.metrics import MetricsFilter, export_rows, parse_filter
+from dashboard.context import utcnow
+from dashboard.enums import Role
+from dashboard.money.amounts import to_major
+from dashboard.permissions import case_visibility
+
+HEADER = ("id", "created_at", "company", "customer_email", "provider", "reason", "status", "outcome", "refund",
+          "amount", "currency", "escalated", "appealed", "closed_at")
+PAGE_SIZE = 1000
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def register(server: flask.Flask) -> None:
+    server.add_url_rule("/metrics/export.csv", "metrics_export_csv", export_cases_csv, methods=["GET"])
+
+
+def _text(value: Optional[str]) -> str:
+    if not value:
+        return ""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def _time(value: Optional[dt.datetime]) -> str:
+    return "" if value is None else value.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def csv_row(r) -> list[str]:
+    return [r.id, _time(r.created_at), _text(r.company), _text(r.customer_email), r.provider, r.reason, r.status,
+            r.outcome or "", r.refund or "none", str(to_major(r.amount_minor, r.currency)), r.currency,
+            "true" if r.escalated else "false",
+            "true" if (r.customer_appealed or r.merchant_appealed) else "false", _time(r.closed_at)]
+
+
+def _lines(rows) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def stream_csv(session_factory, visible, f: MetricsFilter, *, page_size: int = PAGE_SIZE) -> Iterator[str]:
+    yield _lines([HEADER])
+    after = None
+    while True:
+        with session_factory() as session:
+            rows = export_rows(session, visible, f, after=after, limit=page_size)
+        if not rows:
+            return
+        yield _lines(csv_row(r) for r in rows)
+        if len(rows) < page_size:
+            return
+        after = (rows[-1].created_at, rows[-1].id)
+
+
+def _refuse(status: int, message: str) -> flask.Response:
+    return flask.Response(message + "\n", status=status, mimetype="text/plain")
+
+
+def export_cases_csv() -> flask.Response:
+    if not current_user or not current_user.is_authenticated:
+        return _refuse(401, "Sign in first.")
+    runtime = flask.current_app.extensions["rc"]
+    with runtime.Session() as session:
+        user = session.get(User, current_user.get_id())
+        if user is None or not user.is_active or user.role != Role.MANAGER:
+            return _refuse(403, "Only the platform's managers can export cases.")
+        visible = case_visibility(user)
+    args = flask.request.args
+    f = parse_filter(args.get("start"), args.get("end"), args.getlist("company"), args.getlist("provider"),
+                     args.getlist("reason"), today=utcnow().date())
+    response = flask.Response(stream_csv(runtime.Session, visible, f), mimetype="text/csv")
+    name = f"resolution-center-cases_{f.start.isoformat()}_{f.end.isoformat()}.csv"
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

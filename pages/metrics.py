@@ -1,0 +1,101 @@
+"""`/metrics` — the managers' view of every dispute: volumes, response times, escalation
+and appeal rates, outcomes, money, and breakdowns by company, provider and reason, all
+under one set of filters, with a CSV export of the filtered cases.
+
+Filled by `callbacks/metrics.py` (which checks the role on every call); nothing here
+reads the database. The default range is the last 90 UTC days.
+"""
+import datetime as dt
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from dashboard.components.charts import GRAPH_CONFIG
+from dashboard.components.format import PROVIDER_LABELS, reason_label
+from dashboard.components.shell import page_header
+from dashboard.enums import Provider, Reason
+
+dash.register_page(__name__, path="/metrics", title="Metrics · Resolution Center")
+
+DEFAULT_DAYS = 90
+
+
+def _graph(graph_id: str, *, extra=None) -> dbc.Card:
+    body = [dcc.Graph(id=graph_id, config=GRAPH_CONFIG, style={"minHeight": "320px"})]
+    return dbc.Card(dbc.CardBody([extra, dcc.Loading(body, type="dot")] if extra else dcc.Loading(body, type="dot"),
+                                 className="p-2"), className="h-100 shadow-sm")
+
+
+def _filters(today: dt.date) -> dbc.Card:
+    label = "form-label small text-muted mb-1"
+    return dbc.Card(dbc.CardBody([
+        dbc.Row([
+            dbc.Col([html.Label("Cases opened between", className=label, htmlFor="metrics-dates"),
+                     dcc.DatePickerRange(id="metrics-dates", start_date=(today - dt.timedelta(days=DEFAULT_DAYS - 1))
+                                         .isoformat(), end_date=today.isoformat(), display_format="D MMM YYYY",
+                                         first_day_of_week=1, minimum_nights=0, clearable=False,
+                                         max_date_allowed=(today + dt.timedelta(days=1)).isoformat(),
+                                         className="d-block")], lg=4, md=6),
+            dbc.Col([html.Label("Companies", className=label, htmlFor="metrics-companies"),
+                     dcc.Dropdown(id="metrics-companies", multi=True, placeholder="All companies — type to search",
+                                  options=[])], lg=3, md=6),
+            dbc.Col([html.Label("Providers", className=label, htmlFor="metrics-providers"),
+                     dcc.Dropdown(id="metrics-providers", multi=True, placeholder="All providers",
+                                  options=[{"label": PROVIDER_LABELS[p.value], "value": p.value} for p in Provider])],
+                    lg=2, md=6),
+            dbc.Col([html.Label("Reasons", className=label, htmlFor="metrics-reasons"),
+                     dcc.Dropdown(id="metrics-reasons", multi=True, placeholder="All reasons",
+                                  options=[{"label": reason_label(r.value), "value": r.value} for r in Reason])],
+                    lg=3, md=6),
+        ], className="g-3"),
+        html.Div([
+            html.Span("Group by", className="small text-muted me-2"),
+            dbc.RadioItems(id="metrics-bucket", inline=True, value="week", className="d-inline-block small",
+                           options=[{"label": "Day", "value": "day"}, {"label": "Week", "value": "week"},
+                                    {"label": "Month", "value": "month"}]),
+            html.Span([html.I(className="bi bi-info-circle me-1"),
+                       "Dates are UTC days. Every number and chart below counts the cases opened in this range "
+                       "that match the filters."], className="small text-muted ms-lg-3"),
+        ], className="mt-3 d-flex flex-wrap align-items-center"),
+    ]), className="shadow-sm mb-3")
+
+
+def layout(**_kwargs):
+    today = dt.datetime.now(dt.timezone.utc).date()
+    export = html.A([html.I(className="bi bi-download me-2"), "Export CSV"], id="metrics-export",
+                    href="/metrics/export.csv", className="btn btn-outline-primary btn-sm",
+                    title="Download the filtered cases as CSV", style={"display": "none"})
+    return html.Div([
+        page_header("Metrics", "Disputes across every company on the platform", right=export),
+        html.Div(id="metrics-alert"),
+        html.Div(id="metrics-body", style={"display": "none"}, children=[
+            _filters(today),
+            dcc.Loading(html.Div(id="metrics-kpis", className="mb-3"), type="dot"),
+            dbc.Row([
+                dbc.Col(_graph("metrics-volume", extra=dbc.RadioItems(
+                    id="metrics-stack", inline=True, value="reason", className="small float-end me-2 mt-1",
+                    options=[{"label": "by reason", "value": "reason"}, {"label": "by provider", "value": "provider"}],
+                    style={"position": "relative", "zIndex": 2})), lg=6),
+                dbc.Col(_graph("metrics-outcomes"), lg=6),
+                dbc.Col(_graph("metrics-first-response"), lg=6),
+                dbc.Col(_graph("metrics-resolution"), lg=6),
+                dbc.Col(_graph("metrics-rates"), lg=6),
+                dbc.Col(_graph("metrics-money"), lg=6),
+            ], className="g-3 mb-3"),
+            dbc.Card([
+                dbc.CardHeader([html.I(className="bi bi-table me-2"), html.Span("Breakdowns", className="fw-semibold"),
+                                html.Span(" — dispute rate is cases opened ÷ payments made in the range; win rates "
+                                          "are shares of closed cases.", className="text-muted small")],
+                               className="bg-white"),
+                dbc.CardBody(dbc.Tabs([
+                    dbc.Tab(dcc.Loading(html.Div(id="metrics-by-company", className="pt-3"), type="dot"),
+                            label="By company", tab_id="company"),
+                    dbc.Tab(dcc.Loading(html.Div(id="metrics-by-provider", className="pt-3"), type="dot"),
+                            label="By provider", tab_id="provider"),
+                    dbc.Tab(dcc.Loading(html.Div(id="metrics-by-reason", className="pt-3"), type="dot"),
+                            label="By reason", tab_id="reason"),
+                ], id="metrics-tabs", active_tab="company")),
+            ], className="shadow-sm"),
+        ]),
+    ])

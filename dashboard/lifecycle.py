@@ -24,6 +24,19 @@ def _merchant_may_ask_again(ctx: Ctx, case: Case, _actor) -> Optional[str]:
     return None
 
 
+def _in_time(ctx: Ctx, case: Case, _actor) -> Optional[str]:
+    # A deadline passes at its moment, not when the scheduler notices (§3.6, §8): an
+    # answer after it is late even if the case has not been escalated or closed yet.
+    if case.response_due_at is not None and ctx.now >= case.response_due_at:
+        return (f"The response was due by {case.response_due_at:%Y-%m-%d %H:%M} UTC; "
+                f"it is too late to act on this request.")
+    return None
+
+
+def _merchant_may_ask_again_in_time(ctx: Ctx, case: Case, actor) -> Optional[str]:
+    return _in_time(ctx, case, actor) or _merchant_may_ask_again(ctx, case, actor)
+
+
 def _overdue(ctx: Ctx, case: Case, _actor) -> Optional[str]:
     if case.response_due_at is None or case.response_due_at > ctx.now:
         return "The response is not overdue yet."
@@ -94,19 +107,19 @@ OPEN_STAGES = [s for s in Stage if s != Stage.CLOSED]
 # listed here is refused. (Non-moving actions such as notes list source == target.)
 TRANSITIONS: tuple[Transition, ...] = (
     # §3.2–3.4: the merchant answers an open case.
-    Transition(A.ACCEPT, P.MERCHANT, S.AWAITING_MERCHANT, S.CLOSED),
-    Transition(A.ACCEPT, P.MERCHANT, S.REVIEW_AWAITING_MERCHANT, S.CLOSED),
-    Transition(A.DENY, P.MERCHANT, S.AWAITING_MERCHANT, S.CLOSED),
-    Transition(A.REQUEST_INFO, P.MERCHANT, S.AWAITING_MERCHANT, S.AWAITING_CUSTOMER, _merchant_may_ask_again),
-    # Replies hand the turn back to whoever asked.
-    Transition(A.REPLY, P.CUSTOMER, S.AWAITING_CUSTOMER, S.AWAITING_MERCHANT),
-    Transition(A.REPLY, P.CUSTOMER, S.REVIEW_AWAITING_CUSTOMER, S.UNDER_REVIEW),
-    Transition(A.REPLY, P.CUSTOMER, S.FINAL_AWAITING_CUSTOMER, S.FINAL_REVIEW),
-    Transition(A.REPLY, P.MERCHANT, S.REVIEW_AWAITING_MERCHANT, S.UNDER_REVIEW),
-    Transition(A.REPLY, P.MERCHANT, S.FINAL_AWAITING_MERCHANT, S.FINAL_REVIEW),
+    Transition(A.ACCEPT, P.MERCHANT, S.AWAITING_MERCHANT, S.CLOSED, _in_time),
+    Transition(A.ACCEPT, P.MERCHANT, S.REVIEW_AWAITING_MERCHANT, S.CLOSED, _in_time),
+    Transition(A.DENY, P.MERCHANT, S.AWAITING_MERCHANT, S.CLOSED, _in_time),
+    Transition(A.REQUEST_INFO, P.MERCHANT, S.AWAITING_MERCHANT, S.AWAITING_CUSTOMER, _merchant_may_ask_again_in_time),
+    # Replies hand the turn back to whoever asked. Every answer must come in time.
+    Transition(A.REPLY, P.CUSTOMER, S.AWAITING_CUSTOMER, S.AWAITING_MERCHANT, _in_time),
+    Transition(A.REPLY, P.CUSTOMER, S.REVIEW_AWAITING_CUSTOMER, S.UNDER_REVIEW, _in_time),
+    Transition(A.REPLY, P.CUSTOMER, S.FINAL_AWAITING_CUSTOMER, S.FINAL_REVIEW, _in_time),
+    Transition(A.REPLY, P.MERCHANT, S.REVIEW_AWAITING_MERCHANT, S.UNDER_REVIEW, _in_time),
+    Transition(A.REPLY, P.MERCHANT, S.FINAL_AWAITING_MERCHANT, S.FINAL_REVIEW, _in_time),
     # §3.5: withdrawing is possible only before the platform is involved.
-    Transition(A.WITHDRAW, P.CUSTOMER, S.AWAITING_MERCHANT, S.CLOSED),
-    Transition(A.WITHDRAW, P.CUSTOMER, S.AWAITING_CUSTOMER, S.CLOSED),
+    Transition(A.WITHDRAW, P.CUSTOMER, S.AWAITING_MERCHANT, S.CLOSED, _in_time),
+    Transition(A.WITHDRAW, P.CUSTOMER, S.AWAITING_CUSTOMER, S.CLOSED, _in_time),
     # §3.6: silence escalates to the platform.
     Transition(A.ESCALATE_OVERDUE, P.SYSTEM, S.AWAITING_MERCHANT, S.UNDER_REVIEW, _overdue),
     Transition(A.ESCALATE_OVERDUE, P.SYSTEM, S.AWAITING_CUSTOMER, S.UNDER_REVIEW, _overdue),

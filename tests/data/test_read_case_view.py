@@ -109,8 +109,10 @@ def test_timeline_entries_bring_actors_files_and_the_internal_flag(Session, sett
         assert [e.action for e in staff] == ["created", "denied", "note"]
         created, denied, internal = staff
         assert created.actor_name == w.customer.name and created.actor_role == "customer"
-        assert [(f.filename, f.is_image) for f in created.files] == [("photo.png", True), ("receipt.pdf", False)]
-        assert created.files[0].party == "customer" and created.files[1].content_type == "application/pdf"
+        files = {f.filename: f for f in created.files}  # uploaded in the same instant: no order to test
+        assert sorted(files) == ["photo.png", "receipt.pdf"] and len(created.files) == 2
+        assert files["photo.png"].is_image and not files["receipt.pdf"].is_image
+        assert files["photo.png"].party == "customer" and files["receipt.pdf"].content_type == "application/pdf"
         assert denied.actor_name == w.creator.name and not denied.files and not denied.staff_only
         assert internal.staff_only and internal.details == "Looks fine."
 

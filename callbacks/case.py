@@ -1,0 +1,122 @@
+"""Case page: render the case for the signed-in user, and make the action form follow
+the chosen action. The actions themselves are in `callbacks/case_actions.py`.
+
+Who may see the case is decided by `load_case` with the user from the server session;
+the case id in the Store is only a key to look up.
+"""
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, html
+
+from callbacks._session import acting_user, runtime
+from dashboard.cases.available import available_actions
+from dashboard.components import case_panels as panels
+from dashboard.components.shell import not_found
+from dashboard.components.timeline import timeline
+from dashboard.enums import Outcome, Party
+from dashboard.errors import DomainError, NotFound
+from dashboard.permissions import case_visibility, is_staff, load_case, party_of
+from dashboard.timeline import events_for
+from data.read import case_view
+
+
+@dash.callback(Output("case-content", "children"), Input("case-id", "data"), Input("case-refresh", "data"))
+def render_case(case_id, _refresh):
+    try:
+        with acting_user() as (ctx, user):
+            return case_page(ctx, user, case_id)
+    except NotFound:
+        return not_found("case")
+    except DomainError as exc:
+        return dbc.Alert(exc.message, color="danger")
+
+
+def case_page(ctx, user, case_id):
+    case = load_case(ctx, user, str(case_id or ""))
+    s, party, staff = ctx.session, party_of(user, case), is_staff(user)
+    entries = case_view.timeline_entries(s, events_for(ctx, case, party, newest_first=False))
+    actions = available_actions(ctx, case, user)
+    company, customer = case.company, case.customer
+    others, total_others = case_view.other_cases(s, case_visibility(user), customer_id=case.customer_id,
+                                                 exclude_case_id=case.id)
+    # A company's volume is its own business: its rate is shown to staff and to its creators.
+    rate = case_view.dispute_rate(s, company_id=case.company_id, now=ctx.now) if party != Party.CUSTOMER else None
+    settings = ctx.settings
+    side = [
+        panels.payment_panel(case.payment),
+        panels.parties_panel(customer_name=customer.name,
+                             customer_email=customer.email if party != Party.CUSTOMER else None,
+                             company_name=company.name, company_email=company.support_email,
+                             assignee_name=case.assignee.name if case.assignee else None, show_assignee=staff),
+        panels.money_panel(case_view.movements(s, case_id=case.id, settled_only=not staff), staff=staff),
+        panels.evidence_panel(entries),
+        panels.context_panel(others, total_others, rate=rate, show_company=party != Party.MERCHANT),
+    ]
+    if staff:
+        side.append(panels.emails_panel(*case_view.outbox_for_case(s, case_id=case.id)))
+    main = [
+        panels.card("Timeline", timeline(entries, viewer_is_staff=staff, company_name=company.name),
+                    icon="clock-history", id="case-timeline"),
+        panels.action_panel(
+            actions, party=party.value, amount_minor=case.amount_minor, currency=case.currency,
+            max_files=settings.max_files, max_file_mb=settings.max_file_mb,
+            staff_options=case_view.staff_choices(s) if "assign" in actions else [],
+            assignee_id=case.assignee_id, overturn_needs_remedy=case.outcome == Outcome.MERCHANT_WON.value),
+    ]
+    return html.Div([
+        panels.header(case, now=ctx.now, company_name=company.name, has_actions=bool(actions)),
+        dbc.Row([dbc.Col(main, lg=8), dbc.Col(side, lg=4)]),
+    ], id="case-view", **{"data-case-id": case.id})
+
+
+@dash.callback(
+    Output("case-act-party-group", "style"), Output("case-act-reviewer-group", "style"),
+    Output("case-decide-group", "style"), Output("case-final-group", "style"),
+    Output("case-act-message-group", "style"), Output("case-act-upload-group", "style"),
+    Output("case-act-message-label", "children"), Output("case-act-hint", "children"),
+    Output("case-act-submit", "children"), Output("case-act-submit", "color"), Output("case-act-submit", "disabled"),
+    Input("case-act-choice", "value"), State("case-form-meta", "data"),
+)
+def follow_choice(choice, meta):
+    """Show the inputs the chosen action needs (pure presentation: the server checks again)."""
+    spec = (meta or {}).get(choice)
+    if not spec:
+        hidden = [panels.HIDDEN] * 6
+        return (*hidden, "Message", "", "Choose an action", "secondary", True)
+    shown = lambda on: panels.SHOWN if on else panels.HIDDEN  # noqa: E731
+    groups = set(spec["groups"])
+    label = spec["message_label"]
+    if spec["message"] == "required":
+        label = [label, html.Span(" *", className="text-danger")]
+    return (shown("party" in groups), shown("reviewer" in groups), shown("decide" in groups),
+            shown("final" in groups), shown(spec["message"] is not None), shown(spec["files"] is not None),
+            label, spec.get("hint", ""), [html.I(className=f"bi bi-{spec['icon']} me-1"), spec["label"]],
+            spec["color"], False)
+
+
+@dash.callback(Output("case-decide-amount-group", "style"), Input("case-decide-outcome", "value"))
+def follow_outcome(outcome):
+    return panels.SHOWN if outcome in ("refund", "credit") else panels.HIDDEN
+
+
+@dash.callback(Output("case-final-remedy-group", "style"), Input("case-final-decision", "value"),
+               State("case-final-needs-remedy", "data"))
+def follow_final_decision(decision, needs_remedy):
+    return panels.SHOWN if decision == "overturn" and needs_remedy else panels.HIDDEN
+
+
+@dash.callback(Output("case-act-files", "children"), Input("case-act-upload", "filename"))
+def list_chosen_files(filenames):
+    if isinstance(filenames, str):
+        filenames = [filenames]
+    return panels.selected_files(filenames, max_files=runtime().settings.max_files)
+
+
+@dash.callback(Output("case-act-upload", "contents"), Output("case-act-upload", "filename"),
+               Input("case-act-files-clear", "n_clicks"), prevent_initial_call=True)
+def clear_chosen_files(n_clicks):
+    if not n_clicks:
+        raise dash.exceptions.PreventUpdate
+    return None, None

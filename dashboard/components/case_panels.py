@@ -1,0 +1,418 @@
+"""The case page's panels: header, payment, parties, money, context, evidence, emails,
+and the action form (no queries; callbacks hand in what they read)."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Iterable, Optional
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from dashboard.components.format import (
+    OUTCOME_LABELS,
+    PROVIDER_LABELS,
+    STATUS_COLORS,
+    STATUS_LABELS,
+    deadline_state,
+    duration,
+    local_time,
+    money,
+    reason_label,
+)
+from dashboard.components.timeline import attachments, human_size
+from dashboard.money.amounts import to_major
+
+HIDDEN = {"display": "none"}
+SHOWN: dict = {}
+
+REFUND_LABELS = {"none": "No refund", "merchant": "Refunded by the merchant", "platform": "Refund covered by the platform"}
+DECISION_LABELS = {"refund": "Refund", "credit": "Platform credit", "merchant_wins": "Merchant wins"}
+MOVEMENT_LABELS = {
+    "merchant_refund": "Refund to the customer (merchant's funds)",
+    "customer_credit": "Platform credit to the customer",
+    "platform_reimbursement": "Platform reimbursement to the merchant",
+}
+DEADLINE_COLORS = {"overdue": "danger", "soon": "warning", "ok": "success", "none": "secondary"}
+FAILING_AFTER_ATTEMPTS = 5
+
+
+def card(title: str, body, *, icon: str, id: Optional[str] = None, class_name: str = "mb-3") -> dbc.Card:
+    return dbc.Card([
+        dbc.CardHeader([html.I(className=f"bi bi-{icon} me-2"), title], className="fw-semibold small"),
+        dbc.CardBody(body),
+    ], className=f"shadow-sm {class_name}", id=id)
+
+
+def _facts(rows: Iterable[tuple[str, object]]) -> html.Dl:
+    items = []
+    for label, value in rows:
+        if value is None:
+            continue
+        items += [html.Dt(label, className="col-5 text-muted fw-normal"), html.Dd(value, className="col-7 mb-1")]
+    return html.Dl(items, className="row mb-0 small")
+
+
+# ----------------------------------------------------------------------------- header
+def deadline_badge(due: Optional[dt.datetime], now: dt.datetime, *, prefix: str = "Response due") -> Optional[dbc.Badge]:
+    if due is None:
+        return None
+    state = deadline_state(due, now)
+    left = due - now
+    text = f"overdue by {duration(-left)}" if state == "overdue" else f"{duration(left)} left"
+    return dbc.Badge([html.I(className="bi bi-clock me-1"), f"{prefix} {local_time(due)} · {text}"],
+                     color=DEADLINE_COLORS[state], className="me-2 fw-normal", id="case-deadline",
+                     text_color="dark" if state == "soon" else None)
+
+
+def appeal_window_open(case, now: dt.datetime) -> bool:
+    return bool(case.appeal_due_at and not case.final and now < case.appeal_due_at
+                and not (case.customer_appealed or case.merchant_appealed))
+
+
+def header(case, *, now: dt.datetime, company_name: str, has_actions: bool) -> html.Div:
+    flags = []
+    if case.escalated:
+        flags.append(dbc.Badge([html.I(className="bi bi-arrow-up-circle me-1"), "Escalated"], color="primary",
+                               className="me-1", pill=True))
+    if case.customer_appealed:
+        flags.append(dbc.Badge("Customer appealed", color="info", className="me-1", pill=True))
+    if case.merchant_appealed:
+        flags.append(dbc.Badge("Merchant appealed", color="info", className="me-1", pill=True))
+    if case.final_review:
+        flags.append(dbc.Badge([html.I(className="bi bi-award me-1"), "Final review"], color="dark",
+                               className="me-1", pill=True))
+    status = dbc.Badge(STATUS_LABELS.get(case.status, case.status), color=STATUS_COLORS.get(case.status, "secondary"),
+                       className="me-2 fs-6", id="case-status")
+    lines = [deadline_badge(case.response_due_at, now)]
+    if appeal_window_open(case, now):
+        lines.append(deadline_badge(case.appeal_due_at, now, prefix="Appeal window open until"))
+    outcome = None
+    if case.status == "closed":
+        bits = [html.Strong(OUTCOME_LABELS.get(case.outcome or "", case.outcome or "Closed"))]
+        if case.refund:
+            bits.append(f" · {REFUND_LABELS.get(case.refund, case.refund)}")
+        if case.refunded_minor:
+            bits.append(f" · {money(case.refunded_minor, case.currency)} refunded")
+        if case.credited_minor:
+            bits.append(f" · {money(case.credited_minor, case.currency)} in credit")
+        if case.decision:
+            amount = f" of {money(case.decision_amount_minor, case.currency)}" if case.decision_amount_minor else ""
+            bits.append(f" · Platform decision: {DECISION_LABELS.get(case.decision, case.decision)}{amount}")
+        if case.final_decision:
+            bits.append(f" · Final review: {'upheld' if case.final_decision == 'uphold' else 'overturned'}")
+        if case.final:
+            bits.append(" · final")
+        outcome = html.Div(bits, className="mt-2", id="case-outcome")
+    return html.Div([
+        html.Div([
+            html.Div([
+                html.Div([html.Span("Case ", className="text-muted"), html.Code(case.id, id="case-id-label")],
+                         className="small"),
+                html.H2([reason_label(case.reason), html.Span(f" · {money(case.amount_minor, case.currency)}",
+                                                              className="text-muted")], className="h4 mb-1"),
+                html.Div(f"{company_name} · opened {local_time(case.created_at)}", className="text-muted small"),
+            ]),
+            html.A([html.I(className="bi bi-lightning-charge me-1"), "Take action"], href="#case-actions",
+                   className="btn btn-primary btn-sm", id="case-jump-actions") if has_actions else None,
+        ], className="d-flex justify-content-between align-items-start"),
+        html.Div([status, *flags], className="mt-2 d-flex flex-wrap align-items-center"),
+        html.Div([x for x in lines if x is not None], className="mt-2"),
+        outcome,
+    ], className="border-bottom pb-3 mb-3", id="case-header")
+
+
+# ----------------------------------------------------------------------------- side panels
+def payment_panel(payment) -> dbc.Card:
+    return card("Payment", _facts([
+        ("Amount", money(payment.amount_minor, payment.currency)),
+        ("Product", payment.product_title or "—"),
+        ("Provider", PROVIDER_LABELS.get(payment.provider, payment.provider)),
+        ("Paid", local_time(payment.paid_at)),
+        ("Refunded", money(payment.refunded_minor, payment.currency) if payment.refunded_minor else None),
+        ("Payment id", html.Code(payment.id)),
+    ]), icon="credit-card", id="case-payment")
+
+
+def parties_panel(*, customer_name: str, customer_email: Optional[str], company_name: str,
+                  company_email: Optional[str], assignee_name: Optional[str], show_assignee: bool) -> dbc.Card:
+    rows = [
+        ("Customer", html.Div([customer_name, html.Div(customer_email, className="text-muted")
+                               if customer_email else None])),
+        ("Company", html.Div([company_name, html.Div(company_email, className="text-muted")
+                              if company_email else None])),
+    ]
+    if show_assignee:
+        rows.append(("Assignee", assignee_name or html.Span("Unassigned", className="text-muted")))
+    return card("Parties", _facts(rows), icon="people", id="case-parties")
+
+
+def _movement_status(m, *, staff: bool) -> dbc.Badge:
+    if m.status == "succeeded":
+        return dbc.Badge("Completed", color="success")
+    if m.status == "failed":
+        return dbc.Badge("Failed — needs staff", color="danger")
+    if staff and m.attempts >= FAILING_AFTER_ATTEMPTS:
+        return dbc.Badge("Failing — retrying", color="danger")
+    return dbc.Badge("Pending", color="warning", text_color="dark")
+
+
+def money_panel(rows, *, staff: bool) -> dbc.Card:
+    if not rows:
+        body = html.Div("No money has moved on this case.", className="text-muted small")
+    else:
+        items = []
+        for m in rows:
+            detail = []
+            if staff:
+                detail.append(f"{m.attempts} attempt{'s' if m.attempts != 1 else ''}")
+                if m.status == "pending" and m.next_attempt_at:
+                    detail.append(f"next {local_time(m.next_attempt_at)}")
+                if m.provider_reference:
+                    detail.append(f"ref {m.provider_reference}")
+            when = m.completed_at or m.created_at
+            items.append(html.Li([
+                html.Div([html.Span(MOVEMENT_LABELS.get(m.kind, m.kind)), _movement_status(m, staff=staff)],
+                         className="d-flex justify-content-between gap-2"),
+                html.Div([html.Strong(money(m.amount_minor, m.currency)), f" · {local_time(when)}"], className="small"),
+                html.Div(" · ".join(detail), className="text-muted small") if detail else None,
+                html.Div(m.last_error, className="text-danger small") if staff and m.last_error else None,
+            ], className="mb-2"))
+        body = html.Ul(items, className="list-unstyled mb-0 small")
+    return card("Money", body, icon="cash-coin", id="case-money")
+
+
+def context_panel(others, total_others: int, *, rate, show_company: bool) -> dbc.Card:
+    if others:
+        items = [html.Li([
+            html.Div([dcc.Link(html.Code(o.id), href=f"/cases/{o.id}"),
+                      dbc.Badge(OUTCOME_LABELS.get(o.outcome, STATUS_LABELS.get(o.status, o.status))
+                                if o.status == "closed" else STATUS_LABELS.get(o.status, o.status),
+                                color=STATUS_COLORS.get(o.status, "secondary"), className="ms-2")]),
+            html.Div(" · ".join(x for x in (reason_label(o.reason), money(o.amount_minor, o.currency),
+                                            o.company_name if show_company else None,
+                                            local_time(o.created_at, fmt="%d %b %Y")) if x),
+                     className="text-muted"),
+        ], className="mb-2") for o in others]
+        more = total_others - len(others)
+        if more > 0:
+            items.append(html.Li(f"and {more} more", className="text-muted"))
+        other_block = html.Ul(items, className="list-unstyled mb-0", id="case-other-cases")
+    else:
+        other_block = html.Div("No other cases you can see.", className="text-muted", id="case-other-cases")
+    blocks = [html.Div("The customer's other cases", className="fw-semibold mb-1"), other_block]
+    if rate is not None:
+        pct = rate.percent
+        blocks += [
+            html.Div("Company dispute rate", className="fw-semibold mt-3 mb-1"),
+            html.Div([
+                html.Strong(f"{pct}%" if pct is not None else "—", className="fs-5 me-2"),
+                html.Span(f"{rate.cases} case{'s' if rate.cases != 1 else ''} / {rate.payments} "
+                          f"payment{'s' if rate.payments != 1 else ''} in the last {rate.days} days",
+                          className="text-muted"),
+            ], id="case-dispute-rate"),
+        ]
+    return card("Context", html.Div(blocks, className="small"), icon="graph-up", id="case-context")
+
+
+def evidence_panel(entries) -> dbc.Card:
+    by_party: dict[str, list] = {}
+    for e in entries:
+        for f in e.files:
+            by_party.setdefault(f.party or e.reporter_type, []).append(f)
+    if not by_party:
+        body = html.Div("No files have been attached.", className="text-muted small")
+    else:
+        names = {"customer": "From the customer", "merchant": "From the merchant", "platform": "From the platform"}
+        body = html.Div([html.Div([html.Div(names.get(p, p), className="fw-semibold small"),
+                                   attachments(files, thumb_height=72)], className="mb-2")
+                         for p, files in by_party.items()])
+    return card("Evidence", body, icon="paperclip", id="case-evidence")
+
+
+def emails_panel(rows, total: int) -> dbc.Card:
+    colours = {"sent": "success", "pending": "warning", "failed": "danger"}
+    if not rows:
+        body = html.Div("No emails for this case.", className="text-muted small")
+    else:
+        body = html.Div([
+            dbc.Table([
+                html.Thead(html.Tr([html.Th("To"), html.Th("About"), html.Th("Status"), html.Th("Queued")])),
+                html.Tbody([html.Tr([
+                    html.Td(r.recipient, className="text-break"),
+                    html.Td(r.subject.split("] ", 1)[-1], className="text-break"),
+                    html.Td([dbc.Badge(r.status, color=colours.get(r.status, "secondary"),
+                                       text_color="dark" if r.status == "pending" else None),
+                             html.Div(f"{r.attempts} attempt{'s' if r.attempts != 1 else ''}", className="text-muted")
+                             if r.attempts else None,
+                             html.Div(r.last_error, className="text-danger") if r.last_error else None]),
+                    html.Td(local_time(r.sent_at or r.created_at, fmt="%d %b, %H:%M"), className="text-nowrap"),
+                ]) for r in rows]),
+            ], size="sm", className="small mb-0", hover=True),
+            html.Div(f"Showing the newest {len(rows)} of {total}.", className="text-muted small")
+            if total > len(rows) else None,
+        ])
+    return card("Emails (staff only)", body, icon="envelope", id="case-emails")
+
+
+# ----------------------------------------------------------------------------- action form
+# How each available action reads and which inputs it needs. `message`: required |
+# optional | None; `files`: required | optional | None; `groups`: extra inputs.
+ACTION_FORMS = {
+    "claim": dict(label="Claim", icon="person-check", color="primary", message=None, files=None, groups=(),
+                  hint="Take this case: it will be assigned to you."),
+    "assign": dict(label="Assign", icon="people", color="primary", message=None, files=None, groups=("reviewer",),
+                   hint="Hand the case to a reviewer, or back to the queue."),
+    "accept": dict(label="Accept & refund", icon="check-circle", color="success", message="optional",
+                   files="optional", groups=(),
+                   hint="Accepting closes the case in the customer's favour and refunds the full amount from "
+                        "your funds. It cannot be appealed."),
+    "deny": dict(label="Deny", icon="x-circle", color="danger", message="required", files="optional", groups=(),
+                 hint="Explain why. The customer can appeal a denial to the platform."),
+    "request_info": dict(label="Request information", icon="question-circle", color="primary",
+                         message="optional", files="optional", groups=(),
+                         hint="The customer gets 7 days to reply."),
+    "reply": dict(label="Reply", icon="reply", color="primary", message="required", files="optional", groups=(),
+                  hint="Your reply hands the case back to whoever asked."),
+    "appeal": dict(label="Appeal", icon="arrow-repeat", color="warning", message="required", files="optional",
+                   groups=(), hint="A case can be appealed once. Say what was wrong with the outcome."),
+    "withdraw": dict(label="Withdraw the case", icon="box-arrow-left", color="secondary", message="optional",
+                     files=None, groups=(), hint="Withdrawing closes the case for good; no new case can be opened "
+                                                 "on this payment."),
+    "add_evidence": dict(label="Add evidence", icon="paperclip", color="secondary", message="optional",
+                         files="required", groups=(), hint="Attach files to the case without changing its state."),
+    "note": dict(label="Internal note", icon="journal-text", color="warning", message="required", files=None,
+                 groups=(), hint="Only staff see notes. They are never emailed."),
+    "decide": dict(label="Decide", icon="hammer", color="danger", message="required", files=None,
+                   groups=("decide",), hint="A written reason is required; the parties see it."),
+    "final_decide": dict(label="Final review", icon="award", color="danger", message="required", files=None,
+                         groups=("final",), hint="The final decision cannot be appealed."),
+}
+MESSAGE_LABELS = {"deny": "Why are you denying the case?", "note": "Note (staff only)",
+                  "decide": "Reason for the decision", "final_decide": "Reason for the final decision",
+                  "appeal": "Why are you appealing?", "request_info": "What information is needed?"}
+GROUPS = ("party", "reviewer", "decide", "final")
+
+
+def form_meta(actions: list[str], *, party: str) -> dict:
+    """Per-action form settings for this viewer (sent to the browser; holds no secrets)."""
+    meta = {}
+    for a in actions:
+        spec = dict(ACTION_FORMS.get(a, dict(label=a.replace("_", " ").capitalize(), icon="dot", color="primary",
+                                              message="optional", files=None, groups=(), hint="")))
+        spec["groups"] = list(spec["groups"])
+        if a == "request_info" and party == "platform":
+            spec.update(message="required", groups=["party"],
+                        hint="The party you ask gets 7 days to answer; the case stays with the platform.")
+        if a == "reply" and party == "merchant":
+            spec.update(label="Reply to the platform", hint="Your reply goes back to the reviewer who asked.")
+        if a == "appeal" and party == "merchant":
+            spec.update(hint="A case can be appealed once; a different reviewer will look at it again.")
+        spec["message_label"] = MESSAGE_LABELS.get(a, "Message") + (" (optional)" if spec["message"] == "optional" else "")
+        meta[a] = spec
+    return meta
+
+
+def _group(group_id: str, children) -> html.Div:
+    return html.Div(children, id=group_id, style=HIDDEN, className="mb-3")
+
+
+def action_panel(actions: list[str], *, party: str, amount_minor: int, currency: str, max_files: int,
+                 max_file_mb: int, staff_options: list[tuple[str, str, str]], assignee_id: Optional[str],
+                 overturn_needs_remedy: bool) -> dbc.Card:
+    """Exactly the actions this viewer may take now, as one form whose inputs follow the choice."""
+    if not actions:
+        return card("Actions", html.Div("There is nothing for you to do on this case right now.",
+                                        className="text-muted small", id="case-no-actions"),
+                    icon="lightning-charge", id="case-actions")
+    meta = form_meta(actions, party=party)
+    full = str(to_major(amount_minor, currency))
+    options = [{"label": html.Span([html.I(className=f"bi bi-{meta[a]['icon']} me-1"), meta[a]["label"]]), "value": a}
+               for a in actions]
+    body = [
+        dcc.Store(id="case-form-meta", data=meta),
+        html.Div("What would you like to do?", className="small text-muted mb-1"),
+        dbc.RadioItems(id="case-act-choice", options=options, value=None, className="d-flex flex-wrap gap-2 mb-2",
+                       inputClassName="btn-check", labelClassName="btn btn-outline-primary btn-sm",
+                       labelCheckedClassName="active"),
+        html.Div(id="case-act-hint", className="small text-muted mb-3"),
+        _group("case-act-party-group", [
+            dbc.Label("Ask whom?", className="small fw-semibold"),
+            dbc.RadioItems(id="case-act-party", options=[{"label": "The customer", "value": "customer"},
+                                                         {"label": "The merchant", "value": "merchant"}],
+                           value="customer", inline=True),
+        ]),
+        _group("case-act-reviewer-group", [
+            dbc.Label("Assign to", className="small fw-semibold", html_for="case-act-reviewer"),
+            dbc.Select(id="case-act-reviewer", value=assignee_id or "",
+                       options=[{"label": "— Unassigned (back to the queue) —", "value": ""}]
+                       + [{"label": f"{name} ({role})", "value": uid} for uid, name, role in staff_options]),
+        ]),
+        _group("case-decide-group", [
+            dbc.Label("Outcome", className="small fw-semibold"),
+            dbc.RadioItems(id="case-decide-outcome", value="refund", className="mb-2", options=[
+                {"label": "Refund the customer (from the merchant's funds)", "value": "refund"},
+                {"label": "Credit the customer (platform credit, no cost to the merchant)", "value": "credit"},
+                {"label": "Merchant wins (no refund)", "value": "merchant_wins"},
+            ]),
+            html.Div([
+                dbc.Label(f"Amount ({currency})", className="small fw-semibold", html_for="case-decide-amount"),
+                dbc.InputGroup([dbc.InputGroupText(currency), dbc.Input(id="case-decide-amount", value=full,
+                                                                        type="text", inputmode="decimal")],
+                               size="sm", style={"maxWidth": "16rem"}),
+                dbc.FormText(f"The full amount is {money(amount_minor, currency)}; lower it for a partial refund."),
+            ], id="case-decide-amount-group"),
+        ]),
+        _group("case-final-group", [
+            dbc.Label("Final decision", className="small fw-semibold"),
+            dbc.RadioItems(id="case-final-decision", value="uphold", className="mb-2", options=[
+                {"label": "Uphold the decision", "value": "uphold"},
+                {"label": "Overturn the decision", "value": "overturn"},
+            ]),
+            html.Div([
+                dbc.Label("Remedy for the customer", className="small fw-semibold"),
+                dbc.RadioItems(id="case-final-remedy", value="refund", inline=True, options=[
+                    {"label": "Refund", "value": "refund"}, {"label": "Credit", "value": "credit"}]),
+                dbc.InputGroup([dbc.InputGroupText(currency), dbc.Input(id="case-final-amount", value=full,
+                                                                        type="text", inputmode="decimal")],
+                               size="sm", style={"maxWidth": "16rem"}, className="mt-1"),
+            ], id="case-final-remedy-group", style=HIDDEN),
+            dcc.Store(id="case-final-needs-remedy", data=overturn_needs_remedy),
+        ]),
+        _group("case-act-message-group", [
+            dbc.Label("Message", id="case-act-message-label", className="small fw-semibold",
+                      html_for="case-act-message"),
+            dbc.Textarea(id="case-act-message", rows=4, maxLength=5000),
+        ]),
+        _group("case-act-upload-group", [
+            dbc.Label("Files", className="small fw-semibold"),
+            dcc.Upload(id="case-act-upload", multiple=True, children=html.Div([
+                html.I(className="bi bi-cloud-arrow-up me-2"), "Drop files here or ", html.A("choose files"),
+            ]), className="border border-2 rounded text-center py-3 text-muted small",
+                style={"borderStyle": "dashed", "cursor": "pointer"}),
+            dbc.FormText(f"Up to {max_files} files, {max_file_mb} MB each: PNG, JPEG, GIF, WebP, PDF, MP4, WebM, "
+                         f"QuickTime or plain text."),
+            html.Div(id="case-act-files", className="small mt-1"),
+        ]),
+        dbc.Button("Choose an action", id="case-act-submit", color="primary", disabled=True),
+    ]
+    return card("Actions", body, icon="lightning-charge", id="case-actions")
+
+
+def selected_files(filenames: Optional[list[str]], *, max_files: int) -> html.Div:
+    if not filenames:
+        return html.Div()
+    items = [html.Div([html.I(className="bi bi-file-earmark me-1"), name]) for name in filenames]
+    if len(filenames) > max_files:
+        items.append(html.Div(f"That is {len(filenames)} files; at most {max_files} can be attached at once.",
+                              className="text-danger"))
+    items.append(dbc.Button([html.I(className="bi bi-x-circle me-1"), "Remove files"], id="case-act-files-clear",
+                            color="link", size="sm", className="p-0 mt-1"))
+    return html.Div(items)
+
+
+def confirm_body(lines: list[str]) -> html.Div:
+    return html.Div([html.P(line, className="mb-2") for line in lines])
+
+
+__all__ = ["header", "payment_panel", "parties_panel", "money_panel", "context_panel", "evidence_panel",
+           "emails_panel", "action_panel", "form_meta", "selected_files", "confirm_body", "human_size"]

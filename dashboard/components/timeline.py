@@ -1,0 +1,149 @@
+"""The case timeline on screen: who did what, when, with what attached (no queries).
+
+Each entry carries the colour and icon of its reporter (customer, merchant, platform,
+system) and the icon of its action, so a reader can tell at a glance who acted and
+how. Internal notes are marked; they only ever reach this function for staff.
+"""
+from __future__ import annotations
+
+from typing import Iterable, Optional
+
+import dash_bootstrap_components as dbc
+from dash import html
+
+from dashboard.components.format import local_time
+
+REPORTERS = {
+    # reporter_type: (label, bootstrap colour, icon)
+    "customer": ("Customer", "primary", "person"),
+    "merchant": ("Merchant", "success", "shop"),
+    "platform": ("Platform", "dark", "shield-check"),
+    "system": ("System", "secondary", "gear"),
+}
+
+ACTIONS = {
+    # event action: (what it reads as, icon)
+    "created": ("opened the case", "flag"),
+    "accepted": ("accepted the case", "check-circle"),
+    "denied": ("denied the case", "x-circle"),
+    "requested_more_info": ("requested more information", "question-circle"),
+    "responded": ("replied", "reply"),
+    "appealed": ("appealed", "arrow-repeat"),
+    "withdrew": ("withdrew the case", "box-arrow-left"),
+    "escalated": ("escalated the case", "arrow-up-circle"),
+    "decided": ("decided the case", "hammer"),
+    "final_decision": ("made the final decision", "award"),
+    "assigned": ("assignment changed", "person-check"),
+    "note": ("internal note", "journal-text"),
+    "evidence_added": ("added evidence", "paperclip"),
+    "no_response": ("a deadline passed", "hourglass-bottom"),
+    "appeal_window_closed": ("the appeal window closed", "lock"),
+    "refunded_elsewhere": ("refunded outside the Resolution Center", "cash-coin"),
+    "refund_issued": ("refund issued", "cash-coin"),
+    "credit_issued": ("credit issued", "wallet2"),
+    "merchant_reimbursed": ("merchant reimbursed", "bank"),
+    "refund_failed": ("a money movement failed", "exclamation-triangle"),
+    "refund_retrying": ("a money movement is retrying", "arrow-clockwise"),
+    "email_sent": ("email sent", "envelope"),
+}
+
+FILE_ICONS = {"application/pdf": "file-earmark-pdf", "text/plain": "file-earmark-text"}
+
+
+def file_url(file_id: str, *, download: bool = False) -> str:
+    return f"/files/{file_id}" + ("?download=1" if download else "")
+
+
+def human_size(size: Optional[int]) -> str:
+    if not size:
+        return ""
+    for unit in ("B", "KB", "MB"):
+        if size < 1024 or unit == "MB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return ""
+
+
+def attachments(files: Iterable, *, thumb_height: int = 96) -> Optional[html.Div]:
+    """Images as thumbnails that open full size; everything else as a download link."""
+    files = list(files)
+    if not files:
+        return None
+    images = [f for f in files if f.is_image]
+    others = [f for f in files if not f.is_image]
+    children = []
+    if images:
+        children.append(html.Div([
+            html.A(html.Img(src=file_url(f.id), alt=f.filename, title=f.filename, className="rounded border",
+                            style={"height": f"{thumb_height}px", "maxWidth": "200px", "objectFit": "cover"}),
+                   href=file_url(f.id), target="_blank", rel="noopener",
+                   className="me-2 mb-2 d-inline-block case-file-thumb")
+            for f in images
+        ], className="d-flex flex-wrap"))
+    for f in others:
+        icon = FILE_ICONS.get(f.content_type or "", "file-earmark-play" if (f.content_type or "").startswith("video/")
+                              else "file-earmark")
+        children.append(html.Div(html.A([
+            html.I(className=f"bi bi-{icon} me-1"), f.filename,
+            html.Span(f" · {human_size(f.size)}", className="text-muted small") if f.size else None,
+            html.I(className="bi bi-download ms-2 small"),
+        ], href=file_url(f.id, download=True), className="case-file-link"), className="mb-1"))
+    return html.Div(children, className="mt-2")
+
+
+def actor_label(entry, *, viewer_is_staff: bool, company_name: str) -> str:
+    """Names as each audience should read them: parties see 'Resolution Center team',
+    not which reviewer acted, and customers see the company rather than its staff."""
+    kind = entry.reporter_type
+    if kind == "system":
+        return "Resolution Center"
+    if kind == "platform":
+        if viewer_is_staff and entry.actor_name:
+            return entry.actor_name
+        return "Resolution Center team"
+    if kind == "merchant":
+        if viewer_is_staff and entry.actor_name:
+            return f"{entry.actor_name} ({company_name})"
+        return company_name
+    return entry.actor_name or "Customer"
+
+
+def _entry(entry, *, viewer_is_staff: bool, company_name: str) -> html.Li:
+    label, colour, reporter_icon = REPORTERS.get(entry.reporter_type, (entry.reporter_type, "secondary", "circle"))
+    what, action_icon = ACTIONS.get(entry.action, (entry.action.replace("_", " "), "dot"))
+    badges = [dbc.Badge(label, color=colour, className="me-1")]
+    if entry.staff_only:
+        badges.append(dbc.Badge([html.I(className="bi bi-eye-slash me-1"), "Internal · staff only"],
+                                color="warning", text_color="dark", className="case-internal-badge"))
+    body = [
+        html.Div([
+            html.Div([
+                html.Strong(actor_label(entry, viewer_is_staff=viewer_is_staff, company_name=company_name),
+                            className="me-2"),
+                html.Span([html.I(className=f"bi bi-{action_icon} me-1"), what], className="text-body-secondary me-2"),
+                *badges,
+            ], className="d-flex flex-wrap align-items-center"),
+            html.Small(local_time(entry.created_at), className="text-muted text-nowrap ms-2"),
+        ], className="d-flex justify-content-between align-items-start"),
+        html.Div(entry.details, className="mt-1", style={"whiteSpace": "pre-wrap"}) if entry.details else None,
+        attachments(entry.files),
+    ]
+    card_class = "flex-grow-1 border rounded px-3 py-2 "
+    card_class += "bg-warning-subtle border-warning-subtle" if entry.staff_only else f"border-start border-3 border-{colour}"
+    return html.Li([
+        html.Div(html.I(className=f"bi bi-{reporter_icon}"),
+                 className=f"rounded-circle text-bg-{colour} d-flex align-items-center justify-content-center "
+                           f"flex-shrink-0 me-3",
+                 style={"width": "2rem", "height": "2rem"}, title=label),
+        html.Div(body, className=card_class),
+    ], className=f"d-flex mb-3 case-event case-event-{entry.reporter_type} case-action-{entry.action}"
+                 + (" case-event-internal" if entry.staff_only else ""),
+       id=f"case-event-{entry.id}")
+
+
+def timeline(entries, *, viewer_is_staff: bool, company_name: str) -> html.Div:
+    """Oldest first, as the case unfolded."""
+    if not entries:
+        return html.Div("Nothing has happened on this case yet.", className="text-muted")
+    return html.Ol([_entry(e, viewer_is_staff=viewer_is_staff, company_name=company_name) for e in entries],
+                   className="list-unstyled mb-0", id="case-timeline-list")

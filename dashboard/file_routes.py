@@ -1,0 +1,59 @@
+"""`GET /files/<file_id>`: evidence files for the signed-in screens (SPEC §5).
+
+The JSON API serves files to bearer tokens; the screens use the session cookie, so
+they get this route. Who may download is `evidence.files.load_for_download` with the
+user re-read from the database: whoever may see the case and the event the file
+belongs to (its owner before it is attached). Anything else is a plain 404.
+
+Served with the type judged from the bytes, `nosniff`, and a sandboxing CSP; only
+images are shown inline (thumbnails), everything else downloads.
+
+Register from app.py: `register_file_routes(server)`.
+"""
+from __future__ import annotations
+
+import io
+
+import flask
+from flask_login import current_user
+
+from data.models import User
+from dashboard.context import Ctx, utcnow
+from dashboard.errors import NotFound
+from dashboard.evidence.files import load_for_download, read_bytes
+from dashboard.evidence.sniff import IMAGE_TYPES
+
+
+def _not_found():
+    response = flask.make_response("Not found.", 404)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.mimetype = "text/plain"
+    return response
+
+
+def download_file(file_id: str):
+    if not current_user or not current_user.is_authenticated:
+        return _not_found()
+    runtime = flask.current_app.extensions["rc"]
+    with runtime.Session() as session:
+        user = session.get(User, current_user.get_id())
+        if user is None or not user.is_active:
+            return _not_found()
+        ctx = Ctx(session, utcnow(), runtime.settings)
+        try:
+            f = load_for_download(ctx, user, file_id)
+            data = read_bytes(ctx, f)
+        except (NotFound, FileNotFoundError):
+            return _not_found()
+        content_type, filename = f.content_type or "application/octet-stream", f.filename
+    inline = content_type in IMAGE_TYPES and flask.request.args.get("download") != "1"
+    response = flask.send_file(io.BytesIO(data), mimetype=content_type, as_attachment=not inline,
+                               download_name=filename, max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def register_file_routes(server: flask.Flask) -> None:
+    server.add_url_rule("/files/<file_id>", endpoint="evidence_file", view_func=download_file, methods=["GET"])

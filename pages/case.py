@@ -1,0 +1,38 @@
+"""`/cases/<case_id>`: one case — timeline, evidence, payment and parties, context, and
+the actions this user may take now. The skeleton only; `callbacks/case.py` fills it
+for the signed-in user (who may see the case is decided there, never here)."""
+import re
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+_CASE_ID = re.compile(r"reso_[A-Za-z0-9]{1,40}")
+
+
+def _title(case_id=None, **_kwargs):
+    # Only a well-formed id reaches the <title>: the path is whatever the browser sent.
+    shown = case_id if isinstance(case_id, str) and _CASE_ID.fullmatch(case_id) else None
+    return f"Case {shown} · Resolution Center" if shown else "Case · Resolution Center"
+
+
+dash.register_page(__name__, path_template="/cases/<case_id>", title=_title)
+
+
+def layout(case_id=None, **_kwargs):
+    return html.Div([
+        dcc.Store(id="case-id", data=case_id),
+        dcc.Store(id="case-refresh", data=0),
+        html.Div(id="case-feedback", className="mt-2"),
+        dcc.Loading(html.Div(id="case-content", style={"minHeight": "40vh"}), type="default", delay_show=300),
+        dbc.Modal([
+            dbc.ModalHeader(dbc.ModalTitle("Please confirm", id="case-confirm-title")),
+            dbc.ModalBody(id="case-confirm-body"),
+            dbc.ModalFooter([
+                dbc.Button("Cancel", id="case-confirm-cancel", color="secondary", outline=True),
+                dbc.Button("Confirm", id="case-confirm-ok", color="danger"),
+            ]),
+        ], id="case-confirm", is_open=False, centered=True, backdrop="static"),
+        dbc.Toast(id="case-toast", header="Done", icon="success", is_open=False, dismissable=True, duration=5000,
+                  style={"position": "fixed", "top": "4.5rem", "right": "1.5rem", "zIndex": 1080, "minWidth": "18rem"}),
+    ], id="case-page")

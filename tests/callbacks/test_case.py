@@ -1,0 +1,538 @@
+"""`/cases/<id>` callbacks, called as plain functions by a signed-in user.
+
+Callbacks act as of the real clock, so stories start a little in the past: the world
+eleven days ago, the case ten days ago (stages from tests/domain/stages.py).
+"""
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+
+import plotly.utils
+import pytest
+from sqlalchemy import func, select
+
+from callbacks import case as cb
+from callbacks import case_actions as act
+from data.models import Case, CaseEvent, CreditEntry, EvidenceFile, MoneyMovement, OutboxEmail
+from dashboard.cases import party, review
+from dashboard.context import Ctx, utcnow
+from dashboard.file_routes import register_file_routes
+from dashboard.money.executor import settle_due
+from tests import factories
+from tests.domain import stages
+from tests.domain.story import Story
+from tests.factories import PDF_BYTES, PNG_BYTES, days
+
+H = dt.timedelta(hours=1)
+
+# The outputs of submit_action / confirm_action, in order.
+FEEDBACK, TOAST_OPEN, TOAST, REFRESH, MODAL_OPEN, MODAL_BODY, MODAL_TITLE = range(7)
+
+
+def text(*outputs) -> str:
+    return json.dumps(outputs, cls=plotly.utils.PlotlyJSONEncoder, ensure_ascii=False)
+
+
+def data_url(data: bytes, mime: str) -> str:
+    return f"data:{mime};base64," + base64.b64encode(data).decode()
+
+
+def form(case_id, action, *, message=None, files=(), party="customer", reviewer="", outcome="refund",
+         amount="50.00", final="uphold", remedy="refund", final_amount="50.00", refresh=3):
+    """The States of the action form, in callbacks.case_actions.FORM order.
+    `files` = [(filename, bytes, declared mime)]."""
+    contents = [data_url(b, m) for _n, b, m in files] or None
+    names = [n for n, _b, _m in files] or None
+    return (case_id, action, message, contents, names, party, reviewer, outcome, amount, final, remedy,
+            final_amount, refresh)
+
+
+@pytest.fixture
+def now():
+    return utcnow()
+
+
+@pytest.fixture
+def w(runtime, now):
+    with runtime.Session.begin() as s:
+        return factories.world(Ctx(s, now - days(11), runtime.settings))
+
+
+@pytest.fixture
+def story(runtime, w, now):
+    """Starts three hours ago: parties' deadlines and appeal windows are still open now."""
+    return Story(runtime.Session, runtime.settings, w, now=now - 3 * H)
+
+
+@pytest.fixture
+def old_story(runtime, w, now):
+    """Starts ten days ago: room for the 7 days of silence that bring the platform in."""
+    return Story(runtime.Session, runtime.settings, w, now=now - days(10))
+
+
+# Stages that need a week of silence first; the others are told in `story`.
+SLOW_STAGES = {"under_review", "review_awaiting_merchant", "review_awaiting_customer", "decided", "final_review",
+               "final_awaiting_merchant", "final_awaiting_customer", "closed_final_decided"}
+
+
+@pytest.fixture
+def submit(as_user):
+    def _submit(user, *args, confirm=False):
+        with as_user(user):
+            fn = act.confirm_action if confirm else act.submit_action
+            return fn(1, *args)
+    return _submit
+
+
+@pytest.fixture
+def render(as_user):
+    def _render(user, case_id):
+        with as_user(user):
+            return cb.render_case(case_id, 0)
+    return _render
+
+
+def options(content) -> list[str]:
+    try:
+        return [o["value"] for o in content["case-act-choice"].options]
+    except KeyError:
+        return []
+
+
+def count(runtime, model, **where) -> int:
+    with runtime.Session() as s:
+        stmt = select(func.count()).select_from(model)
+        for column, value in where.items():
+            stmt = stmt.where(getattr(model, column) == value)
+        return s.scalar(stmt)
+
+
+# ---------------------------------------------------------------------------- what each role sees
+def test_staff_see_internal_notes_and_parties_never_do(old_story, w, render):
+    cid = stages.under_review(old_story)
+    old_story.do(review.note, actor=w.reviewer, case_id=cid, message="Customer has 4 chargebacks elsewhere.")
+    staff = text(render(w.reviewer, cid))
+    assert "Customer has 4 chargebacks elsewhere." in staff
+    assert "Internal · staff only" in staff and "case-event-internal" in staff
+    assert w.reviewer.name in staff  # staff see which reviewer acted
+    for viewer in (w.customer, w.creator):
+        out = text(render(viewer, cid))
+        assert "chargebacks elsewhere" not in out
+        assert "Internal · staff only" not in out and "case-event-internal" not in out
+        assert "I paid and never got access." in out  # the case itself is shown
+        assert w.reviewer.name not in out  # parties read "Resolution Center team"
+
+
+def test_timeline_is_oldest_first_with_reporter_and_action_marks(story, w, render):
+    cid = stages.closed_denied(story)
+    content = render(w.customer, cid)
+    events = content["case-timeline-list"].children
+    classes = [e.className for e in events]
+    assert "case-event-customer" in classes[0] and "case-action-created" in classes[0]
+    assert "case-event-merchant" in classes[1] and "case-action-denied" in classes[1]
+    out = text(content)
+    assert "bi-person" in out and "bi-shop" in out and "bi-x-circle" in out
+    assert "Access was granted on day one." in out
+
+
+def test_header_shows_status_deadline_and_appeal_window(story, old_story, w, render):
+    overdue = stages.awaiting_merchant(old_story)  # due three days ago; the scheduler has not run
+    content = render(w.creator, overdue)
+    assert content["case-status"].children == "Awaiting merchant"
+    assert content["case-deadline"].color == "danger" and "overdue by" in text(content["case-deadline"])
+
+    story.new_payment()
+    fresh = stages.awaiting_merchant(story)
+    deadline = render(w.creator, fresh)["case-deadline"]
+    assert deadline.color == "success" and "6d 2" in text(deadline)  # 7 days from 3 hours ago
+
+    story.new_payment()
+    denied = stages.closed_denied(story)
+    out = text(render(w.customer, denied)["case-header"])
+    assert "Closed" in out and "Merchant won" in out and "Appeal window open until" in out
+    assert "case-deadline" in out  # the appeal window is a deadline too
+
+
+def test_images_are_previewed_and_other_files_downloaded(story, w, render):
+    png, pdf = story.upload(w.customer), story.upload(w.customer, filename="receipt.pdf", data=PDF_BYTES)
+    cid = story.open(file_ids=[png, pdf])
+    out = text(render(w.creator, cid))
+    assert f'"src": "/files/{png}"' in out
+    assert f'"href": "/files/{pdf}?download=1"' in out and "receipt.pdf" in out
+    assert f'"src": "/files/{pdf}"' not in out
+
+
+def test_panels_payment_parties_money_context(story, w, render, runtime):
+    cid = stages.closed_accepted(story)
+    with runtime.Session() as s:
+        settle_due(s, runtime.gateways, utcnow(), settings=runtime.settings, case_id=cid)
+    with runtime.Session.begin() as s:  # one stuck movement the parties must not see
+        s.add(MoneyMovement(case_id=cid, kind="platform_reimbursement", amount_minor=100, currency="USD",
+                            provider="platform", idempotency_key=f"{cid}:x", status="pending", attempts=6,
+                            last_error="gateway timeout", created_at=utcnow(), next_attempt_at=utcnow()))
+    staff = render(w.manager, cid)
+    assert "$50.00" in text(staff["case-payment"]) and "Pro membership" in text(staff["case-payment"])
+    assert w.customer.email in text(staff["case-parties"]) and "Unassigned" in text(staff["case-parties"])
+    money = text(staff["case-money"])
+    assert "gateway timeout" in money and "Failing" in money and "6 attempts" in money
+    assert "case-emails" in text(staff)
+
+    customer = render(w.customer, cid)
+    money = text(customer["case-money"])
+    assert "gateway timeout" not in money and "Pending" not in money
+    assert "Refund to the customer" in money  # what has happened is shown to both parties
+    assert "case-emails" not in text(customer) and "Assignee" not in text(customer["case-parties"])
+    assert "case-dispute-rate" not in text(customer)  # a company's volume is not the customer's business
+    assert "case-dispute-rate" in text(render(w.creator, cid))
+
+
+def test_context_lists_only_cases_this_viewer_may_see(story, w, render):
+    cid = story.open()
+    story.new_payment(company=w.other_company)
+    foreign = story.open()  # same customer, other company
+    story.new_payment()
+    mine = story.open()  # same customer, same company
+    creator = text(render(w.creator, cid)["case-context"])
+    assert mine in creator and foreign not in creator
+    staff = text(render(w.reviewer, cid)["case-context"])
+    assert mine in staff and foreign in staff
+    rate = text(render(w.reviewer, cid)["case-dispute-rate"])
+    assert "2 cases / 2 payments in the last 90 days" in rate
+
+
+def test_staff_see_email_delivery_state(story, w, render, runtime):
+    cid = story.open()
+    with runtime.Session.begin() as s:
+        email = s.scalar(select(OutboxEmail).where(OutboxEmail.case_id == cid).limit(1))
+        email.status, email.attempts, email.last_error = "failed", 8, "550 no such user"
+    out = text(render(w.reviewer, cid)["case-emails"])
+    assert "failed" in out and "550 no such user" in out and w.creator.email in out
+
+
+def test_not_found_for_viewers_without_standing(story, w, render):
+    cid = story.open()
+    for viewer in (w.other_creator, w.other_customer):
+        out = text(render(viewer, cid))
+        assert "does not exist or is not yours to see" in out
+        for secret in ("I paid and never got access.", "Acme Courses", "$50.00", w.customer.name):
+            assert secret not in out
+    assert "not yours to see" in text(render(w.reviewer, "reso_doesnotexist"))
+
+
+# ---------------------------------------------------------------------------- the action panel
+@pytest.mark.parametrize("stage, who, expected", [
+    ("awaiting_merchant", "customer", ["withdraw", "add_evidence"]),
+    ("awaiting_merchant", "creator", ["accept", "deny", "request_info", "add_evidence"]),
+    ("awaiting_merchant", "reviewer", ["claim", "note", "add_evidence"]),
+    ("awaiting_merchant", "manager", ["claim", "assign", "note", "add_evidence"]),
+    ("awaiting_customer", "customer", ["reply", "withdraw", "add_evidence"]),
+    ("under_review", "reviewer", ["claim", "request_info", "note", "decide", "add_evidence"]),
+    ("under_review", "creator", ["add_evidence"]),
+    ("review_awaiting_merchant", "creator", ["accept", "reply", "add_evidence"]),
+    ("closed_denied", "customer", ["appeal"]),
+    ("closed_denied", "creator", []),
+    ("decided", "creator", ["appeal"]),
+    ("final_review", "reviewer", ["claim", "request_info", "note", "final_decide", "add_evidence"]),
+    # The manager decided it, so may not do the final review (but may still ask the parties).
+    ("final_review", "manager", ["claim", "assign", "request_info", "note", "add_evidence"]),
+    ("closed_accepted", "customer", []),
+])
+def test_action_panel_offers_exactly_the_available_actions(story, old_story, w, render, stage, who, expected):
+    cid = stages.ALL[stage](old_story if stage in SLOW_STAGES else story)
+    content = render(getattr(w, who), cid)
+    assert options(content) == expected
+    if not expected:
+        assert content["case-no-actions"] is not None
+
+
+def test_form_follows_the_chosen_action():
+    from dashboard.components.case_panels import HIDDEN, SHOWN, form_meta
+
+    meta = form_meta(["decide", "note", "request_info"], party="platform")
+    party_g, reviewer_g, decide_g, final_g, message_g, upload_g, label, _hint, button, _c, disabled = \
+        cb.follow_choice("decide", meta)
+    assert (decide_g, final_g, message_g, upload_g) == (SHOWN, HIDDEN, SHOWN, HIDDEN) and not disabled
+    assert "*" in text(label) and "Decide" in text(button)
+    out = cb.follow_choice("request_info", meta)
+    assert out[0] == SHOWN and out[5] == SHOWN  # staff choose whom to ask, and may attach files
+    assert cb.follow_choice(None, meta)[-1] is True
+    merchant = form_meta(["request_info", "reply"], party="merchant")
+    assert cb.follow_choice("request_info", merchant)[0] == HIDDEN
+    assert "Reply to the platform" in text(cb.follow_choice("reply", merchant)[8])
+    assert cb.follow_outcome("merchant_wins") == HIDDEN and cb.follow_outcome("refund") == SHOWN
+    assert cb.follow_final_decision("overturn", True) == SHOWN
+    assert cb.follow_final_decision("overturn", False) == HIDDEN
+
+
+# ---------------------------------------------------------------------------- each action
+def test_accept_asks_for_confirmation_then_refunds(story, w, submit):
+    cid = story.open()
+    before = story.snapshot(cid)
+    out = submit(w.creator, *form(cid, "accept"))
+    assert out[MODAL_OPEN] is True and "$50.00 will be refunded" in text(out[MODAL_BODY])
+    assert "Acme Courses" in text(out[MODAL_BODY]) and "Stripe" in text(out[MODAL_BODY])
+    assert story.snapshot(cid) == before  # asking changes nothing
+
+    out = submit(w.creator, *form(cid, "accept", message="Sorry about that."), confirm=True)
+    assert out[TOAST_OPEN] is True and out[REFRESH] == 4 and out[MODAL_OPEN] is False
+    case = story.case(cid)
+    assert (case.status, case.outcome, case.refund, case.refunded_minor) == ("closed", "customer_won", "merchant", 5000)
+    assert [m.status for m in story.movements(cid)] == ["succeeded"]  # settled right after the commit
+
+
+def test_deny_requires_a_message(story, w, submit):
+    cid = story.open()
+    before = story.snapshot(cid)
+    out = submit(w.creator, *form(cid, "deny", message="  "))
+    assert "required" in text(out[FEEDBACK]) and out[REFRESH] is act.NO
+    assert story.snapshot(cid) == before
+    out = submit(w.creator, *form(cid, "deny", message="Access was granted on day one."))
+    assert out[TOAST_OPEN] is True and out[MODAL_OPEN] is False
+    case = story.case(cid)
+    assert (case.status, case.outcome) == ("closed", "merchant_won") and case.appeal_due_at is not None
+
+
+def test_merchant_requests_information_and_customer_replies_with_a_png(story, w, submit, runtime):
+    cid = story.open()
+    submit(w.creator, *form(cid, "request_info"))
+    assert story.case(cid).status == "awaiting_customer"
+    out = submit(w.customer, *form(cid, "reply", message="Here is the error.",
+                                   files=[("error.png", PNG_BYTES, "image/png")]))
+    assert out[TOAST_OPEN] is True
+    case = story.case(cid)
+    assert case.status == "awaiting_merchant"
+    (reply,) = story.events(cid, "responded")
+    with runtime.Session() as s:
+        (f,) = s.scalars(select(EvidenceFile).where(EvidenceFile.event_seq == reply.seq)).all()
+        assert (f.filename, f.content_type, f.status, f.party, f.owner_id) == (
+            "error.png", "image/png", "ready", "customer", w.customer.id)
+
+
+def test_withdraw_is_confirmed_first(story, w, submit):
+    cid = story.open()
+    out = submit(w.customer, *form(cid, "withdraw"))
+    assert out[MODAL_OPEN] is True and story.case(cid).status == "awaiting_merchant"
+    submit(w.customer, *form(cid, "withdraw", message="Found it."), confirm=True)
+    case = story.case(cid)
+    assert (case.status, case.outcome, case.final) == ("closed", "withdrawn", True)
+
+
+def test_customer_appeals_a_denial(story, w, submit):
+    cid = stages.closed_denied(story)
+    out = submit(w.customer, *form(cid, "appeal", message=""))
+    assert "required" in text(out[FEEDBACK])
+    submit(w.customer, *form(cid, "appeal", message="I never got in."))
+    case = story.case(cid)
+    assert (case.status, case.escalated, case.customer_appealed) == ("under_review", True, True)
+
+
+def test_reviewer_claims_notes_and_asks_the_merchant(old_story, w, submit):
+    cid = stages.under_review(old_story)
+    submit(w.reviewer, *form(cid, "claim"))
+    assert old_story.case(cid).assignee_id == w.reviewer.id
+    submit(w.reviewer, *form(cid, "note", message="Check the logs."))
+    (note,) = old_story.events(cid, "note")
+    assert not note.viewable_by_customer and not note.viewable_by_merchant
+    submit(w.reviewer, *form(cid, "request_info", party="merchant", message="Send the access logs."))
+    case = old_story.case(cid)
+    assert (case.stage, case.status) == ("review_awaiting_merchant", "awaiting_merchant")
+    submit(w.creator, *form(cid, "reply", message="Logs attached.", files=[("logs.txt", b"GET /course 200\n",
+                                                                            "text/plain")]))
+    assert old_story.case(cid).stage == "under_review"
+
+
+def test_manager_assigns_a_reviewer(old_story, w, submit):
+    cid = stages.under_review(old_story)
+    submit(w.manager, *form(cid, "assign", reviewer=w.reviewer2.id))
+    assert old_story.case(cid).assignee_id == w.reviewer2.id
+    submit(w.reviewer, *form(cid, "assign", reviewer=w.reviewer.id))  # a reviewer has no assign action
+    assert old_story.case(cid).assignee_id == w.reviewer2.id
+
+
+def test_decide_partial_refund_converts_the_amount_exactly(old_story, w, submit):
+    cid = stages.under_review(old_story)
+    out = submit(w.reviewer, *form(cid, "decide", outcome="refund", amount="30.10", message="Half was missing."))
+    body = text(out[MODAL_BODY])
+    assert out[MODAL_OPEN] is True and "$30.10 will be refunded" in body and "partial refund" in body
+    assert old_story.case(cid).status == "under_review"
+    submit(w.reviewer, *form(cid, "decide", outcome="refund", amount="30.10", message="Half was missing."),
+           confirm=True)
+    case = old_story.case(cid)
+    assert (case.outcome, case.refund, case.decision_amount_minor, case.refunded_minor) == (
+        "customer_won", "merchant", 3010, 3010)
+    (m,) = old_story.movements(cid)
+    assert (m.kind, m.amount_minor, m.status) == ("merchant_refund", 3010, "succeeded")
+
+
+@pytest.mark.parametrize("amount, message", [("12.345", "more decimals"), ("abc", "as a number"),
+                                             ("60.00", "cannot be more than was paid"), ("0", "more than zero")])
+def test_decide_refuses_bad_amounts_and_changes_nothing(old_story, w, submit, amount, message):
+    cid = stages.under_review(old_story)
+    before = old_story.snapshot(cid)
+    out = submit(w.reviewer, *form(cid, "decide", outcome="refund", amount=amount, message="Reason."), confirm=True)
+    assert message in text(out[FEEDBACK])
+    assert old_story.snapshot(cid) == before
+
+
+def test_decide_credit(old_story, w, submit, runtime):
+    cid = stages.under_review(old_story)
+    out = submit(w.reviewer, *form(cid, "decide", outcome="credit", message="Goodwill."))
+    assert "platform credit" in text(out[MODAL_BODY]) and "costs Acme Courses nothing" in text(out[MODAL_BODY])
+    submit(w.reviewer, *form(cid, "decide", outcome="credit", message="Goodwill."), confirm=True)
+    case = old_story.case(cid)
+    assert (case.outcome, case.refund, case.credited_minor) == ("customer_won", "none", 5000)
+    assert count(runtime, CreditEntry, case_id=cid) == 1
+
+
+def test_decide_merchant_wins_needs_no_confirmation(old_story, w, submit):
+    cid = stages.under_review(old_story)
+    out = submit(w.reviewer, *form(cid, "decide", outcome="merchant_wins", amount="", message="Logs show use."))
+    assert out[MODAL_OPEN] is False and out[TOAST_OPEN] is True
+    case = old_story.case(cid)
+    assert (case.outcome, case.refund, case.decision) == ("merchant_won", "none", "merchant_wins")
+    assert old_story.movements(cid) == []
+
+
+def test_final_review_uphold(old_story, w, submit):
+    cid = stages.final_review(old_story)  # the manager decided; the reviewer reviews
+    out = submit(w.reviewer, *form(cid, "final_decide", final="uphold", message="The refund was right."))
+    assert out[MODAL_OPEN] is False
+    case = old_story.case(cid)
+    assert (case.status, case.final_decision, case.final) == ("closed", "uphold", True)
+
+
+def test_final_review_overturn_of_a_customer_win_reimburses_the_merchant(old_story, w, submit):
+    cid = stages.final_review(old_story)
+    out = submit(w.reviewer, *form(cid, "final_decide", final="overturn", message="The course was available."))
+    assert out[MODAL_OPEN] is True and "the platform will pay Acme Courses back $20.00" in text(out[MODAL_BODY])
+    submit(w.reviewer, *form(cid, "final_decide", final="overturn", message="The course was available."),
+           confirm=True)
+    case = old_story.case(cid)
+    assert (case.outcome, case.refund, case.final_decision) == ("merchant_won", "platform", "overturn")
+    assert [(m.kind, m.status) for m in old_story.movements(cid)] == [
+        ("merchant_refund", "succeeded"), ("platform_reimbursement", "succeeded")]
+
+
+def test_final_review_overturn_of_a_merchant_win_refunds_the_amount_given(old_story, w, submit):
+    cid = stages.under_review(old_story)
+    old_story.do(review.decide, actor=w.manager, case_id=cid, outcome="merchant_wins", reason="No proof.")
+    old_story.do(party.appeal, actor=w.customer, case_id=cid, message="Here is proof.")
+    args = form(cid, "final_decide", final="overturn", remedy="refund", final_amount="45.5", message="Proof holds.")
+    out = submit(w.reviewer, *args)
+    assert "$45.50 will be refunded" in text(out[MODAL_BODY])
+    submit(w.reviewer, *args, confirm=True)
+    case = old_story.case(cid)
+    assert (case.outcome, case.refund) == ("customer_won", "merchant")
+    assert [(m.kind, m.amount_minor) for m in old_story.movements(cid)] == [("merchant_refund", 4550)]
+
+
+def test_the_deciding_reviewer_cannot_do_the_final_review(old_story, w, submit):
+    cid = stages.final_review(old_story)
+    before = old_story.snapshot(cid)
+    out = submit(w.manager, *form(cid, "final_decide", final="overturn", message="Hmm."), confirm=True)
+    assert "other than the one who decided" in text(out[FEEDBACK])
+    assert old_story.snapshot(cid) == before
+
+
+# ---------------------------------------------------------------------------- uploads
+def test_too_many_files_are_refused_before_anything_changes(story, w, submit, runtime):
+    cid = story.open()
+    before, files_before = story.snapshot(cid), count(runtime, EvidenceFile)
+    out = submit(w.creator, *form(cid, "deny", message="No.", files=[(f"p{i}.png", PNG_BYTES, "image/png")
+                                                                     for i in range(4)]))
+    assert "At most 3 files" in text(out[FEEDBACK])
+    assert story.snapshot(cid) == before and count(runtime, EvidenceFile) == files_before
+
+
+def test_a_png_named_pdf_is_refused_and_changes_nothing(story, w, submit, runtime):
+    cid = story.open()
+    before = story.snapshot(cid)
+    upload_dir = runtime.settings.upload_dir
+    out = submit(w.creator, *form(cid, "deny", message="See the invoice.", files=[
+        ("fine.png", PNG_BYTES, "image/png"), ("invoice.pdf", PNG_BYTES, "application/pdf")]))
+    assert "invoice.pdf was refused" in text(out[FEEDBACK])
+    assert story.snapshot(cid) == before and count(runtime, EvidenceFile) == 0
+    assert not [p for p in upload_dir.rglob("*") if p.is_file()]  # the first file's bytes were removed too
+
+
+def test_add_evidence_needs_files(story, w, submit):
+    cid = story.open()
+    out = submit(w.customer, *form(cid, "add_evidence"))
+    assert "at least one file" in text(out[FEEDBACK])
+    submit(w.customer, *form(cid, "add_evidence", files=[("shot.png", PNG_BYTES, "image/png")]))
+    assert len(story.events(cid, "evidence_added")) == 1
+
+
+# ---------------------------------------------------------------------------- races and crafted calls
+def test_someone_acted_first_shows_the_new_state(story, w, submit):
+    cid = story.open()
+    story.do(party.deny, actor=w.creator2, case_id=cid, message="Denied by my colleague.")
+    out = submit(w.creator, *form(cid, "accept"), confirm=True)
+    assert "Someone acted on this case first" in text(out[FEEDBACK]) and out[REFRESH] == 4
+    assert story.case(cid).outcome == "merchant_won"
+
+
+@pytest.mark.parametrize("who, action", [
+    ("other_creator", "accept"), ("other_creator", "deny"), ("other_customer", "withdraw"),
+    ("other_customer", "reply"), ("other_creator", "add_evidence"),
+])
+def test_crafted_calls_on_another_companys_case_return_nothing(story, w, submit, runtime, who, action):
+    cid = story.open()
+    before, files_before = story.snapshot(cid), count(runtime, EvidenceFile)
+    for confirm in (False, True):
+        out = submit(getattr(w, who), *form(cid, action, message="x", files=[("a.png", PNG_BYTES, "image/png")]),
+                     confirm=confirm)
+        assert "Case not found." in text(out[FEEDBACK])
+        assert out[MODAL_OPEN] is False and out[TOAST_OPEN] is False
+        for secret in ("$50.00", "Acme Courses", "Stripe", "I paid and never got access."):
+            assert secret not in text(out)
+    assert story.snapshot(cid) == before and count(runtime, EvidenceFile) == files_before
+
+
+@pytest.mark.parametrize("who, action", [("customer", "decide"), ("creator", "note"), ("creator", "claim"),
+                                         ("customer", "final_decide")])
+def test_parties_cannot_take_staff_actions_by_crafted_calls(old_story, w, submit, who, action):
+    cid = stages.under_review(old_story)
+    before = old_story.snapshot(cid)
+    out = submit(getattr(w, who), *form(cid, action, message="I decide.", outcome="refund"), confirm=True)
+    assert out[TOAST_OPEN] is False and "alert" in text(out[FEEDBACK]).lower()
+    assert old_story.snapshot(cid) == before
+
+
+def test_no_action_chosen(story, w, submit):
+    cid = story.open()
+    out = submit(w.creator, *form(cid, None))
+    assert "Choose an action first." in text(out[FEEDBACK])
+
+
+# ---------------------------------------------------------------------------- the file route
+@pytest.fixture
+def client_as(flask_app):
+    register_file_routes(flask_app)
+
+    def _client(user):
+        client = flask_app.test_client()
+        if user is not None:
+            with client.session_transaction() as sess:
+                sess["_user_id"] = user.id
+                sess["_fresh"] = True
+        return client
+    return _client
+
+
+def test_file_route_serves_only_who_may_see_the_case(story, w, client_as):
+    png, pdf = story.upload(w.customer), story.upload(w.customer, filename="receipt.pdf", data=PDF_BYTES)
+    story.open(file_ids=[png, pdf])
+    for viewer in (w.customer, w.creator, w.reviewer):
+        r = client_as(viewer).get(f"/files/{png}")
+        assert r.status_code == 200 and r.data == PNG_BYTES and r.mimetype == "image/png"
+        assert r.headers["X-Content-Type-Options"] == "nosniff" and "inline" in r.headers["Content-Disposition"]
+    r = client_as(w.creator).get(f"/files/{pdf}")
+    assert r.status_code == 200 and "attachment" in r.headers["Content-Disposition"]
+    for outsider in (w.other_creator, w.other_customer):
+        r = client_as(outsider).get(f"/files/{png}")
+        assert r.status_code == 404 and r.data != PNG_BYTES
+    assert client_as(w.reviewer).get("/files/file_nope").status_code == 404
+    assert client_as(None).get(f"/files/{png}").status_code in (302, 401, 404)

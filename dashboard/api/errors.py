@@ -1,0 +1,72 @@
+"""Every API failure is `{"error": {"code", "message", ...}}` with a meaningful status.
+
+Domain errors carry their own code and status (`dashboard.errors`). HTTP errors that
+happen before a route runs (unknown path, wrong method, body too large, malformed
+JSON) are turned into the same shape here, but only under /api/v1: the Dash screens
+mounted on the same server keep their own error pages.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Optional
+
+from flask import Flask, Response, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from dashboard.errors import DomainError
+
+log = logging.getLogger("dashboard.api")
+
+HTTP_CODES = {
+    400: ("bad_request", "The request could not be understood."),
+    401: ("unauthorized", "Authentication is required."),
+    403: ("forbidden", "You are not allowed to do this."),
+    404: ("not_found", "There is nothing at this address."),
+    405: ("method_not_allowed", "This method is not allowed here."),
+    409: ("conflict", "The request conflicts with the current state."),
+    413: ("request_too_large", "The request body is too large."),
+    415: ("unsupported_media_type", "Send a JSON body."),
+    422: ("unprocessable", "The request could not be processed."),
+    500: ("internal_error", "Something went wrong on our side; it has been logged."),
+}
+
+
+def error_response(status: int, code: str, message: str, *, extra: Optional[dict[str, Any]] = None,
+                   headers: Optional[dict[str, str]] = None) -> Response:
+    body: dict[str, Any] = {"code": code, "message": message}
+    body.update(extra or {})
+    response = jsonify({"error": body})
+    response.status_code = status
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def domain_error_response(exc: DomainError, *, extra: Optional[dict[str, Any]] = None) -> Response:
+    body = exc.to_json()["error"]
+    body.update(extra or {})
+    headers = {"WWW-Authenticate": 'Bearer realm="api"'} if exc.http_status == 401 else None
+    return error_response(exc.http_status, body.pop("code"), body.pop("message"), extra=body, headers=headers)
+
+
+def _is_api_request() -> bool:
+    from dashboard.api import PREFIX
+
+    return request.path == PREFIX or request.path.startswith(PREFIX + "/")
+
+
+def register(app: Flask) -> None:
+    """App-level handlers (unknown routes never reach the blueprint's own handlers)."""
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        if not _is_api_request():
+            return exc
+        status = exc.code or 500
+        code, message = HTTP_CODES.get(status, ("http_error", exc.description or "HTTP error."))
+        if status == 413:
+            message = "The request body is larger than this endpoint accepts."
+        headers = {}
+        if status == 405 and getattr(exc, "valid_methods", None):
+            headers["Allow"] = ", ".join(exc.valid_methods)
+        return error_response(status, code, message, headers=headers)

@@ -1,0 +1,95 @@
+"""Evidence files, uploaded as the published API does (SPEC §5):
+
+1. `POST /files {filename}` → a pending file with `upload_url` and `upload_headers`;
+2. `PUT <upload_url>` with the raw bytes. The SDK sends no Authorization header there,
+   so the URL itself carries the authority: an unguessable per-file token, valid until
+   the bytes are accepted. The bytes are judged by content (`receive_bytes`); a refused
+   upload changes nothing and may be retried with other bytes;
+3. the file is `ready` and can be attached by id to one action.
+
+Downloads (`/files/{id}/content`) are for whoever may see the case and the event the
+file belongs to (its owner before that), with the type judged from the bytes,
+`nosniff`, a sandboxing CSP, and `attachment` for everything but images.
+"""
+from __future__ import annotations
+
+import hmac
+import io
+from typing import Any
+
+from flask import request, send_file
+from sqlalchemy import select
+
+from data.models import EvidenceFile, User
+from dashboard.api.params import json_body, required_text, text
+from dashboard.api.routing import endpoint
+from dashboard.api.serializers import file_json
+from dashboard.context import Ctx
+from dashboard.errors import DomainError, Invalid, NotFound, TooLarge
+from dashboard.evidence.files import create_pending, load_for_download, read_bytes, receive_bytes
+from dashboard.evidence.sniff import GENERIC_DECLARED, IMAGE_TYPES, normalise_declared
+
+
+def upload_url(ctx: Ctx, f: EvidenceFile) -> str:
+    return f"{ctx.settings.base_url.rstrip('/')}/api/v1/files/{f.id}/upload/{f.upload_token}"
+
+
+def _too_large(ctx: Ctx, name: str) -> TooLarge:
+    return TooLarge("file_too_large", f"{name} is larger than {ctx.settings.max_file_mb} MB.")
+
+
+@endpoint("/files", methods=("POST",))
+def create_file(ctx: Ctx, user: User) -> tuple[dict[str, Any], int]:
+    """`filename` (required), `byte_size`, `content_type` (optional, checked against
+    the bytes). Multipart uploads are not offered: files are at most MAX_FILE_MB."""
+    body = json_body()
+    filename = required_text(body, "filename")
+    if body.get("multipart"):
+        raise DomainError("multipart_not_supported", "Multipart uploads are not supported; PUT the whole file "
+                                                     "to upload_url.")
+    size = body.get("byte_size")
+    if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 0):
+        raise Invalid("invalid_field", "'byte_size' must be a whole number of bytes.", detail={"field": "byte_size"})
+    if size is not None and size > ctx.settings.max_file_bytes:
+        raise _too_large(ctx, filename)
+    declared = text(body, "content_type")
+    f = create_pending(ctx, user, filename=filename, declared_type=declared)
+    return file_json(ctx.settings, f, upload_url=upload_url(ctx, f)), 201
+
+
+@endpoint("/files/<file_id>/upload/<token>", methods=("PUT",), public=True,
+          max_body=lambda rt: rt.settings.max_file_bytes)
+def upload_file(ctx: Ctx, _user: None, file_id: str, token: str) -> dict[str, Any]:
+    f = ctx.session.scalar(select(EvidenceFile).where(EvidenceFile.id == file_id).with_for_update())
+    if f is None or not f.upload_token or not hmac.compare_digest(f.upload_token, token):
+        raise NotFound("file")  # a wrong, used or unknown token: nothing to say about the file
+    if (request.content_length or 0) > ctx.settings.max_file_bytes:
+        raise _too_large(ctx, f.filename)
+    declared = normalise_declared(request.content_type)
+    receive_bytes(ctx, f, request.get_data(cache=False),
+                  declared_type=None if declared in GENERIC_DECLARED else declared)
+    return file_json(ctx.settings, f)
+
+
+@endpoint("/files/<file_id>")
+def retrieve_file(ctx: Ctx, user: User, file_id: str) -> dict[str, Any]:
+    f = ctx.session.get(EvidenceFile, file_id)
+    if f is None or f.owner_id != user.id:
+        f = load_for_download(ctx, user, file_id)
+    return file_json(ctx.settings, f)
+
+
+@endpoint("/files/<file_id>/content")
+def download_file(ctx: Ctx, user: User, file_id: str):
+    f = load_for_download(ctx, user, file_id)
+    try:
+        data = read_bytes(ctx, f)
+    except FileNotFoundError:
+        raise NotFound("file")
+    content_type = f.content_type or "application/octet-stream"
+    response = send_file(io.BytesIO(data), mimetype=content_type, as_attachment=content_type not in IMAGE_TYPES,
+                         download_name=f.filename, max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,131 @@
+"""Who may call what (SPEC §1, §11): tokens, roles, and the JSON error shape for
+everything that goes wrong before a route runs."""
+from __future__ import annotations
+
+import pytest
+from whop_sdk import UnauthorizedError
+
+from dashboard import accounts
+from dashboard.context import Ctx, utcnow
+
+
+def test_no_token_is_401_with_json_error(api):
+    r = api.get(None, "/resolution_center_cases")
+    assert r.status_code == 401
+    assert r.get_json()["error"]["code"] == "unauthenticated"
+    assert r.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+@pytest.mark.parametrize("header", ["Bearer rc_not-a-real-token", "Basic dXNlcjpwYXNz", "Bearer "])
+def test_invalid_token_is_401(api, header):
+    r = api.get(None, "/resolution_center_cases", headers={"Authorization": header})
+    assert r.status_code == 401
+    assert r.get_json()["error"]["code"] == "invalid_token"
+
+
+def test_revoked_token_is_401_through_the_sdk(api, w, Session, settings):  # noqa: N803
+    client = api.sdk(w.customer)
+    assert client.resolution_center_cases.list().items == []
+    with Session.begin() as s:
+        accounts.revoke_tokens(Ctx(s, utcnow(), settings), s.get(type(w.customer), w.customer.id))
+    with pytest.raises(UnauthorizedError):
+        client.resolution_center_cases.list()
+
+
+def test_deactivated_user_token_is_401(api, w, Session):  # noqa: N803
+    api.token(w.creator)
+    with Session.begin() as s:
+        s.get(type(w.creator), w.creator.id).is_active = False
+    assert api.get(w.creator, "/resolution_center_cases").status_code == 401
+
+
+@pytest.mark.parametrize("path", ["/resolution_center_cases", "/resolution_center_cases/summary", "/payments",
+                                  "/metrics"])
+def test_integration_user_reads_no_cases_payments_or_metrics(api, w, path):
+    r = api.get(w.integration, path)
+    assert r.status_code == 403
+    assert r.get_json()["error"]["code"] == "role_not_allowed"
+
+
+def test_integration_user_cannot_act_on_a_case(api, w, story):
+    case_id = story.open()
+    r = api.post(w.integration, f"/resolution_center_cases/{case_id}/accept")
+    assert r.status_code == 403
+    r = api.get(w.integration, f"/resolution_center_cases/{case_id}")
+    assert r.status_code == 403
+
+
+@pytest.mark.parametrize("role", ["customer", "creator", "reviewer", "manager"])
+@pytest.mark.parametrize("path", ["/companies", "/users", "/payments"])
+def test_only_integration_users_sync(api, w, role, path):
+    user = {"customer": w.customer, "creator": w.creator, "reviewer": w.reviewer, "manager": w.manager}[role]
+    r = api.post(user, path, {"name": "X"})
+    assert r.status_code == 403, r.get_json()
+
+
+@pytest.mark.parametrize("role", ["customer", "creator", "reviewer"])
+def test_metrics_are_for_managers_only(api, w, role):
+    user = {"customer": w.customer, "creator": w.creator, "reviewer": w.reviewer}[role]
+    assert api.get(user, "/metrics").status_code == 403
+    assert api.get(w.manager, "/metrics").status_code == 200
+
+
+def test_unknown_route_and_wrong_method_answer_json(api, w):
+    r = api.get(w.customer, "/no_such_thing")
+    assert r.status_code == 404 and r.get_json()["error"]["code"] == "not_found"
+    r = api.request("DELETE", w.customer, "/resolution_center_cases")
+    assert r.status_code == 405 and r.get_json()["error"]["code"] == "method_not_allowed"
+    assert "GET" in r.headers["Allow"]
+
+
+def test_outside_the_api_errors_stay_html(server):
+    r = server.test_client().get("/definitely-not-here")
+    assert r.status_code == 404
+    assert not r.is_json
+
+
+@pytest.mark.parametrize("body", [b"{not json", b"[1, 2]", b"\"text\""])
+def test_malformed_json_is_400(api, w, story, body):
+    case_id = story.open()
+    r = api.request("POST", w.creator, f"/resolution_center_cases/{case_id}/deny", data=body,
+                    headers={"Content-Type": "application/json"})
+    assert r.status_code == 400
+    assert r.get_json()["error"]["code"] == "invalid_json"
+
+
+def test_wrong_field_type_is_422_not_500(api, w, story):
+    case_id = story.open()
+    r = api.post(w.creator, f"/resolution_center_cases/{case_id}/deny", {"message": 42})
+    assert r.status_code == 422
+    assert r.get_json()["error"] == {"code": "invalid_field", "message": "'message' must be a string.",
+                                     "field": "message"}
+
+
+def test_oversized_json_body_is_413(api, w, story):
+    case_id = story.open()
+    r = api.post(w.creator, f"/resolution_center_cases/{case_id}/deny", {"message": "x" * (1024 * 1024 + 10)})
+    assert r.status_code == 413
+    assert r.get_json()["error"]["code"] == "request_too_large"
+
+
+def test_healthz_checks_the_database(server, runtime):
+    assert server.test_client().get("/healthz").get_json() == {"ok": True}
+
+
+def test_openapi_describes_every_route(server):
+    doc = server.test_client().get("/api/v1/openapi.json").get_json()
+    assert doc["openapi"].startswith("3.1")
+    paths = doc["paths"]
+    missing = []
+    for rule in server.url_map.iter_rules():
+        if not rule.rule.startswith("/api/v1/"):
+            continue
+        path = rule.rule.removeprefix("/api/v1").replace("<", "{").replace(">", "}")
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            if method.lower() not in paths.get(path, {}):
+                missing.append(f"{method} {path}")
+    assert missing == []
+    # every $ref resolves
+    import json
+    refs = {r.split("/")[-1] for r in json.dumps(doc).split('"$ref": "')[1:] for r in [r.split('"')[0]]}
+    assert refs <= set(doc["components"]["schemas"])

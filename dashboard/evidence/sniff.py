@@ -1,6 +1,7 @@
 """Judging a file's type from its bytes (SPEC §5), never from its name or declared type."""
 from __future__ import annotations
 
+import re
 from typing import Optional
 
 ALLOWED_TYPES = {
@@ -14,6 +15,13 @@ ALLOWED_TYPES = {
     "video/quicktime": (".mov", ".qt"),
     "text/plain": (".txt", ".text", ".log", ".csv", ".md"),
 }
+# Text a browser would take for markup: the HTML signatures of the WHATWG MIME Sniffing
+# standard (§7.1), plus SVG and XML. Markup served back is a stored-XSS vector even as "text".
+_MARKUP = re.compile(
+    r"<(?:!doctype\s+html|html|head|script|iframe|h1|div|font|table|a|style|title|b|body|br|p|svg)[\s/>]"
+    r"|<!--|<\?xml",
+    re.IGNORECASE,
+)
 IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 # Declared types that say nothing about the content.
 GENERIC_DECLARED = frozenset({"", "application/octet-stream", "binary/octet-stream"})
@@ -57,9 +65,7 @@ def _is_plain_text(data: bytes) -> bool:
     controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\n\r\t\f")
     if controls > len(sample) * 0.01:
         return False
-    lowered = sample.lstrip().lower()
-    # Markup served back to a browser is a stored-XSS vector even as "text".
-    return not lowered.startswith(("<!doctype html", "<html", "<svg", "<?xml", "<script"))
+    return _MARKUP.match(sample.lstrip("\ufeff \t\r\n\f")) is None
 
 
 def normalise_declared(content_type: Optional[str]) -> str:

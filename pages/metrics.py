@@ -23,7 +23,7 @@ DEFAULT_DAYS = 90
 
 def _graph(graph_id: str, *, extra=None) -> dbc.Card:
     body = [dcc.Graph(id=graph_id, config=GRAPH_CONFIG, style={"minHeight": "320px"})]
-    return dbc.Card(dbc.CardBody([extra, dcc.Loading(body, type="dot")] if extra else dcc.Loading(body, type="dot"),
+    return dbc.Card(dbc.CardBody([extra, dcc.Loading(body, type="dot")] if extra is not None else dcc.Loading(body, type="dot"),
                                  className="p-2"), className="h-100 shadow-sm")
 
 
@@ -73,10 +73,12 @@ def layout(**_kwargs):
             _filters(today),
             dcc.Loading(html.Div(id="metrics-kpis", className="mb-3"), type="dot"),
             dbc.Row([
-                dbc.Col(_graph("metrics-volume", extra=dbc.RadioItems(
-                    id="metrics-stack", inline=True, value="reason", className="small float-end me-2 mt-1",
-                    options=[{"label": "by reason", "value": "reason"}, {"label": "by provider", "value": "provider"}],
-                    style={"position": "relative", "zIndex": 2})), lg=6),
+                dbc.Col(_graph("metrics-volume", extra=html.Div([
+                    html.Span("Stack by", className="text-muted me-2"),
+                    dbc.RadioItems(id="metrics-stack", inline=True, value="reason", className="d-inline-block",
+                                   options=[{"label": "Reason", "value": "reason"},
+                                            {"label": "Provider", "value": "provider"}]),
+                ], className="small d-flex justify-content-end px-2")), lg=6),
                 dbc.Col(_graph("metrics-outcomes"), lg=6),
                 dbc.Col(_graph("metrics-first-response"), lg=6),
                 dbc.Col(_graph("metrics-resolution"), lg=6),

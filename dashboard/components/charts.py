@@ -27,10 +27,13 @@ STATE_COLORS = {"open": "#ffc107", "customer_won": "#0d6efd", "merchant_won": "#
 STATE_LABELS = {"open": "Still open", **OUTCOME_LABELS}
 MONEY_COLORS = {"merchant_refund": "#dc3545", "customer_credit": "#20c997"}
 MONEY_LABELS = {"merchant_refund": "Refunded", "customer_credit": "Credited"}
+CURRENCY_PATTERNS = ("", "/", ".", "x")
 RATE_COLORS = {"escalation": "#d63384", "appeal": "#0dcaf0"}
 MEDIAN_COLOR = "#212529"
 BUCKET_WORDS = {"day": "Day", "week": "Week (from Monday)", "month": "Month"}
-BUCKET_HOVER = {"day": "%{x|%a %d %b %Y}", "week": "week of %{x|%d %b %Y}", "month": "%{x|%B %Y}"}
+# Each bar spans its whole day, week (from Monday) or month on the date axis.
+PERIODS = {"day": dict(xperiod=86_400_000), "week": dict(xperiod=7 * 86_400_000, xperiod0="2024-01-01"),
+           "month": dict(xperiod="M1")}
 HEIGHT = 320
 GRAPH_CONFIG = {"displaylogo": False, "responsive": True,
                 "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"]}
@@ -44,8 +47,11 @@ def _layout(fig: go.Figure, title: str, x_title: str, y_title: str, **extra) -> 
     fig.update_layout(
         title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 15}},
         template="plotly_white", font={"family": FONT, "size": 12, "color": "#212529"},
-        height=HEIGHT, margin={"l": 56, "r": 16, "t": 48, "b": 48},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1},
+        height=HEIGHT, margin={"l": 56, "r": 16, "t": 40, "b": 104},
+        # At the foot of the figure, under the x-axis title, so it never runs into the title,
+        # the median annotations or (when it needs two rows) the axis title.
+        legend={"orientation": "h", "yref": "container", "yanchor": "bottom", "y": 0, "xanchor": "left", "x": 0,
+                "traceorder": "normal"},
         hoverlabel={"font": {"family": FONT}}, **extra,
     )
     fig.update_xaxes(title_text=x_title)
@@ -63,8 +69,27 @@ def empty_figure(title: str, message: str = "No cases match these filters.") -> 
     return fig
 
 
+def bucket_label(start: str, bucket: str) -> str:
+    """'Mon 2 Mar 2026', 'Week of 2 Mar 2026' or 'March 2026' for a bucket's first day."""
+    day = dt.date.fromisoformat(start)
+    if bucket == "month":
+        return day.strftime("%B %Y")
+    text = f"{day.day} {day.strftime('%b %Y')}"
+    return f"Week of {text}" if bucket == "week" else f"{day.strftime('%a')} {text}"
+
+
+def _on_periods(bucket: str, x: Sequence[str]) -> dict:
+    """Trace settings that place `x` (bucket starts) on the middle of their period, with the
+    bucket spelled out in the hover text."""
+    return dict(x=list(x), xperiodalignment="middle", hovertext=[bucket_label(b, bucket) for b in x],
+                **PERIODS[bucket])
+
+
 def _date_axis(fig: go.Figure, bucket: str) -> None:
-    fig.update_xaxes(type="date", tickformat="%b %Y" if bucket == "month" else "%d %b")
+    if bucket == "month":
+        fig.update_xaxes(type="date", tickformat="%b %Y", dtick="M1", ticklabelmode="period")
+    else:
+        fig.update_xaxes(type="date", tickformat="%d %b")
 
 
 # ------------------------------------------------------------------- over time
@@ -77,9 +102,9 @@ def volume_figure(rows: Sequence[tuple[str, str, int]], *, bucket: str, by: str)
     fig = go.Figure()
     for key in keys:
         points = [(b, n) for b, k, n in rows if k == key]
-        fig.add_bar(x=[b for b, _ in points], y=[n for _, n in points], name=key_label(key),
+        fig.add_bar(**_on_periods(bucket, [b for b, _ in points]), y=[n for _, n in points], name=key_label(key),
                     marker_color=KEY_COLORS.get(key, PALETTE[-1]),
-                    hovertemplate=f"{key_label(key)}<br>{BUCKET_HOVER[bucket]}: %{{y}} cases<extra></extra>")
+                    hovertemplate=f"{key_label(key)}<br>%{{hovertext}}: %{{y}} cases<extra></extra>")
     _layout(fig, title, BUCKET_WORDS[bucket] + " the case was opened (UTC)", "Cases opened", barmode="stack")
     _date_axis(fig, bucket)
     return fig
@@ -96,8 +121,8 @@ def outcome_mix_figure(series, *, bucket: str) -> go.Figure:
              "open": [c.cases - c.customer_won - c.merchant_won - c.withdrawn for _, c in series]}
     fig = go.Figure()
     for state, values in parts.items():
-        fig.add_bar(x=x, y=values, name=STATE_LABELS[state], marker_color=STATE_COLORS[state],
-                    hovertemplate=f"{STATE_LABELS[state]}<br>{BUCKET_HOVER[bucket]}: %{{y}} cases<extra></extra>")
+        fig.add_bar(**_on_periods(bucket, x), y=values, name=STATE_LABELS[state], marker_color=STATE_COLORS[state],
+                    hovertemplate=f"{STATE_LABELS[state]}<br>%{{hovertext}}: %{{y}} cases<extra></extra>")
     _layout(fig, title, BUCKET_WORDS[bucket] + " the case was opened (UTC)", "Cases", barmode="stack")
     _date_axis(fig, bucket)
     return fig
@@ -110,15 +135,16 @@ def rates_figure(series, *, bucket: str) -> go.Figure:
     x = [b for b, _ in series]
     fig = go.Figure()
     fig.add_scatter(
-        x=x, y=[c.escalation_rate for _, c in series], name="Escalation rate", mode="lines+markers",
-        line={"color": RATE_COLORS["escalation"]}, customdata=[[c.escalated, c.cases] for _, c in series],
-        hovertemplate=f"Escalated<br>{BUCKET_HOVER[bucket]}: %{{y:.0%}} (%{{customdata[0]}} of %{{customdata[1]}} cases)"
+        **_on_periods(bucket, x), y=[c.escalation_rate for _, c in series], name="Escalation rate",
+        mode="lines+markers", line={"color": RATE_COLORS["escalation"]},
+        customdata=[[c.escalated, c.cases] for _, c in series],
+        hovertemplate="Escalated<br>%{hovertext}: %{y:.0%} (%{customdata[0]} of %{customdata[1]} cases)"
                       "<extra></extra>")
     fig.add_scatter(
-        x=x, y=[c.appeal_rate for _, c in series], name="Appeal rate (platform decisions)", mode="lines+markers",
-        line={"color": RATE_COLORS["appeal"], "dash": "dot"}, connectgaps=False,
+        **_on_periods(bucket, x), y=[c.appeal_rate for _, c in series], name="Appeal rate (platform decisions)",
+        mode="lines+markers", line={"color": RATE_COLORS["appeal"], "dash": "dot"}, connectgaps=False,
         customdata=[[c.decisions_appealed, c.decisions] for _, c in series],
-        hovertemplate=f"Appealed<br>{BUCKET_HOVER[bucket]}: %{{y:.0%}} (%{{customdata[0]}} of %{{customdata[1]}} "
+        hovertemplate="Appealed<br>%{hovertext}: %{y:.0%} (%{customdata[0]} of %{customdata[1]} "
                       "decisions)<extra></extra>")
     _layout(fig, title, BUCKET_WORDS[bucket] + " the case was opened (UTC)", "Share")
     fig.update_yaxes(tickformat=".0%", range=[0, 1.05])
@@ -133,16 +159,22 @@ def money_figure(rows: Sequence[tuple[str, str, str, int]], *, bucket: str) -> g
     if not rows:
         return empty_figure(title, "No money was refunded or credited on these cases.")
     fig = go.Figure()
-    currencies = sorted({c for _, _, c, _ in rows})
+    totals: dict[str, int] = {}
+    for _, _, c, a in rows:
+        totals[c] = totals.get(c, 0) + a
+    currencies = sorted(totals, key=lambda c: (-totals[c], c))  # the main currency gets solid bars
     for kind in ("merchant_refund", "customer_credit"):
-        for currency in currencies:
+        for i, currency in enumerate(currencies):
             points = [(b, a) for b, k, c, a in rows if k == kind and c == currency]
             if not points:
                 continue
             name = MONEY_LABELS[kind] + (f" ({currency})" if len(currencies) > 1 else "")
-            fig.add_bar(x=[b for b, _ in points], y=[float(to_major(a, currency)) for _, a in points], name=name,
-                        marker_color=MONEY_COLORS[kind], customdata=[money(a, currency) for _, a in points],
-                        hovertemplate=f"{name}<br>{BUCKET_HOVER[bucket]}: %{{customdata}}<extra></extra>")
+            # Same colour per kind; each further currency gets its own hatching.
+            fig.add_bar(**_on_periods(bucket, [b for b, _ in points]), y=[float(to_major(a, currency)) for _, a in points],
+                        name=name,
+                        marker={"color": MONEY_COLORS[kind], "pattern": {"shape": CURRENCY_PATTERNS[i % 4]}},
+                        customdata=[money(a, currency) for _, a in points],
+                        hovertemplate=f"{name}<br>%{{hovertext}}: %{{customdata}}<extra></extra>")
     y_title = "Amount" + (f" ({currencies[0]})" if len(currencies) == 1 else "")
     _layout(fig, title, BUCKET_WORDS[bucket] + " the case was opened (UTC)", y_title, barmode="group")
     _date_axis(fig, bucket)
@@ -170,7 +202,11 @@ def first_response_figure(hist) -> go.Figure:
         labels.append(f"{lo:g} h or more" if idx == hist.bins else f"{lo:g}–{lo + width_h:g} h")
     fig = go.Figure(go.Bar(x=x, y=y, width=width_h * 0.95, marker_color=PALETTE[0], customdata=labels,
                            name="Cases", hovertemplate="%{customdata}: %{y} cases<extra></extra>"))
-    _layout(fig, title, "Hours from opening to the first creator response", "Cases", showlegend=False)
+    _layout(fig, title, "Time from opening to the first creator response", "Cases", showlegend=False)
+    last = (hist.bins + 1) * width_h
+    ticks = [h for h in range(0, int(last) + 1, 24)]
+    fig.update_xaxes(range=[0, last], tickvals=ticks,
+                     ticktext=[f"{h // 24}d" + ("+" if h >= hist.bins * width_h else "") for h in ticks])
     if hist.median_s is not None:
         _median_line(fig, hist.median_s / 3600, f"median {duration(dt.timedelta(seconds=hist.median_s))}")
     return fig
@@ -194,6 +230,8 @@ def resolution_figure(hist) -> go.Figure:
                         f"{idx * width_d:g}–{(idx + 1) * width_d:g} days" for idx, _ in points],
             hovertemplate=f"{STATE_LABELS[outcome]}<br>%{{customdata}}: %{{y}} cases<extra></extra>")
     _layout(fig, title, "Days from opening to closing", "Closed cases", barmode="stack")
+    shown = max(7, max(idx for idx, _, _ in hist.counts) + 1)
+    fig.update_xaxes(range=[0, (shown + 0.1) * width_d])
     if hist.median_s is not None:
         _median_line(fig, hist.median_s / 86400, f"median {duration(dt.timedelta(seconds=hist.median_s))}")
     return fig
@@ -213,7 +251,7 @@ def breakdown_figure(rows, *, what: str) -> go.Figure:
         fig.add_bar(y=labels, x=values, orientation="h", name=STATE_LABELS[state], marker_color=STATE_COLORS[state],
                     hovertemplate=f"%{{y}}<br>{STATE_LABELS[state]}: %{{x}} cases<extra></extra>")
     _layout(fig, title, "Cases", "", barmode="stack")
-    fig.update_layout(height=max(HEIGHT - 60, 60 + 28 * len(rows)), margin={"l": 8, "r": 16, "t": 48, "b": 48})
+    fig.update_layout(height=max(HEIGHT, 170 + 28 * len(rows)), margin={"l": 8, "r": 16, "t": 40, "b": 104})
     fig.update_yaxes(automargin=True)
     return fig
 

@@ -315,8 +315,8 @@ def _histogram(session: Session, stmt_for, value, *, bin_seconds: int, bins: int
     return [(int(row[0]), row[1], int(row[2])) for row in session.execute(stmt)]
 
 
-def first_response_histogram(session: Session, visible, f: MetricsFilter, *, bin_hours: int = 6,
-                             bins: int = 28) -> Histogram:
+def first_response_histogram(session: Session, visible, f: MetricsFilter, *, bin_hours: int = 12,
+                             bins: int = 14) -> Histogram:
     value = seconds_between(_dialect(session), Case.first_merchant_response_at, Case.created_at)
 
     def stmt_for(*c):

@@ -51,16 +51,19 @@ def claim_due(session: Session, now: dt.datetime, *, limit: int = 100, case_id: 
     for e in session.scalars(stmt):
         e.attempts += 1
         e.next_attempt_at = now + LEASE
-        claimed.append(Outgoing(e.id, e.case_id, e.dedupe_key, e.template, e.recipient, e.subject, e.body_text,
-                                e.body_html, e.created_at, e.attempts))
+        claimed.append(outgoing(e))
     session.commit()
     return claimed
 
 
+def outgoing(e: OutboxEmail) -> Outgoing:
+    return Outgoing(e.id, e.case_id, e.dedupe_key, e.template, e.recipient, e.subject, e.body_text, e.body_html,
+                    e.created_at, e.attempts)
+
+
 def _lock_pending(session: Session, outbox_id: int) -> Optional[OutboxEmail]:
-    e = session.scalar(select(OutboxEmail).where(OutboxEmail.id == outbox_id).with_for_update())
-    if e is not None:
-        session.refresh(e)
+    e = session.scalar(select(OutboxEmail).where(OutboxEmail.id == outbox_id).with_for_update()
+                       .execution_options(populate_existing=True))
     return e if e is not None and e.status == "pending" else None
 
 
@@ -71,14 +74,19 @@ def _staff_event(ctx: Ctx, case_id: Optional[str], *, action: str, details: str,
                         staff_only=True)
 
 
+def mark_sent(ctx: Ctx, e: OutboxEmail) -> None:
+    """Record a delivered email and its staff-only timeline event (no commit)."""
+    e.status, e.sent_at, e.next_attempt_at, e.last_error = "sent", ctx.now, None, None
+    _staff_event(ctx, e.case_id, action="email_sent", details=f"Email “{e.subject}” sent to {e.recipient}.",
+                 data={"outbox_id": e.id, "recipient": e.recipient, "template": e.template, "attempts": e.attempts})
+
+
 def record_sent(ctx: Ctx, mail: Outgoing) -> bool:
     e = _lock_pending(ctx.session, mail.id)
     if e is None:
         ctx.session.commit()
         return False  # another worker recorded it first
-    e.status, e.sent_at, e.next_attempt_at, e.last_error = "sent", ctx.now, None, None
-    _staff_event(ctx, e.case_id, action="email_sent", details=f"Email “{e.subject}” sent to {e.recipient}.",
-                 data={"outbox_id": e.id, "recipient": e.recipient, "template": e.template, "attempts": e.attempts})
+    mark_sent(ctx, e)
     ctx.session.commit()
     return True
 

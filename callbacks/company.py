@@ -51,9 +51,9 @@ def _what_is_asked(case, actions: list[str]) -> str:
     if case.escalated and Action.REPLY in actions:
         return "The platform asked you for information"
     if Action.REQUEST_INFO in actions:
-        return "Accept, deny or ask for more information"
+        return "Accept, deny or ask for information"
     if Action.DENY in actions:
-        return "Accept or deny (no more requests for information left)"
+        return "Accept or deny (no requests for information left)"
     return "Add evidence"
 
 
@@ -176,12 +176,12 @@ def grid_row(r: parties.CaseGridRow, now) -> dict:
         status += " · platform"
     due: Optional[str] = None
     if r.response_due_at is not None:
-        due = f"{local_time(r.response_due_at)} · {ct.time_left(r.response_due_at, now)}"
+        due = f"{local_time(r.response_due_at, fmt='%d %b, %H:%M')} · {ct.time_left(r.response_due_at, now)}"
     return {
         "id": r.id, "case": f"[{r.id}](/cases/{r.id})", "customer": r.customer_name,
         "amount": money(r.amount_minor, r.currency), "reason": reason_label(r.reason), "status": status,
-        "outcome": OUTCOME_LABELS.get(r.outcome or "", ""), "deadline": due or "—",
-        "deadline_state": deadline_state(r.response_due_at, now), "updated": local_time(r.updated_at),
+        "outcome": OUTCOME_LABELS.get(r.outcome or "", "") if r.status == "closed" else "", "deadline": due or "—",
+        "deadline_state": deadline_state(r.response_due_at, now), "updated": local_time(r.updated_at, fmt="%d %b %Y, %H:%M"),
     }
 
 

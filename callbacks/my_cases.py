@@ -64,11 +64,11 @@ def what_is_needed(ctx, case, user):
     if Action.APPEAL in actions:
         return ct.deadline(case.appeal_due_at, ctx.now, prefix="You may appeal until ")
     if case.status == "awaiting_merchant":
-        return html.Span(["Waiting for the seller, who must answer by ", local_time(case.response_due_at)],
-                         className="text-muted")
+        return html.Span(["Waiting for the seller, who must answer by ",
+                          local_time(case.response_due_at, fmt="%d %b, %H:%M")], className="text-muted")
     if case.status == "under_review":
         return html.Span("The platform is reviewing the case", className="text-muted")
-    return html.Span("Nothing", className="text-muted")
+    return html.Span("—", className="text-muted")
 
 
 @callback(
@@ -94,7 +94,8 @@ def load_cases(_load, page):
                 [[ct.case_link(c.id), html.Div([html.Div(c.company.name),
                                                 html.Div(c.payment.product_title or "", className="text-muted small")]),
                   money(c.amount_minor, c.currency), reason_label(c.reason), ct.status_badge(c.status, c.escalated),
-                  what_is_needed(ctx, c, user), ct.outcome_badge(c.outcome)] for c in cases],
+                  what_is_needed(ctx, c, user), ct.outcome_badge(c.outcome if c.status == "closed" else None)]
+                 for c in cases],
                 table_id="my-cases-cases-table", row_ids=[c.id for c in cases],
                 empty=empty_state("You have no cases.", icon="folder2",
                                   hint="If something went wrong with a purchase, open a case from the payment below."),
@@ -114,9 +115,9 @@ def why_not(verdict, row: parties.PaymentRow):
     if verdict.code == "payment_method_not_eligible":
         text = f"{PROVIDER_LABELS.get(p.provider, p.provider)} payments can't be disputed"
     elif verdict.code == "payment_refunded":
-        text = "Refunded" + (f" on {local_time(p.refunded_at, fmt='%d %b %Y')}" if p.refunded_at else "")
+        text = "Refunded" + (f" on {ct.local_date(p.refunded_at)}" if p.refunded_at else "")
     elif verdict.code == "claim_window_expired" and verdict.closes_at:
-        text = f"Window closed on {local_time(verdict.closes_at, fmt='%d %b %Y')}"
+        text = f"Window closed on {ct.local_date(verdict.closes_at)}"
     else:
         text = verdict.message or "A case cannot be opened on this payment."
     return html.Span(text, className="text-muted small", title=verdict.message or "")
@@ -128,7 +129,7 @@ def payment_action(ctx, user, row: parties.PaymentRow):
         return html.Div([
             dbc.Button([html.I(className="bi bi-flag me-1"), "Open a case"], size="sm", color="primary",
                        outline=True, id={"type": "my-cases-open", "payment": row.payment.id}),
-            html.Div(f"until {local_time(verdict.closes_at, fmt='%d %b %Y')}", className="text-muted small")
+            html.Div(f"until {ct.local_date(verdict.closes_at)}", className="text-muted small")
             if verdict.closes_at else None,
         ])
     return why_not(verdict, row)

@@ -32,7 +32,7 @@ COLUMN_DEFS = [
 ]
 
 
-def _card(title, icon, body_id, *, count_id=None, hint=None):
+def _card(title, icon, body_id, *, count_id=None, hint=None, max_height=None):
     header = [html.I(className=f"bi bi-{icon} me-2"), html.Span(title, className="fw-semibold")]
     if count_id:
         header.append(dbc.Badge("", id=count_id, color="secondary", pill=True, className="ms-2"))
@@ -40,8 +40,9 @@ def _card(title, icon, body_id, *, count_id=None, hint=None):
         header.append(html.Div(hint, className="text-muted small fw-normal"))
     return dbc.Card([
         dbc.CardHeader(header, className="bg-white"),
-        dbc.CardBody(dcc.Loading(html.Div(id=body_id), type="dot"), className="p-0"),
-    ], className="h-100 shadow-sm")
+        dbc.CardBody(dcc.Loading(html.Div(id=body_id), type="dot"), className="p-0",
+                     style={"maxHeight": max_height, "overflowY": "auto"} if max_height else None),
+    ], className="shadow-sm mb-3")
 
 
 def layout(**_kwargs):
@@ -51,13 +52,11 @@ def layout(**_kwargs):
         html.Div(id="company-alert"),
         html.Div(id="company-body", children=[
             dcc.Loading(html.Div(id="company-kpis", className="mb-3"), type="dot"),
-            dbc.Row([
-                dbc.Col(_card("Needs your response", "reply", "company-needs", count_id="company-needs-count",
-                              hint="Answer before the deadline, or the platform steps in."), lg=7),
-                dbc.Col(_card("Appeal window open", "arrow-repeat", "company-appeals",
-                              count_id="company-appeals-count",
-                              hint="Platform decisions you may still appeal, once."), lg=5),
-            ], className="g-3 mb-3"),
+            _card("Needs your response", "reply", "company-needs", count_id="company-needs-count",
+                  hint="Most urgent first. Answer before the deadline, or the platform steps in.", max_height="440px"),
+            _card("Appeal window open", "arrow-repeat", "company-appeals", count_id="company-appeals-count",
+                  hint="Platform decisions you may still appeal, once, before the window closes.",
+                  max_height="300px"),
             dbc.Card([
                 dbc.CardHeader([html.I(className="bi bi-list-ul me-2"), html.Span("All cases", className="fw-semibold"),
                                 html.Div("Sort by any column; filter with the menu in a column's header.",
@@ -73,7 +72,6 @@ def layout(**_kwargs):
                         "paginationPageSizeSelector": False, "cacheBlockSize": GRID_PAGE_SIZE,
                         "maxBlocksInCache": 5, "infiniteInitialRowCount": 1, "rowBuffer": 0,
                         "suppressCellFocus": True,
-                        "overlayNoRowsTemplate": "No cases match.",
                     },
                     style={"width": "100%", "height": "560px"},
                 ), className="p-2"),

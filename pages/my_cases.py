@@ -15,7 +15,7 @@ dash.register_page(__name__, path="/my-cases", title="My payments & cases · Res
 def _section(title, icon, body_id, pager_id, hint=None):
     return dbc.Card([
         dbc.CardHeader([html.I(className=f"bi bi-{icon} me-2"), html.Span(title, className="fw-semibold"),
-                        html.Div(hint, className="text-muted small") if hint else None], className="bg-white"),
+                        html.Div(hint, className="text-muted small") if hint is not None else None], className="bg-white"),
         dbc.CardBody(dcc.Loading(html.Div(id=body_id), type="dot"), className="p-0"),
         dbc.CardFooter(html.Div([
             html.Span(id=f"{pager_id}-text", className="text-muted small"),

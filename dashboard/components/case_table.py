@@ -16,6 +16,7 @@ from dashboard.components.format import (
     deadline_state,
     duration,
     local_time,
+    viewer_zone,
 )
 
 DEADLINE_CLASSES = {"overdue": "text-danger fw-semibold", "soon": "text-warning-emphasis fw-semibold",
@@ -53,16 +54,24 @@ def time_left(due: Optional[dt.datetime], now: dt.datetime) -> str:
     return f"{duration(left)} left"
 
 
-def deadline(due: Optional[dt.datetime], now: dt.datetime, *, prefix: str = "", zone=None) -> html.Span:
-    """'Reply by 12 Mar 2026, 09:00 UTC · 2d 3h left', coloured overdue / soon / ok."""
+def local_date(value: Optional[dt.datetime], zone=None) -> str:
+    """'12 Mar 2026' in the viewer's zone (a date needs no zone name)."""
+    if value is None:
+        return "—"
+    return value.astimezone(zone or viewer_zone()).strftime("%d %b %Y")
+
+
+def deadline(due: Optional[dt.datetime], now: dt.datetime, *, prefix: str = "", zone=None,
+             fmt: str = "%d %b, %H:%M") -> html.Span:
+    """'Reply by 12 Mar, 09:00 UTC' over '2d 3h left', coloured overdue / soon / ok."""
     state = deadline_state(due, now)
     if due is None:
         return html.Span("—", className=DEADLINE_CLASSES["none"])
     return html.Span([
-        html.I(className=f"bi {DEADLINE_ICONS[state]} me-1"),
-        f"{prefix}{local_time(due, zone=zone)}",
-        html.Span(f" · {time_left(due, now)}", className="small"),
-    ], className=DEADLINE_CLASSES[state], **{"data-deadline": state})
+        html.Span([html.I(className=f"bi {DEADLINE_ICONS[state]} me-1"), f"{prefix}{local_time(due, fmt=fmt, zone=zone)}"],
+                  className="text-nowrap"),
+        html.Div(time_left(due, now), className="small"),
+    ], className=DEADLINE_CLASSES[state], title=local_time(due, zone=zone), **{"data-deadline": state})
 
 
 def case_table(headers: Sequence[str], rows: Iterable[Sequence], *, table_id: str, empty=None,
@@ -89,4 +98,4 @@ def pager_text(offset: int, shown: int, total: int, noun: str = "items") -> str:
     return f"{offset + 1}–{offset + shown} of {total} {noun}"
 
 
-__all__ = ["case_link", "status_badge", "outcome_badge", "time_left", "deadline", "case_table", "pager_text"]
+__all__ = ["local_date", "case_link", "status_badge", "outcome_badge", "time_left", "deadline", "case_table", "pager_text"]

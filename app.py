@@ -14,6 +14,8 @@ from dash import Dash, dcc, html
 from dashboard.auth import init_auth
 from dashboard.components.shell import navbar
 from dashboard.context import utcnow
+from dashboard.export_routes import register as register_exports
+from dashboard.file_routes import register_file_routes
 from dashboard.runtime import Runtime
 from dashboard.settings import load_settings
 from dashboard.web import create_server
@@ -25,6 +27,8 @@ settings = load_settings()
 runtime = Runtime.build(settings, run_migrations=True)
 server = create_server(runtime)
 init_auth(server)
+register_exports(server)
+register_file_routes(server)
 
 if settings.demo_data:
     from data.demo import DEMO_LOGINS, seed_demo

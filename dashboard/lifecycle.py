@@ -191,6 +191,7 @@ def check(ctx: Ctx, case: Case, action: Action, party: Party, actor: Optional[Us
 
 def set_stage(ctx: Ctx, case: Case, stage: Stage) -> None:
     """Move to `stage` and derive the public fields from it (the only writer of them)."""
+    was_closed = case.stage == Stage.CLOSED
     case.stage = stage.value
     status, escalated = STAGE_STATUS[stage]
     case.status = status.value
@@ -200,8 +201,11 @@ def set_stage(ctx: Ctx, case: Case, stage: Stage) -> None:
         case.response_due_at = ctx.now + ctx.days(ctx.settings.response_days)
     else:
         case.response_due_at = None
-    if stage == Stage.CLOSED and case.closed_at is None:
+    # closed_at is when the case last closed: an appeal reopens it, the final decision closes it again.
+    if stage == Stage.CLOSED and not was_closed:
         case.closed_at = ctx.now
+    elif stage != Stage.CLOSED:
+        case.closed_at = None
     if stage in FINAL_STAGES:
         case.final_review = True
 

@@ -262,3 +262,21 @@ def test_every_other_action_is_refused_and_changes_nothing(story, state, who):
             wrong.append(f"{action}: refused but changed {sorted(changed)}")
             before = after
     assert not wrong, f"{state} / {who}:\n  " + "\n  ".join(wrong)
+
+
+# The published `available_actions` vocabulary for the two parties, per table column.
+PUBLISHED = {"accept": "accept", "deny": "deny", "ask_customer": "request_info", "reply": "reply",
+             "withdraw": "withdraw", "appeal": "appeal", "evidence": "add_evidence"}
+
+
+@pytest.mark.parametrize("state, who", [(s, p) for s in TABLE for p in ("customer", "merchant")])
+def test_available_actions_offer_exactly_what_the_table_allows(story, state, who):
+    from data.models import Case
+    from dashboard.cases.available import available_actions
+
+    cid = _setup(story, state)
+    viewer = story.w.customer if who == "customer" else story.w.creator
+    with story.Session() as s:
+        offered = available_actions(story.ctx(s), s.get(Case, cid), viewer)
+    expected = {PUBLISHED[a] for a, e in zip(ACTIONS, TABLE[state][who]) if e not in (F, C) and a in PUBLISHED}
+    assert set(offered) == expected

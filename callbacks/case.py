@@ -63,7 +63,9 @@ def case_page(ctx, user, case_id):
             actions, party=party.value, amount_minor=case.amount_minor, currency=case.currency,
             max_files=settings.max_files, max_file_mb=settings.max_file_mb,
             staff_options=case_view.staff_choices(s) if "assign" in actions else [],
-            assignee_id=case.assignee_id, overturn_needs_remedy=case.outcome == Outcome.MERCHANT_WON.value),
+            assignee_id=case.assignee_id, overturn_needs_remedy=case.outcome == Outcome.MERCHANT_WON.value,
+            assigned_elsewhere=case.assignee.name if staff and case.status != "closed" and case.assignee
+            and case.assignee_id != user.id else None),
     ]
     return html.Div([
         panels.header(case, now=ctx.now, company_name=company.name, has_actions=bool(actions)),

@@ -209,17 +209,20 @@ def confirmation(case, form: ActionForm) -> Optional[tuple[str, list[str]]]:
         shown = money(amount, case.currency)
         if kind == "refund":
             partial = [f"That is a partial refund of the {full} paid."] if amount < case.amount_minor else []
-            return [f"{shown} will be refunded to the customer from {company}'s funds through {provider}.", *partial]
+            return [f"{shown} will be refunded to the customer from the funds of {company}, through {provider}.",
+                    *partial]
         return [f"{shown} in platform credit will be added to the customer's balance. The platform pays; "
                 f"it costs {company} nothing."]
 
     a = form.action
     if a == "accept":
-        return ("Accept and refund?", [f"{full} will be refunded to the customer from {company}'s funds through "
-                                       f"{provider}.", "The case closes in the customer's favour and cannot be "
-                                                       "appealed."])
+        return ("Accept and refund?", [f"{full} will be refunded to the customer from the funds of {company}, "
+                                       f"through {provider}.",
+                                       "The case closes in the customer's favour and cannot be appealed."])
     if a == "decide" and form.outcome in ("refund", "credit"):
-        return ("Confirm the decision", remedy_lines(form.outcome, minor_amount(form.amount, case.currency)))
+        final = ["This decision is final: the case has already been appealed once."] \
+            if case.customer_appealed or case.merchant_appealed else []
+        return ("Confirm the decision", remedy_lines(form.outcome, minor_amount(form.amount, case.currency)) + final)
     if a == "final_decide" and form.final_decision == "overturn":
         if case.outcome == Outcome.MERCHANT_WON.value:
             return ("Overturn the decision?", remedy_lines(form.remedy or "refund",
@@ -246,7 +249,7 @@ def _form(args) -> ActionForm:
 
 
 @dash.callback(*[Output(*o.split(".")) for o in OUTPUTS], Input("case-act-submit", "n_clicks"), *FORM,
-               prevent_initial_call=True)
+               prevent_initial_call=True, running=[(Output("case-act-submit", "disabled"), True, False)])
 def submit_action(n_clicks, *args):
     """Act at once, or first ask for a confirmation when money moves or the case ends for good."""
     if not n_clicks:
@@ -268,7 +271,8 @@ def submit_action(n_clicks, *args):
 
 
 @dash.callback(*[Output(*o.split("."), allow_duplicate=True) for o in OUTPUTS],
-               Input("case-confirm-ok", "n_clicks"), *FORM, prevent_initial_call=True)
+               Input("case-confirm-ok", "n_clicks"), *FORM, prevent_initial_call=True,
+               running=[(Output("case-confirm-ok", "disabled"), True, False)])
 def confirm_action(n_clicks, *args):
     if not n_clicks:
         raise dash.exceptions.PreventUpdate

@@ -23,8 +23,11 @@ def layout(case_id=None, **_kwargs):
     return html.Div([
         dcc.Store(id="case-id", data=case_id),
         dcc.Store(id="case-refresh", data=0),
-        html.Div(id="case-feedback", className="mt-2"),
-        dcc.Loading(html.Div(id="case-content", style={"minHeight": "40vh"}), type="default", delay_show=300),
+        # Fixed under the navbar: an error is seen wherever the person was when they clicked.
+        html.Div(id="case-feedback", className="shadow-sm", style={"position": "fixed", "top": "4.5rem", "left": "50%", "zIndex": 1070,
+                                            "transform": "translateX(-50%)", "width": "min(92vw, 44rem)"}),
+        dcc.Loading(html.Div(id="case-content", style={"minHeight": "40vh"}), type="default", delay_show=300,
+                    target_components={"case-content": "children"}),
         dbc.Modal([
             dbc.ModalHeader(dbc.ModalTitle("Please confirm", id="case-confirm-title")),
             dbc.ModalBody(id="case-confirm-body"),

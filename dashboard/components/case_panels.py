@@ -234,20 +234,20 @@ def emails_panel(rows, total: int) -> dbc.Card:
     if not rows:
         body = html.Div("No emails for this case.", className="text-muted small")
     else:
+        items = [html.Li([
+            html.Div([
+                html.Span(r.recipient, className="text-truncate me-2", title=r.recipient),
+                dbc.Badge(r.status, color=colours.get(r.status, "secondary"),
+                          text_color="dark" if r.status == "pending" else None),
+            ], className="d-flex justify-content-between"),
+            html.Div(" · ".join(x for x in (
+                r.subject.split("] ", 1)[-1], local_time(r.sent_at or r.created_at, fmt="%d %b, %H:%M"),
+                f"{r.attempts} attempt{'s' if r.attempts != 1 else ''}" if r.attempts > 1 or r.status != "sent" else None,
+            ) if x), className="text-muted"),
+            html.Div(r.last_error, className="text-danger text-break") if r.last_error else None,
+        ], className="mb-2") for r in rows]
         body = html.Div([
-            dbc.Table([
-                html.Thead(html.Tr([html.Th("To"), html.Th("About"), html.Th("Status"), html.Th("Queued")])),
-                html.Tbody([html.Tr([
-                    html.Td(r.recipient, className="text-break"),
-                    html.Td(r.subject.split("] ", 1)[-1], className="text-break"),
-                    html.Td([dbc.Badge(r.status, color=colours.get(r.status, "secondary"),
-                                       text_color="dark" if r.status == "pending" else None),
-                             html.Div(f"{r.attempts} attempt{'s' if r.attempts != 1 else ''}", className="text-muted")
-                             if r.attempts else None,
-                             html.Div(r.last_error, className="text-danger") if r.last_error else None]),
-                    html.Td(local_time(r.sent_at or r.created_at, fmt="%d %b, %H:%M"), className="text-nowrap"),
-                ]) for r in rows]),
-            ], size="sm", className="small mb-0", hover=True),
+            html.Ul(items, className="list-unstyled mb-0 small"),
             html.Div(f"Showing the newest {len(rows)} of {total}.", className="text-muted small")
             if total > len(rows) else None,
         ])
@@ -318,17 +318,23 @@ def _group(group_id: str, children) -> html.Div:
 
 def action_panel(actions: list[str], *, party: str, amount_minor: int, currency: str, max_files: int,
                  max_file_mb: int, staff_options: list[tuple[str, str, str]], assignee_id: Optional[str],
-                 overturn_needs_remedy: bool) -> dbc.Card:
-    """Exactly the actions this viewer may take now, as one form whose inputs follow the choice."""
+                 overturn_needs_remedy: bool, assigned_elsewhere: Optional[str] = None) -> dbc.Card:
+    """Exactly the actions this viewer may take now, as one form whose inputs follow the choice.
+    `assigned_elsewhere`: the other reviewer's name, to say why deciding is not offered."""
+    note = html.Div([html.I(className="bi bi-info-circle me-1"),
+                     f"Assigned to {assigned_elsewhere}: only they can ask the parties or decide. "
+                     f"A manager can reassign it."],
+                    className="small text-muted mb-2", id="case-assigned-elsewhere") if assigned_elsewhere else None
     if not actions:
-        return card("Actions", html.Div("There is nothing for you to do on this case right now.",
-                                        className="text-muted small", id="case-no-actions"),
+        return card("Actions", [note, html.Div("There is nothing for you to do on this case right now.",
+                                               className="text-muted small", id="case-no-actions")],
                     icon="lightning-charge", id="case-actions")
     meta = form_meta(actions, party=party)
     full = str(to_major(amount_minor, currency))
     options = [{"label": html.Span([html.I(className=f"bi bi-{meta[a]['icon']} me-1"), meta[a]["label"]]), "value": a}
                for a in actions]
     body = [
+        note,
         dcc.Store(id="case-form-meta", data=meta),
         html.Div("What would you like to do?", className="small text-muted mb-1"),
         dbc.RadioItems(id="case-act-choice", options=options, value=None, className="d-flex flex-wrap gap-2 mb-2",

@@ -6,6 +6,7 @@ how. Internal notes are marked; they only ever reach this function for staff.
 """
 from __future__ import annotations
 
+import re
 from typing import Iterable, Optional
 
 import dash_bootstrap_components as dbc
@@ -45,6 +46,7 @@ ACTIONS = {
     "refund_failed": ("a money movement failed", "exclamation-triangle"),
     "refund_retrying": ("a money movement is retrying", "arrow-clockwise"),
     "email_sent": ("email sent", "envelope"),
+    "email_failed": ("an email could not be delivered", "envelope-exclamation"),
 }
 
 FILE_ICONS = {"application/pdf": "file-earmark-pdf", "text/plain": "file-earmark-text"}
@@ -129,21 +131,54 @@ def _entry(entry, *, viewer_is_staff: bool, company_name: str) -> html.Li:
         attachments(entry.files),
     ]
     card_class = "flex-grow-1 border rounded px-3 py-2 "
-    card_class += "bg-warning-subtle border-warning-subtle" if entry.staff_only else f"border-start border-3 border-{colour}"
+    style = {}
+    if entry.action == "note":
+        card_class += "bg-warning-subtle border-warning-subtle"
+    else:
+        style = {"borderLeft": f"4px solid var(--bs-{colour})"}
     return html.Li([
         html.Div(html.I(className=f"bi bi-{reporter_icon}"),
                  className=f"rounded-circle text-bg-{colour} d-flex align-items-center justify-content-center "
                            f"flex-shrink-0 me-3",
                  style={"width": "2rem", "height": "2rem"}, title=label),
-        html.Div(body, className=card_class),
+        html.Div(body, className=card_class, style=style),
     ], className=f"d-flex mb-3 case-event case-event-{entry.reporter_type} case-action-{entry.action}"
                  + (" case-event-internal" if entry.staff_only else ""),
        id=f"case-event-{entry.id}")
+
+
+def _emails(run: list) -> html.Li:
+    """Delivered emails are bookkeeping: one quiet line per batch (failures get a full entry)."""
+    first = run[0]
+    recipients = [(e.data or {}).get("recipient") for e in run]
+    what = re.sub(r"\[reso_[A-Za-z0-9]+\] ", "", (first.details or "Email").split(" sent to ", 1)[0])
+    return html.Li([
+        html.Div(html.I(className="bi bi-envelope"), className="text-muted text-center flex-shrink-0 me-3",
+                 style={"width": "2rem"}),
+        html.Div([
+            html.Span([f"{what} sent to ", ", ".join(r for r in recipients if r) or f"{len(run)} recipients"],
+                      className="me-2"),
+            html.Small(local_time(first.created_at), className="text-nowrap"),
+        ], className="small text-muted d-flex justify-content-between flex-grow-1"),
+    ], className="d-flex mb-2 case-event case-event-system case-action-email_sent case-event-internal",
+       id=f"case-event-{first.id}")
 
 
 def timeline(entries, *, viewer_is_staff: bool, company_name: str) -> html.Div:
     """Oldest first, as the case unfolded."""
     if not entries:
         return html.Div("Nothing has happened on this case yet.", className="text-muted")
-    return html.Ol([_entry(e, viewer_is_staff=viewer_is_staff, company_name=company_name) for e in entries],
-                   className="list-unstyled mb-0", id="case-timeline-list")
+    items, run = [], []
+    for e in list(entries) + [None]:
+        if e is not None and e.action == "email_sent" and (
+                not run or (run[0].data or {}).get("template") == (e.data or {}).get("template")):
+            run.append(e)
+            continue
+        if run:
+            items.append(_emails(run))
+            run = []
+        if e is not None and e.action == "email_sent":
+            run.append(e)
+        elif e is not None:
+            items.append(_entry(e, viewer_is_staff=viewer_is_staff, company_name=company_name))
+    return html.Ol(items, className="list-unstyled mb-0", id="case-timeline-list")

@@ -536,3 +536,29 @@ def test_file_route_serves_only_who_may_see_the_case(story, w, client_as):
         assert r.status_code == 404 and r.data != PNG_BYTES
     assert client_as(w.reviewer).get("/files/file_nope").status_code == 404
     assert client_as(None).get(f"/files/{png}").status_code in (302, 401, 404)
+
+
+def test_staff_are_told_why_deciding_is_not_offered(old_story, w, render):
+    cid = stages.under_review(old_story)
+    old_story.do(review.claim, actor=w.reviewer2, case_id=cid)
+    content = render(w.reviewer, cid)
+    assert "decide" not in options(content)
+    assert w.reviewer2.name in text(content["case-assigned-elsewhere"])
+    assert "case-assigned-elsewhere" not in text(render(w.reviewer2, cid))
+    assert "case-assigned-elsewhere" not in text(render(w.creator, cid))
+
+
+def test_delivered_emails_read_as_one_quiet_line_per_batch(now):
+    from data.read.case_view import TimelineEntry
+    from dashboard.components.timeline import timeline
+
+    def entry(i, action, recipient=None, template="created"):
+        return TimelineEntry(id=f"revt_{i}", action=action, reporter_type="system", actor_name=None, actor_role=None,
+                             created_at=now, details=f"Email “[reso_abc] Opened” sent to {recipient}.",
+                             staff_only=action == "email_sent", data={"recipient": recipient, "template": template},
+                             files=())
+    items = timeline([entry(1, "email_sent", "a@x.test"), entry(2, "email_sent", "b@x.test"),
+                      entry(3, "escalated"), entry(4, "email_sent", "a@x.test", "escalated")],
+                     viewer_is_staff=True, company_name="Acme").children
+    assert [i.id for i in items] == ["case-event-revt_1", "case-event-revt_3", "case-event-revt_4"]
+    assert "a@x.test, b@x.test" in text(items[0]) and "[reso_abc]" not in text(items[0])

@@ -31,11 +31,11 @@ register_exports(server)
 register_file_routes(server)
 
 if settings.demo_data:
-    from data.demo import DEMO_LOGINS, seed_demo
+    from data.demo import demo_logins_text, seed_demo
 
     if seed_demo(runtime, utcnow()).get("created"):
         log.info("Demo data created.")
-    log.info("Demo logins (password 'demo'): %s", ", ".join(DEMO_LOGINS))
+    print(demo_logins_text(), flush=True)
 
 app = Dash(
     __name__,

@@ -16,11 +16,11 @@ def test_no_token_is_401_with_json_error(api):
     assert r.headers["WWW-Authenticate"].startswith("Bearer")
 
 
-@pytest.mark.parametrize("header", ["Bearer rc_not-a-real-token", "Basic dXNlcjpwYXNz", "Bearer "])
-def test_invalid_token_is_401(api, header):
-    r = api.get(None, "/resolution_center_cases", headers={"Authorization": header})
-    assert r.status_code == 401
-    assert r.get_json()["error"]["code"] == "invalid_token"
+def test_invalid_token_is_401(api):
+    for header in ("Bearer rc_not-a-real-token", "Basic dXNlcjpwYXNz", "Bearer "):
+        r = api.get(None, "/resolution_center_cases", headers={"Authorization": header})
+        assert r.status_code == 401, header
+        assert r.get_json()["error"]["code"] == "invalid_token"
 
 
 def test_revoked_token_is_401_through_the_sdk(api, w, Session, settings):  # noqa: N803
@@ -39,12 +39,11 @@ def test_deactivated_user_token_is_401(api, w, Session):  # noqa: N803
     assert api.get(w.creator, "/resolution_center_cases").status_code == 401
 
 
-@pytest.mark.parametrize("path", ["/resolution_center_cases", "/resolution_center_cases/summary", "/payments",
-                                  "/metrics"])
-def test_integration_user_reads_no_cases_payments_or_metrics(api, w, path):
-    r = api.get(w.integration, path)
-    assert r.status_code == 403
-    assert r.get_json()["error"]["code"] == "role_not_allowed"
+def test_integration_user_reads_no_cases_payments_or_metrics(api, w):
+    for path in ("/resolution_center_cases", "/resolution_center_cases/summary", "/payments", "/metrics"):
+        r = api.get(w.integration, path)
+        assert r.status_code == 403, path
+        assert r.get_json()["error"]["code"] == "role_not_allowed"
 
 
 def test_integration_user_cannot_act_on_a_case(api, w, story):
@@ -55,18 +54,17 @@ def test_integration_user_cannot_act_on_a_case(api, w, story):
     assert r.status_code == 403
 
 
-@pytest.mark.parametrize("role", ["customer", "creator", "reviewer", "manager"])
-@pytest.mark.parametrize("path", ["/companies", "/users", "/payments"])
-def test_only_integration_users_sync(api, w, role, path):
-    user = {"customer": w.customer, "creator": w.creator, "reviewer": w.reviewer, "manager": w.manager}[role]
-    r = api.post(user, path, {"name": "X"})
-    assert r.status_code == 403, r.get_json()
+def test_only_integration_users_sync(api, w):
+    for user in (w.customer, w.creator, w.reviewer, w.manager):
+        for path in ("/companies", "/users", "/payments", f"/payments/{w.payment.id}/refunded"):
+            r = api.post(user, path, {"name": "X"})
+            assert r.status_code == 403, (user.role, path, r.get_json())
+    assert api.post(w.integration, "/companies", {"name": "X"}).status_code == 201
 
 
-@pytest.mark.parametrize("role", ["customer", "creator", "reviewer"])
-def test_metrics_are_for_managers_only(api, w, role):
-    user = {"customer": w.customer, "creator": w.creator, "reviewer": w.reviewer}[role]
-    assert api.get(user, "/metrics").status_code == 403
+def test_metrics_are_for_managers_only(api, w):
+    for user in (w.customer, w.creator, w.reviewer):
+        assert api.get(user, "/metrics").status_code == 403, user.role
     assert api.get(w.manager, "/metrics").status_code == 200
 
 
@@ -84,13 +82,13 @@ def test_outside_the_api_errors_stay_html(server):
     assert not r.is_json
 
 
-@pytest.mark.parametrize("body", [b"{not json", b"[1, 2]", b"\"text\""])
-def test_malformed_json_is_400(api, w, story, body):
+def test_malformed_json_is_400(api, w, story):
     case_id = story.open()
-    r = api.request("POST", w.creator, f"/resolution_center_cases/{case_id}/deny", data=body,
-                    headers={"Content-Type": "application/json"})
-    assert r.status_code == 400
-    assert r.get_json()["error"]["code"] == "invalid_json"
+    for body in (b"{not json", b"[1, 2]", b"\"text\"", b"\xff\xfe"):
+        r = api.request("POST", w.creator, f"/resolution_center_cases/{case_id}/deny", data=body,
+                        headers={"Content-Type": "application/json"})
+        assert r.status_code == 400, body
+        assert r.get_json()["error"]["code"] == "invalid_json"
 
 
 def test_wrong_field_type_is_422_not_500(api, w, story):

@@ -127,3 +127,39 @@ def test_openapi_describes_every_route(server):
     import json
     refs = {r.split("/")[-1] for r in json.dumps(doc).split('"$ref": "')[1:] for r in [r.split('"')[0]]}
     assert refs <= set(doc["components"]["schemas"])
+
+
+class _Contention(Exception):
+    pgcode = "40001"
+
+
+def test_lost_races_become_409_with_the_current_case(api, w, story, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from dashboard.cases import party
+
+    case_id = story.open()
+    for exc in (StaleDataError("stale"), OperationalError("UPDATE", {}, _Contention("could not serialize"))):
+        def lose(*args, _exc=exc, **kwargs):
+            raise _exc
+
+        monkeypatch.setattr(party, "deny", lose)
+        r = api.post(w.creator, f"/resolution_center_cases/{case_id}/deny", {"message": "No."})
+        assert r.status_code == 409, r.get_json()
+        assert r.get_json()["error"]["code"] == "concurrent_update"
+        assert r.get_json()["error"]["case"]["id"] == case_id
+
+
+def test_unexpected_errors_are_json_500_without_details(api, w, story, monkeypatch):
+    from dashboard.cases import party
+
+    case_id = story.open()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(party, "deny", broken)
+    r = api.post(w.creator, f"/resolution_center_cases/{case_id}/deny", {"message": "No."})
+    assert r.status_code == 500
+    assert r.get_json()["error"]["code"] == "internal_error" and "bug" not in r.get_data(as_text=True)

@@ -9,7 +9,7 @@ from whop_sdk import NotFoundError
 from whop_sdk.core import ApiError
 
 from data.models import Case
-from dashboard.cases import party, review
+from dashboard.cases import party
 from dashboard.context import utcnow
 from tests import factories
 

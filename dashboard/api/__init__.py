@@ -24,5 +24,9 @@ blueprint = Blueprint("api", __name__)
 
 # Importing the route modules registers their routes on `blueprint`.
 from dashboard.api import actions, cases, files, integration, metrics, openapi, payments  # noqa: E402,F401
+from dashboard.api.errors import unknown_route  # noqa: E402
+
+blueprint.add_url_rule("", endpoint="unknown_route", view_func=unknown_route, methods=["GET"])
+blueprint.add_url_rule("/<path:_path>", endpoint="unknown_route", view_func=unknown_route, methods=["GET"])
 
 __all__ = ["PREFIX", "blueprint"]

@@ -70,3 +70,23 @@ def register(app: Flask) -> None:
         if status == 405 and getattr(exc, "valid_methods", None):
             headers["Allow"] = ", ".join(exc.valid_methods)
         return error_response(status, code, message, headers=headers)
+
+
+def unknown_route(_path: str = ""):
+    """GET on nothing under /api/v1. Needed because the Dash app mounted on the same
+    server has a GET catch-all (`/<path:path>`) that would otherwise answer API clients
+    with the HTML page. A path that exists for other methods is a 405, as without it."""
+    from flask import current_app
+
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    allowed = []
+    for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+        try:
+            endpoint, _ = adapter.match(method=method)
+        except HTTPException:
+            continue
+        if endpoint != "api.unknown_route":
+            allowed.append(method)
+    if allowed:
+        return error_response(405, *HTTP_CODES[405], headers={"Allow": ", ".join(allowed)})
+    return error_response(404, *HTTP_CODES[404])

@@ -82,6 +82,18 @@ def test_outside_the_api_errors_stay_html(server):
     assert not r.is_json
 
 
+def test_api_errors_stay_json_next_to_a_catch_all_page_route(server, api, w):
+    """Dash (mounted on this server by app.py) answers every GET path with its page."""
+    server.add_url_rule("/<path:path>", endpoint="dash_like", view_func=lambda path: "<html>page</html>")
+    assert server.test_client().get("/some/page").data == b"<html>page</html>"
+    for path in ("/api/v1/nope", "/api/v1", "/api/v1/resolution_center_cases/reso_1/accept/extra"):
+        r = api.client.get(path, headers=api.headers(w.customer))
+        assert (r.status_code, r.get_json()["error"]["code"]) == (404, "not_found"), path
+    r = api.get(w.customer, "/resolution_center_cases/reso_1/accept")
+    assert (r.status_code, r.headers["Allow"]) == (405, "POST")
+    assert api.get(w.customer, "/resolution_center_cases").status_code == 200
+
+
 def test_malformed_json_is_400(api, w, story):
     case_id = story.open()
     for body in (b"{not json", b"[1, 2]", b"\"text\"", b"\xff\xfe"):
@@ -106,8 +118,13 @@ def test_oversized_json_body_is_413(api, w, story):
     assert r.get_json()["error"]["code"] == "request_too_large"
 
 
-def test_healthz_checks_the_database(server, runtime):
+def test_healthz_checks_the_database(server, runtime, tmp_path):
     assert server.test_client().get("/healthz").get_json() == {"ok": True}
+    from sqlalchemy import create_engine
+
+    runtime.engine = create_engine(f"sqlite:///{tmp_path}/missing-dir/x.db")
+    r = server.test_client().get("/healthz")
+    assert (r.status_code, r.get_json()["ok"]) == (503, False)
 
 
 def test_openapi_describes_every_route(server):
@@ -116,7 +133,7 @@ def test_openapi_describes_every_route(server):
     paths = doc["paths"]
     missing = []
     for rule in server.url_map.iter_rules():
-        if not rule.rule.startswith("/api/v1/"):
+        if not rule.rule.startswith("/api/v1/") or rule.endpoint == "api.unknown_route":
             continue
         path = rule.rule.removeprefix("/api/v1").replace("<", "{").replace(">", "}")
         for method in rule.methods - {"HEAD", "OPTIONS"}:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-
 from data.models import Payment
 from dashboard.cases import party
 from dashboard.context import utcnow

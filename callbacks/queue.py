@@ -15,7 +15,7 @@ from callbacks._session import acting_user
 from dashboard.cases import review
 from dashboard.components.format import local_time, viewer_zone
 from dashboard.components.queue_grid import FILTER_LABELS, TAB_HINTS, TAB_LABELS, grid_row, tab_label
-from dashboard.components.shell import empty_state, not_found
+from dashboard.components.shell import not_found
 from dashboard.enums import Role
 from dashboard.errors import DomainError
 from dashboard.permissions import case_visibility, is_staff
@@ -65,18 +65,19 @@ def refresh_counts(_tick, _clicks, _bump):
 
 
 @callback(
-    Output("queue-grid", "getRowsResponse"), Output("queue-empty", "children"),
+    Output("queue-grid", "getRowsResponse"),
     Input("queue-grid", "getRowsRequest"),
     State("queue-tabs", "active_tab"), State("queue-assigned", "value"),
 )
 def load_rows(request, tab, assigned):
-    """One block of rows for AG Grid's infinite row model: sorted, filtered, paged in SQL."""
+    """One block of rows for AG Grid's infinite row model: sorted, filtered, paged in SQL.
+    An empty answer shows the grid's own overlay (see `queue_grid.EMPTY_TEXT`)."""
     if not request:
-        return no_update, no_update
+        return no_update
     tab = tab if tab in TABS else "escalated"
     with acting_user() as (ctx, user):
         if not is_staff(user):
-            return NO_ROWS, None
+            return NO_ROWS
         rows, total = queue_read.queue_page(
             ctx.session, case_visibility(user), tab=tab, user_id=user.id,
             start=request.get("startRow") or 0, end=request.get("endRow"),
@@ -85,13 +86,7 @@ def load_rows(request, tab, assigned):
         )
         zone = viewer_zone()
         data = [grid_row(r, now=ctx.now, zone=zone, viewer_id=user.id) for r in rows]
-    empty = None
-    if total == 0:
-        filtered = bool(request.get("filterModel")) or assigned in ("me", "unassigned")
-        empty = empty_state("No cases match these filters." if filtered else "Nothing here right now.",
-                            icon="funnel" if filtered else "check2-circle",
-                            hint="Clear a filter to see more." if filtered else TAB_HINTS[tab])
-    return {"rowData": data, "rowCount": total}, empty
+    return {"rowData": data, "rowCount": total}
 
 
 def _selected_case_id(selected) -> str | None:
@@ -175,7 +170,12 @@ clientside_callback(
         const trigger = (dash_clientside.callback_context.triggered_id || "");
         const purge = trigger === "queue-tabs" || trigger === "queue-assigned";
         dash_ag_grid.getApiAsync("queue-grid").then(function (api) {
-            if (purge) { api.purgeInfiniteCache(); } else { api.refreshInfiniteCache(); }
+            if (purge) {
+                api.deselectAll();  // the selected case may not be in the new list
+                api.purgeInfiniteCache();
+            } else {
+                api.refreshInfiniteCache();
+            }
         });
         return dash_clientside.no_update;
     }

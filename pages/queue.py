@@ -22,9 +22,8 @@ ASSIGNED_OPTIONS = [
 def _toolbar():
     assigned = html.Div([
         html.Span("Assigned to", className="text-muted small me-2"),
-        dbc.RadioItems(id="queue-assigned", options=ASSIGNED_OPTIONS, value="anyone", inline=True,
-                       className="btn-group btn-group-sm", inputClassName="btn-check",
-                       labelClassName="btn btn-outline-secondary", labelCheckedClassName="active"),
+        dbc.Select(id="queue-assigned", options=ASSIGNED_OPTIONS, value="anyone", size="sm",
+                   style={"width": "auto"}),
     ], className="d-flex align-items-center")
     claim = dbc.Button([html.I(className="bi bi-person-check me-1"), "Claim"], id="queue-claim", size="sm",
                        color="primary", disabled=True, title="Take the selected case")
@@ -33,7 +32,8 @@ def _toolbar():
                      style={"minWidth": "220px"}, className="me-2"),
         dbc.Button([html.I(className="bi bi-person-gear me-1"), "Assign"], id="queue-assign", size="sm",
                    color="secondary", outline=True, disabled=True),
-    ], id="queue-assign-controls", className="d-flex align-items-center ms-3", style={"display": "none"})
+    # Shown (display: flex) to managers only; no d-flex class, which would beat display: none.
+    ], id="queue-assign-controls", className="align-items-center ms-3", style={"display": "none"})
     return html.Div([
         assigned,
         html.Div([
@@ -62,7 +62,6 @@ def layout(**_kwargs):
         _toolbar(),
         html.Div(id="queue-feedback"),
         queue_grid("queue-grid"),
-        html.Div(id="queue-empty"),
     ], id="queue-body", style={"display": "none"})
     return html.Div([
         dcc.Store(id="queue-load", data=True),

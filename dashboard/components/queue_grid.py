@@ -27,6 +27,9 @@ TAB_HINTS = {
     "open": "Waiting on the customer or the merchant. For monitoring; escalated cases are marked.",
     "mine": "Cases assigned to you that are not closed.",
 }
+# The grid's own overlay is the empty state: it sits where the rows would be.
+EMPTY_TEXT = {"noRowsToShow": "Nothing here right now. Try another tab, or \u201cAnyone\u201d under Assigned to.",
+              "noMatchingRows": "No cases match these filters. Clear a filter to see more."}
 STAGE_LABELS = {"under_review": "Under review", "final_review": "Final review"}
 
 # What the enum-like columns' text filters match, besides the stored value.
@@ -47,19 +50,19 @@ _TEXT_FILTER = {"filter": "agTextColumnFilter", "floatingFilter": True,
                                  "debounceMs": 400, "maxNumConditions": 1, "buttons": ["reset"]}}
 
 COLUMN_DEFS = [
-    {"field": "id", "headerName": "Case", "pinned": "left", "minWidth": 190, **_TEXT_FILTER,
+    {"field": "id", "headerName": "Case", "pinned": "left", "width": 190, "flex": 0, **_TEXT_FILTER,
      "cellClass": ["font-monospace", "text-primary", "text-decoration-underline"],
      "cellStyle": {"cursor": "pointer"}, "headerTooltip": "Click a case to open it"},
-    {"field": "company", "headerName": "Company", "minWidth": 150, **_TEXT_FILTER},
-    {"field": "customer", "headerName": "Customer", "minWidth": 150, "tooltipField": "customer_email", **_TEXT_FILTER},
-    {"field": "amount", "headerName": "Amount", "type": "rightAligned", "minWidth": 110},
-    {"field": "provider", "headerName": "Provider", "minWidth": 110, **_TEXT_FILTER},
-    {"field": "reason", "headerName": "Reason", "minWidth": 170, **_TEXT_FILTER},
-    {"field": "status", "headerName": "Status", "minWidth": 200, **_TEXT_FILTER,
-     "cellClassRules": {"fw-semibold": "params.data != null && params.data.escalated_open === true"}},
-    {"field": "waiting", "headerName": "Waiting", "minWidth": 100, "tooltipField": "waiting_since",
+    {"field": "company", "headerName": "Company", "minWidth": 100, "tooltipField": "company", **_TEXT_FILTER},
+    {"field": "customer", "headerName": "Customer", "minWidth": 100, "tooltipField": "customer_email", **_TEXT_FILTER},
+    {"field": "amount", "headerName": "Amount", "type": "rightAligned", "width": 90, "flex": 0},
+    {"field": "provider", "headerName": "Provider", "width": 90, "flex": 0, **_TEXT_FILTER},
+    {"field": "reason", "headerName": "Reason", "width": 135, "flex": 0, "tooltipField": "reason", **_TEXT_FILTER},
+    {"field": "status", "headerName": "Status", "width": 185, "flex": 0, **_TEXT_FILTER,
+     "cellClassRules": {"text-primary-emphasis": "params.data != null && params.data.escalated_open === true"}},
+    {"field": "waiting", "headerName": "Waiting", "width": 82, "flex": 0, "tooltipField": "waiting_since",
      "headerTooltip": "Since the case came to whoever it now waits on"},
-    {"field": "deadline", "headerName": "Deadline", "minWidth": 240,
+    {"field": "deadline", "headerName": "Deadline", "width": 170, "flex": 0, "tooltipField": "deadline_full",
      "headerTooltip": "Red: overdue. Amber: due within 24 hours.",
      "cellClassRules": {
          "bg-danger-subtle": _deadline_rule("overdue"),
@@ -69,7 +72,7 @@ COLUMN_DEFS = [
          "fw-semibold": _deadline_rule("overdue", "soon"),
          "text-muted": _deadline_rule("none"),
      }},
-    {"field": "assignee", "headerName": "Assignee", "minWidth": 140,
+    {"field": "assignee", "headerName": "Assignee", "minWidth": 100,
      "cellClassRules": {"text-muted": "params.data != null && params.data.assignee_id == null",
                         "fw-semibold": "params.data != null && params.data.assigned_to_me === true"}},
 ]
@@ -90,9 +93,12 @@ def queue_grid(grid_id: str) -> dag.AgGrid:
             "maxConcurrentDatasourceRequests": 1,
             "infiniteInitialRowCount": 1,
             "rowSelection": {"mode": "singleRow", "checkboxes": True, "enableClickSelection": True},
+            "selectionColumnDef": {"pinned": "left", "width": 44, "maxWidth": 44, "suppressHeaderMenuButton": True},
+            "theme": {"function": "themeQuartz.withParams({fontSize: 13, headerFontSize: 13, spacing: 6})"},
             "tooltipShowDelay": 400,
             "rowHeight": 38,
             "animateRows": False,
+            "localeText": EMPTY_TEXT,
         },
         style={"height": "calc(100vh - 330px)", "minHeight": "420px"},
     )
@@ -105,14 +111,29 @@ def status_text(*, stage: str, status: str, escalated: bool) -> str:
     return label
 
 
+def _coarse(delta: dt.timedelta) -> str:
+    """'2d 5h', '14h', '35m': precise enough to act on, short enough for a cell."""
+    text = duration(delta)
+    return text.split(" ")[0] if text.endswith("m") and "h" in text else text
+
+
 def deadline_text(due: Optional[dt.datetime], now: dt.datetime, zone: ZoneInfo) -> str:
+    """'26 Nov 12:52 (in 14h)' / '25 Nov 09:00 (overdue 2h)' in the viewer's zone."""
     if due is None:
         return "—"
     left = due - now
-    when = local_time(due, zone=zone)
+    when = due.astimezone(zone).strftime("%d %b %H:%M")
     if left.total_seconds() <= 0:
-        return f"{when} · overdue {duration(-left)}"
-    return f"{when} · in {duration(left)}"
+        return f"{when} (overdue {_coarse(-left)})"
+    return f"{when} (in {_coarse(left)})"
+
+
+def deadline_full(due: Optional[dt.datetime], now: dt.datetime, zone: ZoneInfo) -> str:
+    if due is None:
+        return "No deadline: the platform has the case."
+    left = due - now
+    relative = f"overdue by {duration(-left)}" if left.total_seconds() <= 0 else f"{duration(left)} left"
+    return f"Due {local_time(due, zone=zone)} — {relative}"
 
 
 def grid_row(row, *, now: dt.datetime, zone: ZoneInfo, viewer_id: str) -> dict:
@@ -131,6 +152,7 @@ def grid_row(row, *, now: dt.datetime, zone: ZoneInfo, viewer_id: str) -> dict:
         "waiting": duration(max(now - row.waiting_since, dt.timedelta(0))),
         "waiting_since": "Since " + local_time(row.waiting_since, zone=zone),
         "deadline": deadline_text(row.response_due_at, now, zone),
+        "deadline_full": deadline_full(row.response_due_at, now, zone),
         "deadline_state": deadline_state(row.response_due_at, now),
         "assignee_id": row.assignee_id,
         "assignee": ("You" if mine else row.assignee_name) if row.assignee_id else "Unassigned",

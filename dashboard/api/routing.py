@@ -91,7 +91,7 @@ def _run(fn, kwargs: dict[str, Any], *, roles, public: bool, max_body) -> Respon
     except StaleDataError:
         return _error(rt, _lost_race(), user_id, case_id)
     except IntegrityError:
-        log.info("integrity conflict on %s %s", request.method, request.path, exc_info=True)
+        log.info("integrity conflict on %s %s", request.method, _route(), exc_info=True)
         return _error(rt, Conflict("conflict", "This conflicts with something that already exists or was "
                                                "just changed; reload and try again."), user_id, case_id)
     except DBAPIError as exc:
@@ -101,7 +101,7 @@ def _run(fn, kwargs: dict[str, Any], *, roles, public: bool, max_body) -> Respon
     except HTTPException:
         raise  # e.g. 413 while reading the body: the app-level handler answers in JSON
     except Exception:  # noqa: BLE001 - a JSON 500, never an HTML page, for API clients
-        log.exception("unhandled error on %s %s", request.method, request.path)
+        log.exception("unhandled error on %s %s", request.method, _route())
         return error_response(500, "internal_error", "Something went wrong on our side; it has been logged.")
     if not isinstance(result, CaseResult):
         return response
@@ -113,6 +113,11 @@ def _run(fn, kwargs: dict[str, Any], *, roles, public: bool, max_body) -> Respon
     response = jsonify(body)
     response.status_code = result.status
     return response
+
+
+def _route() -> str:
+    """The route's pattern, not the path: an upload path carries a secret."""
+    return request.url_rule.rule if request.url_rule is not None else "?"
 
 
 def _to_response(result) -> Response:

@@ -72,6 +72,8 @@ def validate_claim(ctx: Ctx, reason: Optional[str], message: Optional[str]) -> t
 
 
 def require_message(ctx: Ctx, message: Optional[str], *, what: str = "A message") -> str:
+    if message is not None and not isinstance(message, str):
+        raise Invalid("invalid_message", f"{what} must be text.")
     text = (message or "").strip()
     if not text:
         raise Invalid("message_required", f"{what} is required.")
@@ -82,5 +84,7 @@ def require_message(ctx: Ctx, message: Optional[str], *, what: str = "A message"
 
 
 def optional_message(ctx: Ctx, message: Optional[str]) -> Optional[str]:
+    if message is not None and not isinstance(message, str):
+        raise Invalid("invalid_message", "The message must be text.")
     text = (message or "").strip()
     return require_message(ctx, text) if text else None

@@ -186,7 +186,7 @@ def check(ctx: Ctx, case: Case, action: Action, party: Party, actor: Optional[Us
         f"This case is {case.status.replace('_', ' ')}; a {party.value} cannot "
         f"{action.value.replace('_', ' ')} it now."
     )
-    raise Conflict("invalid_state", message, detail={"status": case.status, "stage": case.stage})
+    raise Conflict("invalid_state", message, detail={"status": case.status})
 
 
 def set_stage(ctx: Ctx, case: Case, stage: Stage) -> None:

@@ -46,10 +46,11 @@ Assignee = aliased(User, name="assignee")
 
 
 def tab_clause(tab: str, user_id: str) -> ColumnElement[bool]:
+    # The status test is implied by the stage; it is there so the status index can be used.
     if tab == "escalated":
-        return Case.stage == "under_review"
+        return and_(Case.status == "under_review", Case.stage == "under_review")
     if tab == "appealed":
-        return Case.stage == "final_review"
+        return and_(Case.status == "under_review", Case.stage == "final_review")
     if tab == "open":
         return Case.status.in_(AWAITING_STATUSES)
     if tab == "mine":
@@ -160,9 +161,9 @@ def _condition(column_id: str, spec: Mapping, labels: Mapping[str, Mapping[str, 
         # described"), then filter with IN on the stored value, which the database can use.
         vocabulary = labels.get(column_id) or {}
         test = _text_predicate(kind, text)
-        values = [v for v, label in vocabulary.items() if test(v.lower()) or test(str(label).lower())]
-        if kind in ("notContains", "notEqual"):
-            values = [v for v, label in vocabulary.items() if test(v.lower()) and test(str(label).lower())]
+        # A negative test must hold for the value and its label; a positive one for either.
+        either = all if kind in ("notContains", "notEqual") else any
+        values = [v for v, label in vocabulary.items() if either(test(x.lower()) for x in (v, str(label)))]
         return VOCABULARY_FILTERS[column_id].in_(values) if values else false()
     return None
 
@@ -224,12 +225,12 @@ def order_by(session: Session, tab: str, sort_model: Optional[Iterable], respons
         desc = item.get("sort") == "desc"
         if item["colId"] == "waiting":
             desc = not desc
-        if nullable:
-            order.append(expr.is_(None))  # rows without a deadline / assignee last, either way
-        order.append(expr.desc() if desc else expr.asc())
+        term = expr.desc() if desc else expr.asc()
+        # Rows without a deadline / assignee go last either way.
+        order.append(term.nulls_last() if nullable else term)
     if not order:  # default: most urgent first
         if tab == "open":
-            order = [Case.response_due_at.is_(None), Case.response_due_at.asc()]
+            order = [Case.response_due_at.asc()]  # always set while waiting on a party: index order
         else:
             order = [sorts["waiting"][0].asc()]
     return order + [Case.id.asc()]  # a stable tie-break, so blocks never overlap or skip
@@ -273,12 +274,16 @@ def queue_page(session: Session, visibility: ColumnElement[bool], *, tab: str, u
     if mine is not None:
         where.append(mine)
 
-    def joined(stmt):
-        return (stmt.join(Company, Company.id == Case.company_id)
-                .join(Customer, Customer.id == Case.customer_id)
-                .join(Payment, Payment.id == Case.payment_id)
-                .outerjoin(Assignee, Assignee.id == Case.assignee_id)
-                .where(*where))
+    def joined(stmt, needed=("company", "customer", "provider", "assignee")):
+        if "company" in needed:
+            stmt = stmt.join(Company, Company.id == Case.company_id)
+        if "customer" in needed:
+            stmt = stmt.join(Customer, Customer.id == Case.customer_id)
+        if "provider" in needed:
+            stmt = stmt.join(Payment, Payment.id == Case.payment_id)
+        if "assignee" in needed:
+            stmt = stmt.outerjoin(Assignee, Assignee.id == Case.assignee_id)
+        return stmt.where(*where)
 
     stmt = joined(select(
         Case.id, Case.stage, Case.status, Case.escalated, Case.reason, Case.amount_minor, Case.currency,
@@ -302,7 +307,9 @@ def queue_page(session: Session, visibility: ColumnElement[bool], *, tab: str, u
     if len(rows) < end - start and (rows or start == 0):
         total = start + len(rows)
     else:
-        total = int(session.scalar(joined(select(func.count()).select_from(Case))) or 0)
+        # Count over the cases alone, joining only what a filter refers to.
+        needed = set(filter_model or {}) if isinstance(filter_model, Mapping) else set()
+        total = int(session.scalar(joined(select(func.count()).select_from(Case), needed)) or 0)
     return rows, total
 
 

@@ -36,9 +36,6 @@ class Snapshot:
     row: dict
     counts: dict
 
-    def __eq__(self, other):  # pragma: no cover - dataclass eq is enough; kept explicit
-        return isinstance(other, Snapshot) and self.row == other.row and self.counts == other.counts
-
 
 class Story:
     def __init__(self, Session, settings, w: World, now: dt.datetime = T0):  # noqa: N803

@@ -99,6 +99,7 @@ class FileTransport:
 
     def __init__(self, mail_dir: Path):
         self.mail_dir = Path(mail_dir)
+        self._dir_ready = False
 
     def __enter__(self) -> "FileTransport":
         return self
@@ -113,7 +114,9 @@ class FileTransport:
         path = self.path_for(mail.id)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         try:
-            self.mail_dir.mkdir(parents=True, exist_ok=True)
+            if not self._dir_ready:
+                self.mail_dir.mkdir(parents=True, exist_ok=True)
+                self._dir_ready = True
             tmp.write_bytes(msg.as_bytes())
             os.replace(tmp, path)
         except OSError as exc:

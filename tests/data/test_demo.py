@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import close_all_sessions
 
-from data.demo import DEMO_LOGINS, DEMO_PASSWORD, seed_demo, summary
+from data.demo import DEMO_LOGINS, DEMO_PASSWORD, SECOND_REVIEWER, demo_logins_text, seed_demo, summary
 from data.models import (Base, Case, CaseEvent, CreditEntry, EvidenceFile, MoneyMovement, OutboxEmail, Payment,
                          SandboxGatewayCall, User)
 from dashboard import accounts
@@ -175,11 +175,13 @@ def test_every_email_was_delivered_and_none_leaks_a_note(demo, s):
 def test_demo_people_log_in_with_the_demo_password(demo, s):
     runtime, _ = demo
     ctx = Ctx(s, NOW, runtime.settings)
-    for role, email in DEMO_LOGINS:
+    for role, email in (*DEMO_LOGINS, ("reviewer", SECOND_REVIEWER)):
         user = accounts.authenticate(ctx, email, DEMO_PASSWORD)
         assert user is not None and user.role == role
     creator = s.scalar(select(User).where(User.email == "creator@demo.test"))
     assert creator.company.name == "Northwind Academy"
+    printed = demo_logins_text()
+    assert all(email in printed for _, email in DEMO_LOGINS) and SECOND_REVIEWER in printed
     assert 38 <= s.scalar(select(func.count()).select_from(User).where(User.role == "customer")) <= 45
 
 

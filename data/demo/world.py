@@ -1,0 +1,134 @@
+"""The demo world's people, payments and plumbing: a session, the clock helpers, and
+money and email going out at the moment of each step."""
+from __future__ import annotations
+
+import datetime as dt
+import random
+from typing import Optional
+
+from sqlalchemy import event, select
+from werkzeug.security import generate_password_hash
+
+from data.models import Company, MoneyMovement, OutboxEmail, Payment, User
+from dashboard import accounts
+from dashboard.cases.system import report_refunded
+from dashboard.context import Ctx
+from dashboard.money.executor import settle_due
+from data.demo import content
+from data.demo.content import (COMPANIES, DEMO_PASSWORD, EXTRA_CREATORS, FIRST, HISTORY_DAYS, LAST, MARKER_EMAIL,
+                               SECOND_REVIEWER)
+from jobs.mail import FileTransport, build_message
+from jobs.outbox import mark_sent, outgoing
+
+
+class World:
+    """The demo's session, clock and people. Scenarios and stories act through it."""
+
+    def __init__(self, runtime, session, now: dt.datetime, rng: random.Random):
+        self.runtime, self.session, self.now, self.rng = runtime, session, now, rng
+        self.settings = runtime.settings
+        self.transport = FileTransport(self.settings.mail_dir)
+        self.R = float(self.settings.response_days)
+        self.A = float(self.settings.appeal_days)
+        self.creators: dict[str, list[User]] = {}
+        self.catalog: dict[str, list[tuple[str, int]]] = {}
+        self.currency: dict[str, str] = {}
+        self.evidence_count = 0
+        self.money_due = False  # a step recorded a movement to pay (seen at flush)
+        event.listen(session, "before_flush", self._note_new_movements)
+
+    def ctx(self, at: dt.datetime) -> Ctx:
+        return Ctx(self.session, at, self.settings)
+
+    def ago(self, lo: float, hi: float) -> dt.datetime:
+        return self.now - dt.timedelta(days=self.rng.uniform(lo, hi))
+
+    def deliver_emails(self, ctx, case_id: str) -> None:
+        """The step's emails go out at once, as if the outbox job ran that moment. Done
+        inside the step's transaction (not by `deliver_outbox`, which takes two more
+        transactions per email): the demo is alone, so no lease is needed."""
+        pending = select(OutboxEmail).where(OutboxEmail.case_id == case_id, OutboxEmail.status == "pending")
+        for e in self.session.scalars(pending.order_by(OutboxEmail.id)).all():
+            e.attempts += 1
+            mail = outgoing(e)
+            self.transport.send(build_message(mail, self.settings), mail)
+            mark_sent(ctx, e)
+
+    def _note_new_movements(self, session, _flush_context, _instances) -> None:
+        if any(isinstance(o, MoneyMovement) and o.status == "pending" for o in session.new):
+            self.money_due = True
+
+    def settle_money(self, at: dt.datetime, case_id: str) -> None:
+        """Money moves right after the step commits, as the app does (SPEC §6)."""
+        if self.money_due:
+            self.money_due = False
+            settle_due(self.session, self.runtime.gateways, at, settings=self.settings, case_id=case_id)
+
+    def evidence(self, kind: str) -> tuple[str, bytes]:
+        self.evidence_count += 1
+        return content.evidence(kind, self.evidence_count, self.rng)
+
+    def payment(self, customer: User, company: Company, paid_at: dt.datetime, *, amount: Optional[int] = None,
+                product: Optional[str] = None, provider: str = "stripe") -> Payment:
+        if amount is None:
+            product, amount = self.rng.choice(self.catalog[company.id])
+        p = Payment(company_id=company.id, customer_id=customer.id, provider=provider, amount_minor=amount,
+                    currency=self.currency[company.id], product_title=product, paid_at=paid_at, created_at=paid_at)
+        self.session.add(p)
+        self.session.flush()
+        return p
+
+    # -- people
+    def people(self) -> None:
+        ctx = self.ctx(self.now - dt.timedelta(days=HISTORY_DAYS + 30))
+        shared_hash = generate_password_hash(DEMO_PASSWORD)  # hashing is slow on purpose: once, not 50 times
+
+        def person(email: str, name: str, role: str, company_id: Optional[str] = None) -> User:
+            u = accounts.create_user(ctx, email=email, name=name, role=role, company_id=company_id)
+            u.password_hash = shared_hash
+            return u
+
+        self.manager = person(MARKER_EMAIL, "Morgan Manager", "manager")
+        self.session.flush()  # the marker first: a concurrent seeder stops on its unique email
+        self.reviewers = [person("reviewer@demo.test", "Riley Reviewer", "reviewer"),
+                          person(SECOND_REVIEWER, "Robin Reviewer", "reviewer")]
+        self.companies = []
+        for name, currency, products in COMPANIES:
+            slug = name.split()[0].lower()
+            co = accounts.create_company(ctx, name=name, support_email=f"support@{slug}.demo.test")
+            self.companies.append(co)
+            self.catalog[co.id], self.currency[co.id] = list(products), currency
+            self.creators[co.id] = []
+        self.creators[self.companies[0].id].append(
+            person("creator@demo.test", "Casey Creator", "creator", self.companies[0].id))
+        for name, index in EXTRA_CREATORS:
+            co = self.companies[index]
+            email = name.lower().replace(" ", ".") + "@demo.test"
+            self.creators[co.id].append(person(email, name, "creator", co.id))
+        self.customer = person("customer@demo.test", "Charlie Customer", "customer")
+        self.customers = []
+        names = [(f, last) for f in FIRST for last in LAST]
+        for first, last in self.rng.sample(names, 39):
+            email = f"{first}.{last}".lower().replace("ü", "ue") + "@demo.test"
+            self.customers.append(person(email, f"{first} {last}", "customer"))
+        self.session.commit()
+
+    # -- payments without cases (the customer page shows why each can or cannot be disputed)
+    def payments_without_cases(self) -> None:
+        rng, days = self.rng, dt.timedelta(days=1)
+        c, cos = self.customer, self.companies
+        for company, provider, age in ((cos[0], "stripe", 2.5), (cos[2], "paypal", 6), (cos[1], "stripe", 15),
+                                       (cos[3], "crypto", 4), (cos[3], "coinbase_commerce", 10),
+                                       (cos[0], "stripe", 45), (cos[4], "paypal", 70)):
+            self.payment(c, company, self.now - age * days, provider=provider)
+        refunded = self.payment(c, cos[1], self.now - 9 * days)
+        report_refunded(self.ctx(self.now - 7 * days), payment=refunded, note="Refunded by the creator.")
+        providers = ("stripe",) * 10 + ("paypal",) * 5 + ("crypto",) * 3 + ("coinbase_commerce",) * 2
+        for customer in self.customers:
+            for _ in range(rng.randint(1, 3)):
+                paid = self.ago(0.5, HISTORY_DAYS - 1)
+                p = self.payment(customer, rng.choice(cos), paid, provider=rng.choice(providers))
+                refund_at = paid + rng.uniform(1, 10) * days
+                if p.provider in ("stripe", "paypal") and rng.random() < 0.12 and refund_at < self.now:
+                    report_refunded(self.ctx(refund_at), payment=p)
+        self.session.commit()

@@ -117,12 +117,13 @@ def deliver_outbox(session: Session, now: dt.datetime, *, settings: Settings, tr
     """Send what is due as of `now`. Commits as it goes; returns
     {"claimed", "sent", "retrying", "failed"}."""
     counts = {"claimed": 0, "sent": 0, "retrying": 0, "failed": 0}
+    transport = transport or transport_for(settings)  # a bad SMTP_URL fails here, before anything is claimed
     claimed = claim_due(session, now, limit=limit, case_id=case_id)
     if not claimed:
         return counts
     counts["claimed"] = len(claimed)
     ctx = Ctx(session, now, settings)
-    with (transport or transport_for(settings)) as t:
+    with transport as t:
         for mail in claimed:
             try:
                 t.send(build_message(mail, settings), mail)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import datetime as dt
 import email
+import threading
+import time
 from email import policy
 
 import pytest
@@ -146,3 +148,53 @@ def test_a_permanent_refusal_fails_at_once(runtime, act):
 
 def test_backoff_doubles_up_to_an_hour():
     assert [outbox.backoff(n).total_seconds() / 60 for n in (1, 2, 3, 4, 7, 8, 20)] == [1, 2, 4, 8, 60, 60, 60]
+
+
+def test_a_bad_smtp_url_claims_nothing(runtime, act):
+    import dataclasses
+
+    act.open(T0)
+    settings = dataclasses.replace(runtime.settings, smtp_url="smtq://typo")
+    with runtime.Session() as s, pytest.raises(ValueError):
+        outbox.deliver_outbox(s, T0, settings=settings)
+    assert all(r.attempts == 0 and r.next_attempt_at == T0 for r in emails(runtime))
+
+
+class CountingTransport:
+    def __init__(self):
+        self.sent, self.lock = [], threading.Lock()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return None
+
+    def send(self, msg, mail):
+        time.sleep(0.01)  # a slow server: the other worker is claiming meanwhile
+        with self.lock:
+            self.sent.append(mail.id)
+
+
+@pytest.mark.postgres
+def test_two_workers_deliver_each_email_once(runtime, act):
+    for _ in range(6):
+        act.open(T0, payment=act.new_payment(T0))
+    n = len(emails(runtime))
+    transport, barrier, results = CountingTransport(), threading.Barrier(2), []
+
+    def worker():
+        barrier.wait()
+        results.append(deliver(runtime, T0, transport=transport, limit=4))
+        results.append(deliver(runtime, T0, transport=transport, limit=4))
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    while (more := deliver(runtime, T0, transport=transport))["claimed"]:
+        results.append(more)
+    assert sorted(transport.sent) == sorted(r.id for r in emails(runtime)) and len(transport.sent) == n
+    assert sum(r["sent"] for r in results) == n
+    assert all(r.status == "sent" and r.attempts == 1 for r in emails(runtime))

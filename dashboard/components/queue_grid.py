@@ -50,26 +50,25 @@ _TEXT_FILTER = {"filter": "agTextColumnFilter", "floatingFilter": True,
                                  "debounceMs": 400, "maxNumConditions": 1, "buttons": ["reset"]}}
 
 COLUMN_DEFS = [
-    {"field": "id", "headerName": "Case", "pinned": "left", "width": 190, "flex": 0, **_TEXT_FILTER,
+    {"field": "id", "headerName": "Case", "pinned": "left", "width": 193, "flex": 0, **_TEXT_FILTER,
      "cellClass": ["font-monospace", "text-primary", "text-decoration-underline"],
      "cellStyle": {"cursor": "pointer"}, "headerTooltip": "Click a case to open it"},
     {"field": "company", "headerName": "Company", "minWidth": 100, "tooltipField": "company", **_TEXT_FILTER},
     {"field": "customer", "headerName": "Customer", "minWidth": 100, "tooltipField": "customer_email", **_TEXT_FILTER},
-    {"field": "amount", "headerName": "Amount", "type": "rightAligned", "width": 90, "flex": 0},
-    {"field": "provider", "headerName": "Provider", "width": 90, "flex": 0, **_TEXT_FILTER},
-    {"field": "reason", "headerName": "Reason", "width": 135, "flex": 0, "tooltipField": "reason", **_TEXT_FILTER},
-    {"field": "status", "headerName": "Status", "width": 185, "flex": 0, **_TEXT_FILTER,
+    {"field": "amount", "headerName": "Amount", "type": "rightAligned", "width": 84, "flex": 0},
+    {"field": "provider", "headerName": "Provider", "width": 86, "flex": 0, **_TEXT_FILTER},
+    {"field": "reason", "headerName": "Reason", "width": 125, "flex": 0, "tooltipField": "reason", **_TEXT_FILTER},
+    {"field": "status", "headerName": "Status", "width": 210, "flex": 0, **_TEXT_FILTER,
      "cellClassRules": {"text-primary-emphasis": "params.data != null && params.data.escalated_open === true"}},
-    {"field": "waiting", "headerName": "Waiting", "width": 82, "flex": 0, "tooltipField": "waiting_since",
+    {"field": "waiting", "headerName": "Waiting", "width": 78, "flex": 0, "tooltipField": "waiting_since",
      "headerTooltip": "Since the case came to whoever it now waits on"},
-    {"field": "deadline", "headerName": "Deadline", "width": 170, "flex": 0, "tooltipField": "deadline_full",
+    {"field": "deadline", "headerName": "Deadline", "width": 178, "flex": 0, "tooltipField": "deadline_full",
      "headerTooltip": "Red: overdue. Amber: due within 24 hours.",
      "cellClassRules": {
          "bg-danger-subtle": _deadline_rule("overdue"),
          "text-danger-emphasis": _deadline_rule("overdue"),
          "bg-warning-subtle": _deadline_rule("soon"),
          "text-warning-emphasis": _deadline_rule("soon"),
-         "fw-semibold": _deadline_rule("overdue", "soon"),
          "text-muted": _deadline_rule("none"),
      }},
     {"field": "assignee", "headerName": "Assignee", "minWidth": 100,
@@ -118,13 +117,13 @@ def _coarse(delta: dt.timedelta) -> str:
 
 
 def deadline_text(due: Optional[dt.datetime], now: dt.datetime, zone: ZoneInfo) -> str:
-    """'26 Nov 12:52 (in 14h)' / '25 Nov 09:00 (overdue 2h)' in the viewer's zone."""
+    """'26 Nov 12:52 (in 14h)' / '25 Nov 09:00 (2h late)' in the viewer's zone."""
     if due is None:
         return "—"
     left = due - now
     when = due.astimezone(zone).strftime("%d %b %H:%M")
     if left.total_seconds() <= 0:
-        return f"{when} (overdue {_coarse(-left)})"
+        return f"{when} ({_coarse(-left)} late)"
     return f"{when} (in {_coarse(left)})"
 
 

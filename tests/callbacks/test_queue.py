@@ -113,7 +113,7 @@ def test_rows_for_a_reviewer_with_coloured_deadlines(as_user, w, cases):
     assert [r["id"] for r in response["rowData"]] == [cases["overdue"], cases["soon"], cases["fresh"]]
     assert [rows[c]["deadline_state"] for c in (cases["overdue"], cases["soon"], cases["fresh"])] == \
         ["overdue", "soon", "ok"]
-    assert "overdue 1h" in rows[cases["overdue"]]["deadline"]
+    assert "(1h late)" in rows[cases["overdue"]]["deadline"]
     assert "in 4h" in rows[cases["soon"]]["deadline"] or "in 5h" in rows[cases["soon"]]["deadline"]
     fresh = rows[cases["fresh"]]
     assert fresh["provider"] == "PayPal" and fresh["amount"] == "$50.00"

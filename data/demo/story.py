@@ -33,7 +33,7 @@ class Story:
         s = self.s
         ctx = s.ctx(at)
         fn(ctx)
-        s.deliver_emails(ctx, self.case_id)
+        s.deliver_emails(ctx)
         s.session.commit()
         self.clock = at
         s.settle_money(at, self.case_id)

@@ -6,7 +6,7 @@ import datetime as dt
 import random
 from typing import Optional
 
-from sqlalchemy import event, select
+from sqlalchemy import event
 from werkzeug.security import generate_password_hash
 
 from data.models import Company, MoneyMovement, OutboxEmail, Payment, User
@@ -34,8 +34,9 @@ class World:
         self.catalog: dict[str, list[tuple[str, int]]] = {}
         self.currency: dict[str, str] = {}
         self.evidence_count = 0
-        self.money_due = False  # a step recorded a movement to pay (seen at flush)
-        event.listen(session, "before_flush", self._note_new_movements)
+        self.money_due = False  # a step recorded a movement to pay
+        self.queued_emails: list[OutboxEmail] = []  # ... or emails to send
+        event.listen(session, "before_flush", self._watch_flush)
 
     def ctx(self, at: dt.datetime) -> Ctx:
         return Ctx(self.session, at, self.settings)
@@ -43,20 +44,24 @@ class World:
     def ago(self, lo: float, hi: float) -> dt.datetime:
         return self.now - dt.timedelta(days=self.rng.uniform(lo, hi))
 
-    def deliver_emails(self, ctx, case_id: str) -> None:
+    def deliver_emails(self, ctx) -> None:
         """The step's emails go out at once, as if the outbox job ran that moment. Done
         inside the step's transaction (not by `deliver_outbox`, which takes two more
         transactions per email): the demo is alone, so no lease is needed."""
-        pending = select(OutboxEmail).where(OutboxEmail.case_id == case_id, OutboxEmail.status == "pending")
-        for e in self.session.scalars(pending.order_by(OutboxEmail.id)).all():
+        queued, self.queued_emails = self.queued_emails, []
+        for e in sorted(queued, key=lambda e: e.id):
             e.attempts += 1
             mail = outgoing(e)
             self.transport.send(build_message(mail, self.settings), mail)
             mark_sent(ctx, e)
 
-    def _note_new_movements(self, session, _flush_context, _instances) -> None:
-        if any(isinstance(o, MoneyMovement) and o.status == "pending" for o in session.new):
-            self.money_due = True
+    def _watch_flush(self, session, _flush_context, _instances) -> None:
+        """Notice what a step queued (emails to deliver, money to move) without querying."""
+        for o in session.new:
+            if isinstance(o, OutboxEmail) and o.status == "pending":
+                self.queued_emails.append(o)
+            elif isinstance(o, MoneyMovement) and o.status == "pending":
+                self.money_due = True
 
     def settle_money(self, at: dt.datetime, case_id: str) -> None:
         """Money moves right after the step commits, as the app does (SPEC §6)."""

@@ -63,6 +63,7 @@ def message_id(dedupe_key: str, settings: Settings) -> str:
 
 
 def _header(value: str):
+    value = " ".join(value.splitlines())  # a header never spans lines we did not fold ourselves
     return value if value.isascii() else Header(value, "utf-8")
 
 

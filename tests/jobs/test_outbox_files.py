@@ -198,3 +198,20 @@ def test_two_workers_deliver_each_email_once(runtime, act):
     assert sorted(transport.sent) == sorted(r.id for r in emails(runtime)) and len(transport.sent) == n
     assert sum(r["sent"] for r in results) == n
     assert all(r.status == "sent" and r.attempts == 1 for r in emails(runtime))
+
+
+def test_messages_encode_non_ascii_and_cannot_grow_headers():
+    from jobs.mail import Outgoing, build_message
+    from tests.factories import test_settings
+
+    settings = test_settings(mail_from="Résolution Center <no-reply@rc.test>")
+    mail = Outgoing(1, "reso_x", "revt_1:a@b.test", "created", "a@b.test",
+                    "[reso_x] Café order\r\nBcc: victim@example.com", "Prix: 12 € — merci", "<p>12 €</p>",
+                    T0, 1)
+    raw = build_message(mail, settings).as_bytes()
+    assert raw.isascii() and b"\nBcc:" not in raw
+    msg = email.message_from_bytes(raw, policy=policy.default)
+    assert msg["Subject"] == "[reso_x] Café order Bcc: victim@example.com"
+    assert msg["From"].addresses[0].display_name == "Résolution Center"
+    text, html = msg.iter_parts()
+    assert text.get_content().strip() == "Prix: 12 € — merci" and "12 €" in html.get_content()

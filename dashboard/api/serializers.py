@@ -52,6 +52,7 @@ def account_json(company: Company) -> dict[str, Any]:
 # ------------------------------------------------------------------------------ cases
 def case_json(ctx: Ctx, case: Case, viewer: User) -> dict[str, Any]:
     staff = is_staff(viewer)
+    closed = case.status == "closed"
     payment, cur = case.payment, case.currency
     decision = None
     if case.decision is not None:
@@ -81,8 +82,9 @@ def case_json(ctx: Ctx, case: Case, viewer: User) -> dict[str, Any]:
                         "subtotal": money(payment.amount_minor, payment.currency)}],
         "reason": case.reason,
         "status": case.status,
-        "outcome": case.outcome,
-        "refund": case.refund or "none",
+        # Published semantics: both are null until the case (re)closes, e.g. during an appeal.
+        "outcome": case.outcome if closed else None,
+        "refund": (case.refund or "none") if closed else None,
         "escalated": bool(case.escalated),
         "customer_appealed": bool(case.customer_appealed),
         "merchant_appealed": bool(case.merchant_appealed),

@@ -28,7 +28,8 @@ def available_actions(ctx: Ctx, case: Case, viewer: User) -> list[str]:
             continue
         if a == Action.ASSIGN and viewer.role != Role.MANAGER:
             continue
-        if a == Action.CLAIM and case.assignee_id is not None:
+        if a == Action.CLAIM and (case.assignee_id is not None
+                                  or (case.final_review and case.decided_by_id == viewer.id)):
             continue
         if a in (Action.DECIDE, Action.FINAL_DECIDE, Action.REQUEST_INFO) and case.assignee_id not in (None, viewer.id):
             continue

@@ -7,7 +7,7 @@ from data.models import Case, User
 from dashboard.context import Ctx
 from dashboard.eligibility import optional_message, require_message
 from dashboard.enums import Action, Outcome, Party, RefundSource, Stage
-from dashboard.errors import Invalid
+from dashboard.errors import Forbidden, Invalid
 from dashboard.evidence.files import check_attachable
 from dashboard.lifecycle import apply, check
 from dashboard.money.movements import record_merchant_refund
@@ -57,6 +57,9 @@ def merchant_request_info(ctx: Ctx, *, actor: User, case_id: str, message: Optio
                           file_ids: Iterable[str] = ()) -> Case:
     case = load_case(ctx, actor, case_id, lock=True)
     party = require_party(actor, case)
+    if party != Party.MERCHANT:
+        # Staff ask through review.request_info_from, which names the party asked.
+        raise Forbidden("action_not_permitted", "Only the merchant can use this request for information.")
     t = check(ctx, case, Action.REQUEST_INFO, party, actor)
     text = optional_message(ctx, message)
     ids = check_attachable(ctx, case, actor, party, file_ids)

@@ -46,6 +46,8 @@ def claim(ctx: Ctx, *, actor: User, case_id: str) -> Case:
     if case.assignee_id == actor.id:
         return case
     _require_not_someone_elses(case, actor)
+    if case.final_review and actor.id == case.decided_by_id:
+        raise Conflict("same_reviewer", "You decided this case; its final review must go to another reviewer.")
     apply(ctx, case, t, actor=actor, event_action="assigned", details=f"{actor.name} claimed the case.",
           data={"assignee_id": actor.id}, staff_only=True, effect=lambda: setattr(case, "assignee_id", actor.id))
     return case
@@ -102,12 +104,10 @@ def request_info_from(ctx: Ctx, *, actor: User, case_id: str, party: Optional[st
 
 
 def _amount(value, case: Case, what: str) -> int:
-    try:
-        amount = int(value)
-    except (TypeError, ValueError):
+    # Minor units are integers: no bools, floats or numeric strings slip through as money.
+    if isinstance(value, bool) or not isinstance(value, int):
         raise Invalid("invalid_amount", f"The {what} amount must be a whole number of minor units (cents).")
-    if isinstance(value, float) and not float(value).is_integer():
-        raise Invalid("invalid_amount", f"The {what} amount must be a whole number of minor units (cents).")
+    amount = value
     if amount <= 0:
         raise Invalid("invalid_amount", f"The {what} amount must be more than zero.")
     if amount > case.amount_minor:

@@ -20,7 +20,7 @@ def test_create_and_retrieve_parse_with_every_field(api, w):
                                                  message="The course is half empty.")
     assert case.id.startswith("reso_")
     assert (case.status, case.reason, case.outcome, case.refund) == ("awaiting_merchant", "not_as_described",
-                                                                     None, "none")
+                                                                     None, None)
     assert case.amount == 50.0 and case.currency == "usd"
     assert case.account.id == w.company.id and case.account.title == "Acme Courses"
     assert case.payment.id == w.payment.id and case.payment.payment_method_type == "card"

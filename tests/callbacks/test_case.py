@@ -235,8 +235,8 @@ def test_not_found_for_viewers_without_standing(story, w, render):
     ("closed_denied", "creator", []),
     ("decided", "creator", ["appeal"]),
     ("final_review", "reviewer", ["claim", "request_info", "note", "final_decide", "add_evidence"]),
-    # The manager decided it, so may not do the final review (but may still ask the parties).
-    ("final_review", "manager", ["claim", "assign", "request_info", "note", "add_evidence"]),
+    # The manager decided it, so may neither claim nor do the final review (but may still ask the parties).
+    ("final_review", "manager", ["assign", "request_info", "note", "add_evidence"]),
     ("closed_accepted", "customer", []),
 ])
 def test_action_panel_offers_exactly_the_available_actions(story, old_story, w, render, stage, who, expected):

@@ -56,6 +56,10 @@ def _safe_next(target: str | None) -> str | None:
     """Only local paths: an open redirect after login is a phishing tool."""
     if not target:
         return None
+    # Browsers read a backslash as a slash ("/\\evil.example" is "//evil.example") and drop
+    # tabs and newlines, so neither may appear in a local path.
+    if "\\" in target or any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
+        return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None

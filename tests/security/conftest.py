@@ -128,6 +128,19 @@ def world(live_app) -> World:
     return w
 
 
+@pytest.fixture(autouse=True)
+def no_server_errors(request):
+    """Whatever a test sends, the app must answer it, not crash: no new traceback in its log."""
+    if "live_app" not in request.fixturenames:
+        yield
+        return
+    app = request.getfixturevalue("live_app")
+    before = len(app.server_errors())
+    yield
+    new = app.server_errors()[before:]
+    assert not new, "the app logged errors:\n" + app.log()[-4000:]
+
+
 def csrf_token(html: str) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
 

@@ -9,9 +9,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlalchemy import func, select
-
-from tests.security.dash_calls import DashCalls, response_props, text_of
+from tests.security.checks import assert_no_b_data, cases_on, snapshot
+from tests.security.dash_calls import DashCalls, response_props
 
 NOT_FOUND = "does not exist or is not yours to see"
 NOTE = "STAFF-ONLY-NOTE-31337"
@@ -20,23 +19,6 @@ NOTE = "STAFF-ONLY-NOTE-31337"
 @pytest.fixture
 def calls(live_app, sign_in):
     return lambda who: DashCalls(sign_in(who), live_app.url)
-
-
-def snapshot(live_app, case_id: str) -> dict:
-    """Everything about a case that an action could change."""
-    from data.models import Case, CaseEvent, CreditEntry, EvidenceFile, MoneyMovement, OutboxEmail
-
-    with live_app.runtime().Session() as s:
-        case = s.get(Case, case_id)
-        state = {col.key: getattr(case, col.key) for col in Case.__table__.columns}
-        for model in (CaseEvent, MoneyMovement, OutboxEmail, EvidenceFile, CreditEntry):
-            state[model.__name__] = s.scalar(select(func.count()).select_from(model).where(model.case_id == case_id))
-        return state
-
-
-def assert_no_b_data(text: str, world, where: str) -> None:
-    for marker in world.b_markers:
-        assert marker not in text, f"{where}: the answer contains B's {marker!r}"
 
 
 # ------------------------------------------------------------------------ case page
@@ -280,13 +262,6 @@ def submit_case(c: DashCalls, payment_id: str):
         "my-cases-submit.n_clicks": 1, "my-cases-payment.data": payment_id, "my-cases-reason.value": "fraudulent",
         "my-cases-message.value": "Crafted case", "my-cases-upload.contents": None, "my-cases-upload.filename": None,
         "my-cases-load.data": 0}, changed=["my-cases-submit.n_clicks"], trigger="my-cases-submit.n_clicks")
-
-
-def cases_on(live_app, payment_id: str) -> int:
-    from data.models import Case
-
-    with live_app.runtime().Session() as s:
-        return s.scalar(select(func.count()).select_from(Case).where(Case.payment_id == payment_id))
 
 
 def test_a_customer_cannot_use_another_customers_payment(live_app, world, calls):

@@ -1,6 +1,6 @@
 """Fixtures of the end-to-end browser suite.
 
-    live_app   module   the real app (`python app.py`) on a fresh PostgreSQL database
+    live_app   session  the real app (`python app.py`) on a fresh PostgreSQL database
     actors     function actors.new("customer") -> a Page in its own browser context
                (own cookies), with .console_errors; every actor's page is screenshot
                into test-artifacts/ when the test fails
@@ -28,7 +28,7 @@ def pytest_runtest_makereport(item, call):
     return rep
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def live_app(_pg_admin, tmp_path_factory):
     base = tmp_path_factory.mktemp("live")
     db_url = fresh_database(_pg_admin)

@@ -158,6 +158,7 @@ def test_dispute_from_opening_to_final_review(live_app, actors):
     escalation_before = kpi(manager, "escalation")
     volume_before = volume_total(manager)
     shot(manager, "01-metrics-before")
+    assert_clean(manager, "manager opened the metrics")
 
     # 1. The customer opens a case on the payment, with a PNG.
     sign_in(customer, "customer")

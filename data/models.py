@@ -111,6 +111,8 @@ class Payment(Base):
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     product_title: Mapped[Optional[str]] = mapped_column(String(200))
+    # The provider's own id for the charge (Stripe PaymentIntent / PayPal capture), refunded against.
+    provider_reference: Mapped[Optional[str]] = mapped_column(String(120))
     paid_at: Mapped[dt.datetime]
     # What has gone back to the customer through the provider, in minor units.
     refunded_minor: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 21:05:27.753148
+Create Date: 2026-11-25 21:55:28.200802
 """
 from alembic import op
 import sqlalchemy as sa
@@ -80,6 +80,7 @@ def upgrade() -> None:
     sa.Column('amount_minor', sa.BigInteger(), nullable=False),
     sa.Column('currency', sa.String(length=3), nullable=False),
     sa.Column('product_title', sa.String(length=200), nullable=True),
+    sa.Column('provider_reference', sa.String(length=120), nullable=True),
     sa.Column('paid_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('refunded_minor', sa.BigInteger(), nullable=False),
     sa.Column('refunded_at', sa.DateTime(timezone=True), nullable=True),

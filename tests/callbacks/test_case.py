@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from callbacks import case as cb
 from callbacks import case_actions as act
-from data.models import Case, CaseEvent, CreditEntry, EvidenceFile, MoneyMovement, OutboxEmail
+from data.models import CreditEntry, EvidenceFile, MoneyMovement, OutboxEmail
 from dashboard.cases import party, review
 from dashboard.context import Ctx, utcnow
 from dashboard.file_routes import register_file_routes

@@ -3,6 +3,7 @@ did not answer, or an appeal window passed unused."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Optional
 
 from sqlalchemy.orm import Session
 
@@ -12,7 +13,8 @@ from dashboard.settings import Settings
 from jobs._per_case import for_each_due
 
 
-def close_expired(session: Session, now: dt.datetime, *, settings: Settings, limit: int = 500) -> dict[str, int]:
+def close_expired(session: Session, now: dt.datetime, *, settings: Settings,
+                  limit: Optional[int] = None) -> dict[str, int]:
     """Returns {"review_requests_due", "review_requests_expired", "appeal_windows_due",
     "appeal_windows_closed", "errors"}."""
     req_due, expired, req_errors = for_each_due(

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Optional
 
 from sqlalchemy.orm import Session
 
@@ -11,7 +12,8 @@ from dashboard.settings import Settings
 from jobs._per_case import for_each_due
 
 
-def escalate_overdue(session: Session, now: dt.datetime, *, settings: Settings, limit: int = 500) -> dict[str, int]:
+def escalate_overdue(session: Session, now: dt.datetime, *, settings: Settings,
+                    limit: Optional[int] = None) -> dict[str, int]:
     """Every case waiting on a party past `response_due_at` goes to the platform.
     Returns {"due", "escalated", "errors"}; a second run finds nothing due."""
     due, escalated, errors = for_each_due(session, now, settings=settings, action=Action.ESCALATE_OVERDUE,

@@ -4,6 +4,7 @@ call) lives in `dashboard.money.executor`; this is its scheduled entry point."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 from sqlalchemy.orm import Session
 
@@ -11,8 +12,19 @@ from dashboard.money.executor import settle_due
 from dashboard.money.gateways import GatewayRegistry
 from dashboard.settings import Settings
 
+DRAIN_SECONDS = 60.0  # one run at most this long, so the other jobs get their turn
+
 
 def retry_money(session: Session, now: dt.datetime, *, settings: Settings, gateways: GatewayRegistry,
-                limit: int = 100) -> dict[str, int]:
-    """Returns {"claimed", "succeeded", "failed"} (failed = this attempt failed)."""
-    return settle_due(session, gateways, now, settings=settings, limit=limit)
+                limit: int = 100, max_seconds: float = DRAIN_SECONDS) -> dict[str, int]:
+    """Pays what is due, in batches of `limit` until nothing is due, a batch pays
+    nothing (the provider is down: the rest waits for its backoff) or `max_seconds`
+    have passed. Returns {"claimed", "succeeded", "failed"} (failed = this attempt failed)."""
+    total = {"claimed": 0, "succeeded": 0, "failed": 0}
+    started = time.monotonic()
+    while True:
+        counts = settle_due(session, gateways, now, settings=settings, limit=limit)
+        for key in total:
+            total[key] += counts.get(key, 0)
+        if counts["claimed"] < limit or not counts["succeeded"] or time.monotonic() - started > max_seconds:
+            return total

@@ -7,14 +7,22 @@ staff-only `email_sent` timeline event) or schedule a retry with exponential
 backoff, giving up (`failed`) after MAX_ATTEMPTS or on a permanent 5xx answer.
 A crash between (2) and (3) resends once the lease runs out: delivery is at least
 once, and the resent mail has the same Message-ID (and the same .eml file name).
+Nothing else can send a row twice: a batch that is still sending when half its lease
+has gone stops and hands its unsent rows back, so no other worker can claim a row
+while it is being sent (the row's `dedupe_key` is unique, so neither can a cause
+that is written twice).
+
+`drain_outbox` (the scheduler's job) repeats batches until nothing is due, so a
+backlog goes out in one run; `deliver_outbox` is one batch.
 """
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from typing import Optional
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from data.models import Case, OutboxEmail
@@ -30,6 +38,9 @@ LEASE = dt.timedelta(minutes=5)
 BACKOFF_BASE = dt.timedelta(minutes=1)
 BACKOFF_CAP = dt.timedelta(hours=1)
 MAX_ATTEMPTS = 12  # 1, 2, 4 ... 32 minutes, then hourly: about six hours of trying
+# A batch hands back what it has not sent yet once this much of its lease is gone.
+SEND_WITHIN = LEASE / 2
+DRAIN_SECONDS = 60.0  # one drain run at most this long, so the other jobs get their turn
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -112,10 +123,20 @@ def record_failure(ctx: Ctx, mail: Outgoing, error: DeliveryError, *, max_attemp
     return outcome
 
 
+def release(session: Session, now: dt.datetime, mails: list[Outgoing]) -> None:
+    """Hand claimed rows back unsent: due again at once, the claim not counted as an attempt."""
+    if mails:
+        session.execute(update(OutboxEmail)
+                        .where(OutboxEmail.id.in_([m.id for m in mails]), OutboxEmail.status == "pending")
+                        .values(next_attempt_at=now, attempts=OutboxEmail.attempts - 1))
+    session.commit()
+
+
 def deliver_outbox(session: Session, now: dt.datetime, *, settings: Settings, transport: Optional[Transport] = None,
-                   limit: int = 100, case_id: Optional[str] = None, max_attempts: int = MAX_ATTEMPTS) -> dict[str, int]:
-    """Send what is due as of `now`. Commits as it goes; returns
-    {"claimed", "sent", "retrying", "failed"}."""
+                   limit: int = 100, case_id: Optional[str] = None, max_attempts: int = MAX_ATTEMPTS,
+                   send_within: dt.timedelta = SEND_WITHIN) -> dict[str, int]:
+    """Send one batch of what is due as of `now`. Commits as it goes; returns
+    {"claimed", "sent", "retrying", "failed"} ("released" too when the batch ran out of time)."""
     counts = {"claimed": 0, "sent": 0, "retrying": 0, "failed": 0}
     transport = transport or transport_for(settings)  # a bad SMTP_URL fails here, before anything is claimed
     claimed = claim_due(session, now, limit=limit, case_id=case_id)
@@ -123,8 +144,16 @@ def deliver_outbox(session: Session, now: dt.datetime, *, settings: Settings, tr
         return counts
     counts["claimed"] = len(claimed)
     ctx = Ctx(session, now, settings)
+    deadline = time.monotonic() + send_within.total_seconds()
     with transport as t:
-        for mail in claimed:
+        for n, mail in enumerate(claimed):
+            if time.monotonic() > deadline:
+                # A slow server: stop before the lease runs out and another worker claims these.
+                rest = claimed[n:]
+                log.warning("outbox batch too slow; handing %s unsent emails back", len(rest))
+                release(session, now, rest)
+                counts["released"] = len(rest)
+                break
             try:
                 t.send(build_message(mail, settings), mail)
             except DeliveryError as exc:
@@ -143,3 +172,22 @@ def deliver_outbox(session: Session, now: dt.datetime, *, settings: Settings, tr
             if record_sent(ctx, mail):
                 counts["sent"] += 1
     return counts
+
+
+def drain_outbox(session: Session, now: dt.datetime, *, settings: Settings, transport: Optional[Transport] = None,
+                 limit: int = 100, max_seconds: float = DRAIN_SECONDS) -> dict[str, int]:
+    """Batches of `deliver_outbox` until nothing is due, or a batch met a server in
+    trouble (the rest waits for its backoff rather than being tried in vain), or
+    `max_seconds` have passed. Each batch gets its own connection."""
+    if transport is None:
+        transport_for(settings)  # a bad SMTP_URL fails before anything is claimed
+    total = {"claimed": 0, "sent": 0, "retrying": 0, "failed": 0}
+    started = time.monotonic()
+    while True:
+        counts = deliver_outbox(session, now, settings=settings, transport=transport, limit=limit)
+        for key, value in counts.items():
+            total[key] = total.get(key, 0) + value
+        if counts["claimed"] < limit or counts["retrying"] or counts.get("released"):
+            return total
+        if time.monotonic() - started > max_seconds:
+            return total

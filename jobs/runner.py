@@ -1,20 +1,28 @@
 """Running the jobs: once (`run_all_once`, for `python -m dashboard jobs --once` and
 tests), or forever on a `schedule` timetable (`Scheduler`), either as its own process
-or in a thread of the app (`start_in_thread`, the embedded default).
+(`python -m dashboard jobs`, production) or in a thread of the app (`start_in_thread`,
+the embedded default).
 
 Each run of a job gets a fresh session and is wrapped so that an exception is logged
 and the loop carries on: the work it did not do is still due in the database and
-the next run picks it up.
+the next run picks it up. SIGTERM (or SIGINT) lets the job in hand finish, runs no
+other, and returns, so the process exits 0.
+
+On SQLite the scheduler holds the `scheduler_locks` row (`jobs.lock`): a second one
+refuses to start, or, inside an app process, waits as a standby. On PostgreSQL any
+number of schedulers run at once; the jobs claim their work with row locks.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import signal
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Callable, Iterator, Optional
 
 import schedule
 from sqlalchemy.orm import Session
@@ -23,8 +31,9 @@ from dashboard.context import utcnow
 from dashboard.runtime import Runtime
 from jobs.deadlines import close_expired
 from jobs.escalation import escalate_overdue
+from jobs.lock import LockLost, SchedulerBusy, SchedulerLock, holding, lock_for
 from jobs.money import retry_money
-from jobs.outbox import deliver_outbox
+from jobs.outbox import drain_outbox
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +41,7 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class JobSpec:
     name: str
-    every_seconds: int
+    every_seconds: float
     run: Callable[[Runtime, Session, dt.datetime], dict]
 
 
@@ -41,8 +50,15 @@ JOBS: tuple[JobSpec, ...] = (
     JobSpec("escalation", 60, lambda rt, s, now: escalate_overdue(s, now, settings=rt.settings)),
     JobSpec("deadlines", 60, lambda rt, s, now: close_expired(s, now, settings=rt.settings)),
     JobSpec("money", 30, lambda rt, s, now: retry_money(s, now, settings=rt.settings, gateways=rt.gateways)),
-    JobSpec("outbox", 5, lambda rt, s, now: deliver_outbox(s, now, settings=rt.settings)),
+    JobSpec("outbox", 5, lambda rt, s, now: drain_outbox(s, now, settings=rt.settings)),
 )
+
+_AUTO = object()
+
+
+def every(jobs: tuple[JobSpec, ...], seconds: float) -> tuple[JobSpec, ...]:
+    """The same jobs, each run every `seconds` (the CLI's hidden `--tick`, for tests)."""
+    return tuple(dataclasses.replace(job, every_seconds=seconds) for job in jobs)
 
 
 def run_job(runtime: Runtime, job: JobSpec, now: dt.datetime) -> dict:
@@ -61,79 +77,133 @@ def run_job(runtime: Runtime, job: JobSpec, now: dt.datetime) -> dict:
     return counts
 
 
-def run_all_once(runtime: Runtime, now: dt.datetime) -> dict[str, dict]:
-    """Every job once, in order, as of `now`: {job name: counts or {"error": ...}}."""
-    return {job.name: run_job(runtime, job, now) for job in JOBS}
+def run_all_once(runtime: Runtime, now: dt.datetime, *, stop_event: Optional[threading.Event] = None,
+                 jobs: Optional[tuple[JobSpec, ...]] = None) -> dict[str, dict]:
+    """Every job once, in order, as of `now`: {job name: counts or {"error": ...}}.
+    When `stop_event` is set the jobs not started yet are left out."""
+    results = {}
+    for job in JOBS if jobs is None else jobs:
+        if stop_event is not None and stop_event.is_set():
+            break
+        results[job.name] = run_job(runtime, job, now)
+    return results
+
+
+@contextmanager
+def stop_on_signals(stop_event: threading.Event) -> Iterator[None]:
+    """SIGTERM/SIGINT set `stop_event` instead of killing the process (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, _frame):
+        log.info("received %s; finishing the job in hand, then stopping", signal.Signals(signum).name)
+        stop_event.set()
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 class Scheduler:
     """The jobs on their timetable (escalation and deadlines every minute, money every
-    30 s, outbox every 5 s). `clock` gives `now` for each run.
-
-    Ready for the many-process setup: jobs are safe to run concurrently, and
-    `may_run()` is where a leader guard (e.g. the `scheduler_locks` row on SQLite) plugs in.
-    """
+    30 s, outbox every 5 s). `clock` gives `now` for each run. `lock` defaults to the
+    SQLite lock (`jobs.lock.lock_for`); None runs without one."""
 
     def __init__(self, runtime: Runtime, *, clock: Callable[[], dt.datetime] = utcnow,
-                 jobs: tuple[JobSpec, ...] = JOBS):
+                 jobs: tuple[JobSpec, ...] = JOBS, lock=_AUTO):
         self.runtime = runtime
         self.clock = clock
         self.jobs = jobs
+        self._lock = lock
+        self._beat = None
         self.schedule = schedule.Scheduler()
         for job in jobs:
             self.schedule.every(job.every_seconds).seconds.do(self._run, job).tag(job.name)
 
+    @property
+    def lock(self) -> Optional[SchedulerLock]:
+        if self._lock is _AUTO:
+            self._lock = lock_for(self.runtime)
+        return self._lock
+
     def may_run(self) -> bool:
-        return True
+        """False once another process took our SQLite lock over."""
+        return not (self._beat is not None and self._beat.lost.is_set())
 
     def _run(self, job: JobSpec) -> dict:
         if not self.may_run():
             return {}
         return run_job(self.runtime, job, self.clock())
 
-    def run_all_now(self) -> None:
+    def run_all_now(self, stop_event: Optional[threading.Event] = None) -> None:
         """Catch up at start: whatever fell due while nothing was running."""
         for job in self.jobs:
+            if (stop_event is not None and stop_event.is_set()) or not self.may_run():
+                return
             self._run(job)
 
-    def run_forever(self, stop_event: threading.Event, *, handle_signals: bool = True,
-                    max_sleep: float = 1.0) -> None:
-        """Run until `stop_event` is set (by SIGTERM/SIGINT when this is the main thread).
-        A job in progress finishes first."""
-        restore = self._install_signal_handlers(stop_event) if handle_signals else {}
-        log.info("scheduler started: %s", ", ".join(f"{j.name} every {j.every_seconds}s" for j in self.jobs))
-        try:
-            self.run_all_now()
-            while not stop_event.is_set():
-                self.schedule.run_pending()
-                idle = self.schedule.idle_seconds
-                stop_event.wait(max(0.05, min(max_sleep, idle if idle is not None else max_sleep)))
-        finally:
-            for sig, handler in restore.items():
-                signal.signal(sig, handler)
-            log.info("scheduler stopped")
+    def run_forever(self, stop_event: threading.Event, *, handle_signals: bool = True, max_sleep: float = 1.0,
+                    standby: bool = False) -> None:
+        """Run until `stop_event` is set (by SIGTERM/SIGINT when this is the main thread
+        and `handle_signals`). A job in progress finishes first; no other starts.
 
-    @staticmethod
-    def _install_signal_handlers(stop_event: threading.Event) -> dict:
-        if threading.current_thread() is not threading.main_thread():
-            return {}  # only the main thread may; the app stops a thread via stop_event
+        On SQLite, when another scheduler holds the database: raise SchedulerBusy, or
+        with `standby` (the app's in-process scheduler) wait and take over when it goes.
+        """
+        signals = stop_on_signals(stop_event) if handle_signals else _nothing()
+        lock = self.lock
+        told = False
+        with signals:
+            try:
+                while not stop_event.is_set():
+                    try:
+                        with holding(lock) as beat:
+                            self._beat = beat
+                            holder = f" (holding the SQLite scheduler lock as {lock.holder})" if lock else ""
+                            log.info("scheduler started%s: %s", holder,
+                                     ", ".join(f"{j.name} every {j.every_seconds:g}s" for j in self.jobs))
+                            self._loop(stop_event, max_sleep)
+                            if not self.may_run() and not standby:
+                                raise LockLost("the SQLite scheduler lock was taken over by another process")
+                    except SchedulerBusy as busy:
+                        if not standby:
+                            raise
+                        if not told:
+                            log.warning("%s This process's scheduler waits as a standby.", busy)
+                            told = True
+                        stop_event.wait(lock.heartbeat.total_seconds())
+                    finally:
+                        self._beat = None
+            finally:
+                log.info("scheduler stopped")
 
-        def stop(signum, _frame):
-            log.info("received %s; stopping the scheduler", signal.Signals(signum).name)
-            stop_event.set()
+    def _loop(self, stop_event: threading.Event, max_sleep: float) -> None:
+        self.run_all_now(stop_event)
+        while not stop_event.is_set() and self.may_run():
+            for job in sorted(j for j in self.schedule.jobs if j.should_run):
+                if stop_event.is_set() or not self.may_run():
+                    return
+                job.run()
+            idle = self.schedule.idle_seconds
+            stop_event.wait(max(0.05, min(max_sleep, idle if idle is not None else max_sleep)))
 
-        previous = {}
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            previous[sig] = signal.signal(sig, stop)
-        return previous
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield
 
 
 def start_in_thread(runtime: Runtime, *, scheduler: Optional[Scheduler] = None) -> tuple[threading.Thread, threading.Event]:
-    """The embedded default: the scheduler in a daemon thread of the app process.
-    Set the returned event (and join the thread) to stop it."""
+    """The embedded default: the scheduler in a daemon thread of the app process. On
+    SQLite it holds the scheduler lock, or waits as a standby while another process
+    holds it. Set the returned event (and join the thread) to stop it."""
     stop_event = threading.Event()
     sched = scheduler or Scheduler(runtime)
-    thread = threading.Thread(target=sched.run_forever, args=(stop_event,), kwargs={"handle_signals": False},
-                              name="rc-scheduler", daemon=True)
+    thread = threading.Thread(target=sched.run_forever, args=(stop_event,),
+                              kwargs={"handle_signals": False, "standby": True}, name="rc-scheduler", daemon=True)
     thread.start()
     return thread, stop_event

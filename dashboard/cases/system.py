@@ -2,7 +2,7 @@
 elsewhere (SPEC §3.6, §3.7, §3.10, §3.11). Jobs and the integration API call these."""
 from __future__ import annotations
 
-from typing import Optional
+from typing import Collection, Optional
 
 from sqlalchemy import select
 
@@ -119,8 +119,17 @@ def report_refunded(ctx: Ctx, *, payment: Payment, note: Optional[str] = None) -
     return case
 
 
-def due_case_ids(ctx: Ctx, action: Action, *, limit: int = 500, skip_locked: bool = True) -> list[str]:
-    """Cases a job should look at now, oldest deadline first. Re-checked under lock."""
+def due_case_ids(ctx: Ctx, action: Action, *, limit: int = 500, skip_locked: bool = False,
+                 exclude: Collection[str] = ()) -> list[str]:
+    """Cases a job should look at now, oldest deadline first (ties by id), leaving out
+    `exclude`. The caller re-checks each under its row lock (the functions above do).
+
+    `skip_locked=True` locks the returned rows `FOR UPDATE SKIP LOCKED` until the
+    caller's transaction ends, leaving out cases another transaction holds right now:
+    with `limit=1` each worker claims the next free case, so several schedulers share
+    a backlog without waiting on one another or doing the same case twice. SQLite
+    has no row locks (and serialises writers anyway); there it is a plain query.
+    """
     if action == Action.ESCALATE_OVERDUE:
         stages, column = (Stage.AWAITING_MERCHANT, Stage.AWAITING_CUSTOMER), Case.response_due_at
     elif action == Action.EXPIRE_REVIEW_REQUEST:
@@ -134,5 +143,9 @@ def due_case_ids(ctx: Ctx, action: Action, *, limit: int = 500, skip_locked: boo
     stmt = select(Case.id).where(Case.stage.in_([s.value for s in stages]), column <= ctx.now, column.is_not(None))
     if action == Action.CLOSE_APPEAL_WINDOW:
         stmt = stmt.where(Case.final.is_(False))
+    if exclude:
+        stmt = stmt.where(Case.id.not_in(list(exclude)))
     stmt = stmt.order_by(column, Case.id).limit(limit)
+    if skip_locked:
+        stmt = stmt.with_for_update(skip_locked=True, of=Case)
     return list(ctx.session.scalars(stmt))

@@ -4,18 +4,28 @@ The embedded default is the sandbox gateway: it keeps its own book of refunds an
 transfers (in its own transactions, like a remote provider would) and honours
 idempotency keys the way Stripe and PayPal do, so the code that calls it is the code
 that would call them.
+
+Two sandbox options rehearse what real providers do to us, for the demo and for the
+multi-process tests (they change nothing where a real adapter serves a provider):
+
+- `SANDBOX_FAILURES=N`: the first N attempts of every movement are refused with a
+  transient error (an outage), so retries with backoff and the same key can be seen.
+- `SANDBOX_LATENCY=seconds`: each payment answers that long *after* it was booked, a
+  window in which killing the caller leaves a payment made but not recorded.
 """
 from __future__ import annotations
 
 import datetime as dt
+import os
 import secrets
+import time
 from typing import Optional, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from data.models import SandboxGatewayCall
+from data.models import MoneyMovement, SandboxGatewayCall
 
 
 class GatewayError(Exception):
@@ -38,14 +48,30 @@ class Gateway(Protocol):
 class SandboxGateway:
     """Records what a provider would have done. References look like `re_sbx_...`."""
 
-    def __init__(self, session_factory: sessionmaker[Session], provider: str = "sandbox"):
+    def __init__(self, session_factory: sessionmaker[Session], provider: str = "sandbox", *, failures: int = 0,
+                 latency: float = 0.0):
         self.session_factory = session_factory
         self.provider = provider
+        self.failures = failures
+        self.latency = latency
+
+    def _outage(self, idempotency_key: str) -> None:
+        """`failures`: refuse the first attempts of each movement (its attempt count is
+        bumped before every call, so this holds across processes and restarts)."""
+        if not self.failures:
+            return
+        with self.session_factory() as s:
+            attempts = s.scalar(select(MoneyMovement.attempts).where(
+                MoneyMovement.idempotency_key == idempotency_key)) or 0
+        if attempts <= self.failures:
+            raise GatewayError(f"sandbox {self.provider} outage (attempt {attempts} of the first {self.failures} "
+                               f"refused)", transient=True)
 
     def _book(self, *, operation: str, target: str, amount_minor: int, currency: str, idempotency_key: str) -> str:
         existing = self.lookup(idempotency_key)
         if existing:
             return existing
+        self._outage(idempotency_key)
         prefix = "re" if operation == "refund" else "tr"
         reference = f"{prefix}_sbx_{secrets.token_hex(8)}"
         try:
@@ -61,6 +87,8 @@ class SandboxGateway:
             if existing:
                 return existing
             raise
+        if self.latency:
+            time.sleep(self.latency)  # booked, but the answer is slow to come back
         return reference
 
     def refund(self, *, payment_id: str, amount_minor: int, currency: str, idempotency_key: str) -> str:
@@ -90,5 +118,13 @@ class GatewayRegistry:
             raise GatewayError(f"no gateway configured for provider {provider!r}", transient=False)
 
     @classmethod
-    def sandbox(cls, session_factory: sessionmaker[Session]) -> "GatewayRegistry":
-        return cls({p: SandboxGateway(session_factory, p) for p in ("stripe", "paypal", "platform")})
+    def sandbox(cls, session_factory: sessionmaker[Session], *, failures: Optional[int] = None,
+                latency: Optional[float] = None) -> "GatewayRegistry":
+        """The sandbox for every provider; `failures`/`latency` default to the
+        SANDBOX_FAILURES / SANDBOX_LATENCY environment variables (see the module docstring)."""
+        if failures is None:
+            failures = int(os.environ.get("SANDBOX_FAILURES") or 0)
+        if latency is None:
+            latency = float(os.environ.get("SANDBOX_LATENCY") or 0)
+        return cls({p: SandboxGateway(session_factory, p, failures=failures, latency=latency)
+                    for p in ("stripe", "paypal", "platform")})

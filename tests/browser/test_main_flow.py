@@ -24,6 +24,8 @@ from tests.browser.conftest import shot
 pytestmark = pytest.mark.browser
 
 PASSWORD = "correct-horse-battery"
+# Markup a person typed must stay text on every screen (it reaches the timeline, tables, grids).
+XSS = ' <img src=x onerror="top.__xss=1"> <script>top.__xss=2</script> [x](javascript:top.__xss=3)'
 NOTE = "Internal: the refund history of this customer looks fine (NOTE-7Q4Z)"
 PEOPLE = {
     # key: (email, name, role)
@@ -69,7 +71,7 @@ def seed(app) -> dict:
         customer = accounts.user_by_email(ctx, PEOPLE["customer"][0])
         payment = factories.payment(ctx, company=s.get(Company, company_id), customer=customer, amount_minor=5000,
                                     currency="USD", provider="stripe", paid_at=ctx.now - dt.timedelta(days=2),
-                                    product="Watercolour masterclass")
+                                    product="Watercolour masterclass" + XSS[:60])
         return {"company_id": company_id, "payment_id": payment.id}
 
 
@@ -215,7 +217,7 @@ def test_dispute_from_opening_to_final_review(live_app, actors):
     open_case_page(customer, case_id)
     expect(event(customer, "requested_more_info")).to_contain_text("Which device and browser")
     choose_action(customer, "Reply")
-    customer.fill("#case-act-message", "Chrome on a laptop. Lesson 3 is a black screen for all 40 minutes.")
+    customer.fill("#case-act-message", "Chrome on a laptop. Lesson 3 is a black screen for all 40 minutes." + XSS)
     submit(customer, "Your reply was sent.")
     expect(customer.locator("#case-status")).to_have_text("Awaiting merchant")
     expect(event(customer, "responded")).to_have_count(1)
@@ -353,4 +355,5 @@ def test_dispute_from_opening_to_final_review(live_app, actors):
 
     for name, page in actors.pages.items():
         assert page.console_errors == [], f"{name}: {page.console_errors}"
+        assert page.evaluate("() => window.__xss") is None, f"markup ran on the {name}'s page"
     assert live_app.server_errors() == [], live_app.log()[-4000:]

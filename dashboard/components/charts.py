@@ -90,6 +90,14 @@ def _date_axis(fig: go.Figure, bucket: str) -> None:
         fig.update_xaxes(type="date", tickformat="%b %Y", dtick="M1", ticklabelmode="period")
     else:
         fig.update_xaxes(type="date", tickformat="%d %b")
+        # Over a few buckets Plotly ticks every few hours, repeating one day: label each bucket
+        # instead, with its first day, under the middle of its bar.
+        starts = sorted({str(x)[:10] for trace in fig.data for x in (trace.x or ())})
+        if 0 < len(starts) <= 12:
+            half = dt.timedelta(hours=84 if bucket == "week" else 12)
+            days = [dt.date.fromisoformat(s) for s in starts]
+            fig.update_xaxes(tickvals=[dt.datetime.combine(d, dt.time()) + half for d in days],
+                             ticktext=[d.strftime("%d %b") for d in days])
 
 
 # ------------------------------------------------------------------- over time

@@ -350,6 +350,9 @@ def test_dispute_from_opening_to_final_review(live_app, actors):
     expect(manager.locator("#metrics-kpi-escalation")).not_to_have_text(escalation_before)
     expect(manager.locator("#metrics-kpi-escalation")).to_have_text("100%")
     assert volume_total(manager) == volume_before + 1
+    for chart in ("metrics-volume", "metrics-outcomes", "metrics-rates", "metrics-money"):
+        ticks = [t.strip() for t in manager.locator(f"#{chart} .xtick text").all_text_contents()]
+        assert ticks and len(ticks) == len(set(ticks)), f"{chart}: repeated date ticks {ticks}"
     shot(manager, "12-metrics-after")
     assert_clean(manager, "manager read the metrics")
 

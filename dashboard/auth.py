@@ -21,8 +21,16 @@ from dashboard.accounts import authenticate
 from dashboard.context import Ctx, utcnow
 from dashboard.enums import Role
 
-# Paths that answer without a session: the API has its own bearer-token auth.
-OPEN_PREFIXES = ("/api/", "/login", "/logout", "/healthz", "/vendor/", "/assets/favicon")
+# Paths that answer without a session: the API has its own bearer-token auth. Exact
+# paths, and prefixes that end in "/": "/loginx" or "/api/../queue" is not open.
+OPEN_PATHS = ("/login", "/logout", "/healthz")
+OPEN_PREFIXES = ("/api/", "/vendor/", "/assets/favicon")
+
+
+def _is_open(path: str) -> bool:
+    if ".." in path.split("/"):  # the server does not resolve dot-segments: no borrowing a prefix
+        return False
+    return path in OPEN_PATHS or path.startswith(OPEN_PREFIXES)
 
 HOME_BY_ROLE = {
     Role.CUSTOMER: "/my-cases",
@@ -123,7 +131,7 @@ def init_auth(server: flask.Flask) -> LoginManager:
     @server.before_request
     def login_gate():
         path = flask.request.path
-        if path.startswith(OPEN_PREFIXES):
+        if _is_open(path):
             return None
         if current_user.is_authenticated:
             if path == "/":

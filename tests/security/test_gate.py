@@ -162,3 +162,18 @@ def test_a_wrong_password_signs_nobody_in(live_app, world, anon):
     assert answer.status_code == 401
     assert "do not match" in answer.text
     assert anon.get(live_app.url + "/_dash-layout").status_code == 401
+
+
+@pytest.mark.parametrize("path", ["/loginx", "/login-help", "/logout-later", "/healthz-page", "/healthzz",
+                                  "/api/../queue", "/vendor/../metrics", "/api/v1/../../cases/x"])
+def test_only_the_exact_open_paths_skip_the_gate(live_app, anon, path):
+    """/login, /logout, /healthz are open, not every path that starts like them; and a
+    dot-segment does not borrow an open prefix (the server does not normalise paths)."""
+    url = live_app.url + path
+    prepared = requests.Request("GET", url).prepare()
+    prepared.url = url  # keep "/../" as sent: requests would not resolve it, but be explicit
+    answer = anon.send(prepared, allow_redirects=False)
+    assert answer.status_code in (302, 401, 404), (path, answer.status_code)
+    if answer.status_code == 302:
+        assert urlsplit(answer.headers["Location"]).path == "/login", answer.headers["Location"]
+    assert "_dash-config" not in answer.text, f"{path} served the Dash app anonymously"

@@ -156,13 +156,13 @@ class Scheduler:
         """
         signals = stop_on_signals(stop_event) if handle_signals else _nothing()
         lock = self.lock
-        told = False
+        told = started = False
         with signals:
             try:
                 while not stop_event.is_set():
                     try:
                         with holding(lock) as beat:
-                            self._beat = beat
+                            self._beat, started = beat, True
                             holder = f" (holding the SQLite scheduler lock as {lock.holder})" if lock else ""
                             log.info("scheduler started%s: %s", holder,
                                      ", ".join(f"{j.name} every {j.every_seconds:g}s" for j in self.jobs))
@@ -179,7 +179,8 @@ class Scheduler:
                     finally:
                         self._beat = None
             finally:
-                log.info("scheduler stopped")
+                if started:
+                    log.info("scheduler stopped")
 
     def _loop(self, stop_event: threading.Event, max_sleep: float) -> None:
         self.run_all_now(stop_event)

@@ -12,8 +12,12 @@ import re
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.live_app import ROOT, drop_database, fresh_database, start_app
+
+# Auto-waiting assertions: generous for a loaded 2-core CI machine; a pass returns at once.
+expect.set_options(timeout=10_000)
 
 ARTIFACTS = ROOT / "test-artifacts"
 SCREENS = ARTIFACTS / "screens"

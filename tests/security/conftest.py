@@ -75,7 +75,6 @@ def _png() -> bytes:
 
 @pytest.fixture(scope="session")
 def world(live_app) -> World:
-    from data.models import Company
     from dashboard import accounts
     from dashboard.cases.opening import open_case
     from dashboard.cases import review

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Optional
+from typing import Final, Optional, Union
 
 from sqlalchemy import select
 
@@ -11,6 +11,16 @@ from data.models import Case, Payment, User
 from dashboard.context import Ctx
 from dashboard.enums import REVERSIBLE_PROVIDERS, Reason, Role
 from dashboard.errors import Conflict, DomainError, Invalid, NotFound
+
+
+class _NoCase:
+    """The caller knows there is no case on the payment (see `payment_verdict`)."""
+
+    def __repr__(self) -> str:
+        return "NO_CASE"
+
+
+NO_CASE: Final = _NoCase()
 
 
 @dataclass(frozen=True)
@@ -21,8 +31,13 @@ class Verdict:
     closes_at: Optional[dt.datetime] = None
 
 
-def payment_verdict(ctx: Ctx, customer: User, payment: Payment, *, existing_case_id: Optional[str] = None) -> Verdict:
+def payment_verdict(ctx: Ctx, customer: User, payment: Payment, *,
+                    existing_case_id: Union[str, _NoCase, None] = None) -> Verdict:
     """Whether `customer` may open a case on `payment` now, and if not, why not.
+
+    `existing_case_id`: the id of the payment's case when the caller already has it,
+    `NO_CASE` when the caller knows there is none (a list that fetched the cases of a
+    whole page at once), None to have it looked up here.
 
     Rule order is fixed so that a payment with several problems always reports the
     same (most fundamental) one.
@@ -41,8 +56,8 @@ def payment_verdict(ctx: Ctx, customer: User, payment: Payment, *, existing_case
                        f"Cases can be opened up to {ctx.settings.claim_window_days} days after a payment; "
                        f"this one closed on {closes_at:%Y-%m-%d}.", closes_at)
     if existing_case_id is None:
-        existing_case_id = ctx.session.scalar(select(Case.id).where(Case.payment_id == payment.id))
-    if existing_case_id is not None:
+        existing_case_id = ctx.session.scalar(select(Case.id).where(Case.payment_id == payment.id)) or NO_CASE
+    if existing_case_id is not NO_CASE:
         return Verdict(False, "case_already_exists",
                        "A case has already been opened for this payment; only one case per payment is allowed.")
     return Verdict(True, closes_at=closes_at)

@@ -13,7 +13,7 @@ from dashboard.api.paging import SortKey, fetch_page, page_request
 from dashboard.api.routing import endpoint
 from dashboard.api.serializers import payment_json
 from dashboard.context import Ctx
-from dashboard.eligibility import payment_verdict
+from dashboard.eligibility import NO_CASE, payment_verdict
 from dashboard.permissions import payment_visibility
 
 KEYS = [SortKey(Payment.paid_at, "paid_at", True, kind="dt"), SortKey(Payment.id, "id", True)]
@@ -28,6 +28,6 @@ def list_payments(ctx: Ctx, user: User) -> dict[str, Any]:
                                      ).all()) if rows else {}
     data = []
     for p in rows:
-        verdict = payment_verdict(ctx, user, p, existing_case_id=cases.get(p.id))
+        verdict = payment_verdict(ctx, user, p, existing_case_id=cases.get(p.id, NO_CASE))
         data.append(payment_json(p, case_id=cases.get(p.id), verdict=verdict))
     return {"data": data, "page_info": page_info}

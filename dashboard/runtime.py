@@ -37,4 +37,4 @@ class Runtime:
             migrate(engine)
         factory = make_session_factory(engine)
         return cls(settings=settings, engine=engine, Session=factory,
-                   gateways=gateways or GatewayRegistry.sandbox(factory))
+                   gateways=gateways or GatewayRegistry.from_settings(settings, factory))

@@ -8,6 +8,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = ROOT / "instance"
 DEFAULT_DATABASE_URL = f"sqlite:///{INSTANCE_DIR / 'resolution.db'}"
+STRIPE_API_BASE = "https://api.stripe.com"
+PAYPAL_API_BASE = "https://api-m.paypal.com"
 
 
 def _flag(value: str | None, default: bool) -> bool:
@@ -36,6 +38,16 @@ class Settings:
     base_url: str = "http://127.0.0.1:8050"
     mail_from: str = "Resolution Center <no-reply@resolution.center.test>"
     extra: dict = field(default_factory=dict)
+    # Payment providers (dashboard.money.gateways.GatewayRegistry.from_settings): a
+    # provider without credentials is served by the sandbox gateway.
+    stripe_api_key: str = field(default="", repr=False)
+    stripe_api_base: str = STRIPE_API_BASE
+    # Our company id -> its Stripe connected account (acct_...), where platform
+    # reimbursements are transferred.
+    stripe_connected_accounts: dict = field(default_factory=dict)
+    paypal_client_id: str = ""
+    paypal_secret: str = field(default="", repr=False)
+    paypal_api_base: str = PAYPAL_API_BASE
 
     @property
     def embedded(self) -> bool:
@@ -58,6 +70,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         secret_key = "embedded-default-not-secret"
     host = env.get("HOST", "127.0.0.1")
     port = int(env.get("PORT", "8050"))
+    paypal_client_id, paypal_secret = env.get("PAYPAL_CLIENT_ID", ""), env.get("PAYPAL_SECRET", "")
+    if bool(paypal_client_id) != bool(paypal_secret):
+        raise RuntimeError("PAYPAL_CLIENT_ID and PAYPAL_SECRET must be set together (or neither, for the sandbox)")
     return Settings(
         database_url=database_url,
         host=host,
@@ -75,4 +90,21 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         max_files=int(env.get("MAX_FILES", "3")),
         max_file_mb=int(env.get("MAX_FILE_MB", "10")),
         base_url=env.get("BASE_URL") or f"http://{host}:{port}",
+        stripe_api_key=env.get("STRIPE_API_KEY", ""),
+        stripe_api_base=env.get("STRIPE_API_BASE") or STRIPE_API_BASE,
+        stripe_connected_accounts=_pairs(env.get("STRIPE_CONNECTED_ACCOUNTS", ""), "STRIPE_CONNECTED_ACCOUNTS"),
+        paypal_client_id=paypal_client_id,
+        paypal_secret=paypal_secret,
+        paypal_api_base=env.get("PAYPAL_API_BASE") or PAYPAL_API_BASE,
     )
+
+
+def _pairs(value: str, name: str) -> dict[str, str]:
+    """`a=1,b=2` -> {"a": "1", "b": "2"}; a malformed entry stops the start, loudly."""
+    out: dict[str, str] = {}
+    for item in filter(None, (part.strip() for part in value.split(","))):
+        key, sep, val = (s.strip() for s in item.partition("="))
+        if not (sep and key and val):
+            raise RuntimeError(f"{name}: expected company_id=account_id pairs separated by commas, got {item!r}")
+        out[key] = val
+    return out

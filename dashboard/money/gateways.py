@@ -16,16 +16,23 @@ multi-process tests (they change nothing where a real adapter serves a provider)
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import secrets
 import time
-from typing import Optional, Protocol
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Optional, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from data.models import MoneyMovement, SandboxGatewayCall
+from data.models import Case, MoneyMovement, Payment, SandboxGatewayCall
+
+if TYPE_CHECKING:
+    from dashboard.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 class GatewayError(Exception):
@@ -105,6 +112,41 @@ class SandboxGateway:
                 SandboxGatewayCall.idempotency_key == idempotency_key))
 
 
+@dataclass(frozen=True)
+class MovementTarget:
+    """What a provider adapter needs to know about one of our movements."""
+
+    kind: str                 # MovementKind value
+    case_id: str
+    payment_id: str
+    company_id: str
+    charge: Optional[str]     # the provider's own id for the payment (Payment.provider_reference)
+
+
+class PaymentDirectory:
+    """Read-only answers from our own rows for the real adapters: the gateway interface
+    speaks in our ids (`pay_...`, a movement's key), providers in theirs (`pi_...`, a
+    PayPal capture id). Each question is its own short read, never inside the caller's
+    transaction (the executor calls gateways with no transaction open)."""
+
+    def __init__(self, session_factory: sessionmaker[Session]):
+        self.session_factory = session_factory
+
+    def charge(self, payment_id: str) -> Optional[str]:
+        with self.session_factory() as s:
+            return s.scalar(select(Payment.provider_reference).where(Payment.id == payment_id))
+
+    def movement(self, idempotency_key: str) -> Optional[MovementTarget]:
+        with self.session_factory() as s:
+            row = s.execute(
+                select(MoneyMovement.kind, Case.id, Payment.id, Case.company_id, Payment.provider_reference)
+                .join(Case, Case.id == MoneyMovement.case_id)
+                .join(Payment, Payment.id == Case.payment_id)
+                .where(MoneyMovement.idempotency_key == idempotency_key)
+            ).first()
+        return MovementTarget(*row) if row else None
+
+
 class GatewayRegistry:
     """Which adapter serves which provider (`platform` is the platform's own payouts)."""
 
@@ -128,3 +170,26 @@ class GatewayRegistry:
             latency = float(os.environ.get("SANDBOX_LATENCY") or 0)
         return cls({p: SandboxGateway(session_factory, p, failures=failures, latency=latency)
                     for p in ("stripe", "paypal", "platform")})
+
+    @classmethod
+    def from_settings(cls, settings: "Settings", session_factory: sessionmaker[Session]) -> "GatewayRegistry":
+        """Real adapters where credentials are configured, the sandbox for the rest
+        (per provider): Stripe with STRIPE_API_KEY, PayPal with PAYPAL_CLIENT_ID and
+        PAYPAL_SECRET. `platform` (the platform's payouts to merchants) is Stripe
+        Connect transfers when Stripe is configured, else the sandbox."""
+        from dashboard.money.paypal import PayPalGateway
+        from dashboard.money.stripe import StripeGateway
+
+        gateways: dict[str, Gateway] = dict(cls.sandbox(session_factory)._gateways)
+        directory = PaymentDirectory(session_factory)
+        if settings.stripe_api_key:
+            stripe = StripeGateway(settings.stripe_api_key, base_url=settings.stripe_api_base, directory=directory,
+                                   connected_accounts=settings.stripe_connected_accounts)
+            gateways["stripe"] = gateways["platform"] = stripe
+        if settings.paypal_client_id and settings.paypal_secret:
+            gateways["paypal"] = PayPalGateway(settings.paypal_client_id, settings.paypal_secret,
+                                               base_url=settings.paypal_api_base, directory=directory)
+        sandboxed = sorted(p for p, g in gateways.items() if isinstance(g, SandboxGateway))
+        if sandboxed and not settings.embedded:
+            log.warning("payment providers served by the sandbox gateway (no money moves): %s", ", ".join(sandboxed))
+        return cls(gateways)

@@ -11,8 +11,8 @@ from dashboard.enums import Role
 NAV_BY_ROLE = {
     Role.CUSTOMER: [("My payments & cases", "/my-cases")],
     Role.CREATOR: [("Company cases", "/company")],
-    Role.REVIEWER: [("Queue", "/queue")],
-    Role.MANAGER: [("Queue", "/queue"), ("Metrics", "/metrics")],
+    Role.REVIEWER: [("Queue", "/queue"), ("Deliveries", "/deliveries")],
+    Role.MANAGER: [("Queue", "/queue"), ("Metrics", "/metrics"), ("Deliveries", "/deliveries")],
 }
 ROLE_LABELS = {Role.CUSTOMER: "Customer", Role.CREATOR: "Creator", Role.REVIEWER: "Reviewer", Role.MANAGER: "Manager"}
 

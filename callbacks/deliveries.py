@@ -1,0 +1,117 @@
+"""Callbacks of `/deliveries` (reviewers and managers).
+
+The user is re-read from the database on every call; anyone who is not staff gets the
+"not for you" state and no rows, whatever the browser sends. The status filter and
+page number from the browser only choose among what staff may see anyway.
+"""
+from __future__ import annotations
+
+import math
+
+import dash_bootstrap_components as dbc
+from dash import Input, Output, callback, html
+
+from callbacks._session import acting_user
+from data.read import deliveries
+from dashboard.components import case_table as ct
+from dashboard.components.case_panels import MOVEMENT_LABELS
+from dashboard.components.format import PROVIDER_LABELS, local_time, money
+from dashboard.components.shell import empty_state
+from dashboard.errors import DomainError
+from dashboard.money.executor import FAILING_AFTER_ATTEMPTS
+from dashboard.permissions import is_staff
+
+PAGE_SIZE = 25
+HIDDEN = {"display": "none"}
+FORBIDDEN = dbc.Alert([html.I(className="bi bi-lock me-2"),
+                       "Deliveries are for the platform's reviewers and managers."], color="secondary", className="mt-2")
+EMAIL_COLORS = {"sent": "success", "pending": "warning", "failed": "danger"}
+FILTERS = ("failed", "pending", "sent", "all")
+
+
+def _error(exc: DomainError) -> dbc.Alert:
+    return dbc.Alert([html.I(className="bi bi-exclamation-triangle me-2"), exc.message], color="danger")
+
+
+def _denied(alert) -> tuple:
+    return alert, HIDDEN, None, 1, "", None, ""
+
+
+def _attempts(n: int) -> str:
+    return f"{n} attempt{'s' if n != 1 else ''}"
+
+
+def email_status(e: deliveries.EmailDelivery) -> html.Div:
+    badge = dbc.Badge(e.status, color=EMAIL_COLORS.get(e.status, "secondary"),
+                      text_color="dark" if e.status == "pending" else None)
+    if e.status == "sent":
+        when = f"sent {local_time(e.sent_at, fmt='%d %b, %H:%M')}" if e.sent_at else ""
+    elif e.status == "pending" and e.next_attempt_at:
+        when = f"next try {local_time(e.next_attempt_at, fmt='%d %b, %H:%M')}"
+    else:
+        when = "given up: will not be retried" if e.status == "failed" else ""
+    return html.Div([badge, html.Div(when, className="text-muted small")])
+
+
+def email_rows(rows: list[deliveries.EmailDelivery]) -> html.Div:
+    return ct.case_table(
+        ["Case", "To", "Subject", "Status", "Attempts", "Last error", "Queued"],
+        [[ct.case_link(e.case_id) if e.case_id else "—", e.recipient, e.subject.split("] ", 1)[-1], email_status(e),
+          _attempts(e.attempts), html.Span(e.last_error or "", className="text-danger small text-break"),
+          local_time(e.created_at, fmt="%d %b, %H:%M")] for e in rows],
+        table_id="deliveries-email-table", row_ids=[str(e.id) for e in rows],
+        empty=empty_state("No emails with this status.", icon="envelope-check"))
+
+
+def movement_status(m: deliveries.MovementDelivery) -> dbc.Badge:
+    if m.status == "failed":
+        return dbc.Badge("Failed — needs staff", color="danger")
+    if m.attempts >= FAILING_AFTER_ATTEMPTS:
+        return dbc.Badge("Failing — retrying", color="danger")
+    return dbc.Badge("Pending", color="warning", text_color="dark")
+
+
+def movement_rows(rows: list[deliveries.MovementDelivery]) -> html.Div:
+    return ct.case_table(
+        ["Case", "Movement", "Amount", "Provider", "Status", "Attempts", "Last error", "Next try"],
+        [[ct.case_link(m.case_id), MOVEMENT_LABELS.get(m.kind, m.kind), money(m.amount_minor, m.currency),
+          PROVIDER_LABELS.get(m.provider, m.provider.capitalize()), movement_status(m), _attempts(m.attempts),
+          html.Span(m.last_error or "", className="text-danger small text-break"),
+          local_time(m.next_attempt_at, fmt="%d %b, %H:%M") if m.status == "pending" and m.next_attempt_at else "—"]
+         for m in rows],
+        table_id="deliveries-money-table", row_ids=[str(m.id) for m in rows],
+        empty=empty_state("Every refund and reimbursement has gone through.", icon="check2-circle"))
+
+
+@callback(
+    Output("deliveries-alert", "children"),
+    Output("deliveries-body", "style"),
+    Output("deliveries-emails", "children"),
+    Output("deliveries-pager", "max_value"),
+    Output("deliveries-pager-text", "children"),
+    Output("deliveries-money", "children"),
+    Output("deliveries-money-count", "children"),
+    Input("deliveries-status", "value"),
+    Input("deliveries-pager", "active_page"),
+    Input("deliveries-refresh", "n_clicks"),
+)
+def load_deliveries(status, page, _refresh):
+    """Emails with the chosen status (a page of them) and the money not moved yet."""
+    try:
+        with acting_user() as (ctx, user):
+            if not is_staff(user):
+                return _denied(FORBIDDEN)
+            status = status if status in FILTERS else "failed"
+            counts = deliveries.email_counts(ctx.session)
+            total = sum(counts.values()) if status == "all" else counts[status]
+            pages = max(1, math.ceil(total / PAGE_SIZE))
+            page = min(max(1, int(page or 1)), pages)
+            rows, total = deliveries.emails(ctx.session, status=None if status == "all" else status,
+                                            offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+            movements, unsettled = deliveries.unsettled_movements(ctx.session)
+            summary = " · ".join(f"{counts[s]:,} {s}" for s in deliveries.EMAIL_STATUSES)
+            shown = f"{(page - 1) * PAGE_SIZE + 1}–{(page - 1) * PAGE_SIZE + len(rows)} of {total:,}" if rows else ""
+            return (None, {}, email_rows(rows), pages, " — ".join(x for x in (shown, f"all emails: {summary}") if x),
+                    movement_rows(movements), str(unsettled))
+    except DomainError as exc:
+        return _denied(_error(exc))

@@ -115,7 +115,9 @@ def _render_login(*, error: str = "", email: str = "", next_url: str = "", statu
 
 
 def init_auth(server: flask.Flask) -> LoginManager:
-    server.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
+    runtime_settings = server.extensions["rc"].settings
+    server.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+                         SESSION_COOKIE_SECURE=runtime_settings.base_url.startswith("https://"))
     manager = LoginManager()
     manager.init_app(server)
 
@@ -125,6 +127,9 @@ def init_auth(server: flask.Flask) -> LoginManager:
         with runtime.Session() as s:
             user = s.get(User, user_id)
             if user is None or not user.is_active:
+                return None
+            # A cookie from before the user's last sign-out is dead, even if someone copied it.
+            if flask.session.get("epoch") != user.session_epoch:
                 return None
             return SessionUser(user)
 
@@ -162,8 +167,10 @@ def init_auth(server: flask.Flask) -> LoginManager:
                 return _render_login(error="That email and password do not match.", email=email,
                                      next_url=next_url, status=401)
             session_user = SessionUser(user)
+            epoch = user.session_epoch
         flask.session.clear()  # new session id on sign-in: no fixation
         login_user(session_user)
+        flask.session["epoch"] = epoch
         tz = form.get("tz") or "UTC"
         response = flask.redirect(next_url or home_for(session_user.role))
         response.set_cookie("tz", tz[:64], samesite="Lax", max_age=365 * 86400)
@@ -171,6 +178,12 @@ def init_auth(server: flask.Flask) -> LoginManager:
 
     @server.route("/logout", methods=["GET", "POST"])
     def logout():
+        if current_user.is_authenticated:
+            runtime = flask.current_app.extensions["rc"]
+            with runtime.Session.begin() as s:
+                user = s.get(User, current_user.get_id())
+                if user is not None:
+                    user.session_epoch = (user.session_epoch or 0) + 1
         logout_user()
         flask.session.clear()
         return flask.redirect("/login")

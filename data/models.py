@@ -82,6 +82,8 @@ class User(Base):
     company_id: Mapped[Optional[str]] = mapped_column(ForeignKey("companies.id"), index=True)
     password_hash: Mapped[Optional[str]] = mapped_column(String(300))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Bumped on sign-out: every screen session signed in before it stops working.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[dt.datetime]
 
     company: Mapped[Optional[Company]] = relationship()

@@ -518,6 +518,7 @@ def client_as(flask_app):
             with client.session_transaction() as sess:
                 sess["_user_id"] = user.id
                 sess["_fresh"] = True
+                sess["epoch"] = user.session_epoch or 0
         return client
     return _client
 

@@ -202,6 +202,7 @@ def sign_in(client, user) -> None:
     with client.session_transaction() as sess:
         sess["_user_id"] = user.id
         sess["_fresh"] = True
+        sess["epoch"] = user.session_epoch or 0
 
 
 def read_csv(response) -> list[dict]:

@@ -95,6 +95,18 @@ def test_a_deactivated_user_loses_the_session_at_once(live_app, world, sign_in):
             s.get(User, world.customer_c).is_active = True
 
 
+def test_a_copied_session_cookie_is_dead_after_sign_out(live_app, sign_in):
+    http = sign_in("customer_c")
+    copy = requests.Session()
+    copy.cookies.update(http.cookies)
+    assert copy.get(live_app.url + "/_dash-layout").status_code == 200
+    http.get(live_app.url + "/logout")
+    # The stolen copy never went through /logout, yet it no longer opens anything.
+    assert copy.get(live_app.url + "/_dash-layout", allow_redirects=False).status_code == 401
+    assert copy.get(live_app.url + "/my-cases", allow_redirects=False).status_code == 302
+    copy.close()
+
+
 # ------------------------------------------------------------------------ open redirect
 OFF_SITE = [
     "https://evil.example/phish", "http:evil.example", "//evil.example/x", "///evil.example", "////evil.example",

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 21:55:28.200802
+Create Date: 2026-11-25 22:08:10.492263
 """
 from alembic import op
 import sqlalchemy as sa
@@ -50,6 +50,7 @@ def upgrade() -> None:
     sa.Column('company_id', sa.String(length=40), nullable=True),
     sa.Column('password_hash', sa.String(length=300), nullable=True),
     sa.Column('is_active', sa.Boolean(), nullable=False),
+    sa.Column('session_epoch', sa.Integer(), server_default='0', nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['company_id'], ['companies.id'], ),
     sa.PrimaryKeyConstraint('id'),

@@ -291,7 +291,8 @@ def serve_wsgi():
 
     def start(app) -> str:
         srv = make_server("127.0.0.1", 0, app, threaded=True)
-        t = threading.Thread(target=srv.serve_forever, daemon=True)
+        # A short poll keeps shutdown() from waiting half a second per server.
+        t = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         t.start()
         servers.append((srv, t))
         return f"http://127.0.0.1:{srv.server_port}"

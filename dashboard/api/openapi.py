@@ -221,7 +221,8 @@ PATHS: dict[str, Any] = {
     "/payments": {
         "post": op("Create payment", "Integration", ok=_ref("Payment"), status="201", errors="401 403 422",
                    body=_obj({"company_id": STR, "customer_id": STR, "amount": INT, "currency": STR,
-                              "provider": _enum(Provider), "paid_at": TIME, "product_title": STR},
+                              "provider": _enum(Provider), "paid_at": TIME, "product_title": STR,
+                              "provider_reference": STR},
                              ("company_id", "customer_id", "amount", "currency", "provider"))),
         "get": op("List my payments", "Payments", ok=_page_of("Payment"), params=PAGING, errors="400 401 403",
                   description="Customers: their payments, each with can_open_case and ineligible_reason."),

@@ -93,6 +93,7 @@ def test_three_schedulers_two_app_workers_one_postgres_exact_counts(runtime, tmp
     finally:
         app.stop()
         sink.stop()
+    assert "Traceback" not in app.log(), app.log()[-3000:]
     assert [status for status, _ in accepts] == [200] * ACCEPTED, accepts[:3]
     assert all(r["escalation"]["errors"] == 0 and r["deadlines"]["errors"] == 0 for r in reports)
     assert count(runtime, select(func.count()).select_from(SchedulerLock)) == 0  # PostgreSQL: no lock needed

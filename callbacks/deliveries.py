@@ -105,7 +105,7 @@ def load_deliveries(status, page, _refresh):
             counts = deliveries.email_counts(ctx.session)
             total = sum(counts.values()) if status == "all" else counts[status]
             pages = max(1, math.ceil(total / PAGE_SIZE))
-            page = min(max(1, int(page or 1)), pages)
+            page = min(max(1, page if isinstance(page, int) else 1), pages)
             rows, total = deliveries.emails(ctx.session, status=None if status == "all" else status,
                                             offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
             movements, unsettled = deliveries.unsettled_movements(ctx.session)

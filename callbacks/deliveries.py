@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, callback, html
+from dash import ALL, Input, Output, callback, ctx as dash_ctx, html, no_update
 
 from callbacks._session import acting_user
 from data.read import deliveries
@@ -18,6 +18,8 @@ from dashboard.components.case_panels import MOVEMENT_LABELS
 from dashboard.components.format import PROVIDER_LABELS, local_time, money
 from dashboard.components.shell import empty_state
 from dashboard.errors import DomainError
+from dashboard.money.movements import retry_failed_movement
+from dashboard.notifications import retry_failed_email
 from dashboard.money.executor import FAILING_AFTER_ATTEMPTS
 from dashboard.permissions import is_staff
 
@@ -53,12 +55,19 @@ def email_status(e: deliveries.EmailDelivery) -> html.Div:
     return html.Div([badge, html.Div(when, className="text-muted small")])
 
 
+def retry_button(kind: str, row_id: int, status: str):
+    if status != "failed":
+        return ""
+    return dbc.Button([html.I(className="bi bi-arrow-repeat me-1"), "Retry"], size="sm", color="danger",
+                      outline=True, id={"type": "deliveries-retry", "kind": kind, "id": row_id}, n_clicks=0)
+
+
 def email_rows(rows: list[deliveries.EmailDelivery]) -> html.Div:
     return ct.case_table(
-        ["Case", "To", "Subject", "Status", "Attempts", "Last error", "Queued"],
+        ["Case", "To", "Subject", "Status", "Attempts", "Last error", "Queued", ""],
         [[ct.case_link(e.case_id) if e.case_id else "—", e.recipient, e.subject.split("] ", 1)[-1], email_status(e),
           _attempts(e.attempts), html.Span(e.last_error or "", className="text-danger small text-break"),
-          local_time(e.created_at, fmt="%d %b, %H:%M")] for e in rows],
+          local_time(e.created_at, fmt="%d %b, %H:%M"), retry_button("email", e.id, e.status)] for e in rows],
         table_id="deliveries-email-table", row_ids=[str(e.id) for e in rows],
         empty=empty_state("No emails with this status.", icon="envelope-check"))
 
@@ -73,11 +82,12 @@ def movement_status(m: deliveries.MovementDelivery) -> dbc.Badge:
 
 def movement_rows(rows: list[deliveries.MovementDelivery]) -> html.Div:
     return ct.case_table(
-        ["Case", "Movement", "Amount", "Provider", "Status", "Attempts", "Last error", "Next try"],
+        ["Case", "Movement", "Amount", "Provider", "Status", "Attempts", "Last error", "Next try", ""],
         [[ct.case_link(m.case_id), MOVEMENT_LABELS.get(m.kind, m.kind), money(m.amount_minor, m.currency),
           PROVIDER_LABELS.get(m.provider, m.provider.capitalize()), movement_status(m), _attempts(m.attempts),
           html.Span(m.last_error or "", className="text-danger small text-break"),
-          local_time(m.next_attempt_at, fmt="%d %b, %H:%M") if m.status == "pending" and m.next_attempt_at else "—"]
+          local_time(m.next_attempt_at, fmt="%d %b, %H:%M") if m.status == "pending" and m.next_attempt_at else "—",
+          retry_button("movement", m.id, m.status)]
          for m in rows],
         table_id="deliveries-money-table", row_ids=[str(m.id) for m in rows],
         empty=empty_state("Every refund and reimbursement has gone through.", icon="check2-circle"))
@@ -94,8 +104,9 @@ def movement_rows(rows: list[deliveries.MovementDelivery]) -> html.Div:
     Input("deliveries-status", "value"),
     Input("deliveries-pager", "active_page"),
     Input("deliveries-refresh", "n_clicks"),
+    Input("deliveries-changed", "data"),
 )
-def load_deliveries(status, page, _refresh):
+def load_deliveries(status, page, _refresh, _changed):
     """Emails with the chosen status (a page of them) and the money not moved yet."""
     try:
         with acting_user() as (ctx, user):
@@ -115,3 +126,31 @@ def load_deliveries(status, page, _refresh):
                     movement_rows(movements), str(unsettled))
     except DomainError as exc:
         return _denied(_error(exc))
+
+
+@callback(
+    Output("deliveries-action-alert", "children"),
+    Output("deliveries-changed", "data"),
+    Input({"type": "deliveries-retry", "kind": ALL, "id": ALL}, "n_clicks"),
+    prevent_initial_call=True,
+)
+def retry_delivery(clicks):
+    """Put a failed email or money movement back in the scheduler's hands (staff only:
+    the domain checks the role; the id from the browser only picks the row)."""
+    trigger = dash_ctx.triggered_id
+    if not trigger or not any(clicks or []):
+        return no_update, no_update
+    try:
+        with acting_user() as (ctx, user):
+            if trigger.get("kind") == "movement":
+                retry_failed_movement(ctx, actor=user, movement_id=int(trigger["id"]))
+                done = "The money movement is queued again; the scheduler retries it within a minute."
+            else:
+                retry_failed_email(ctx, actor=user, email_id=int(trigger["id"]))
+                done = "The email is back in the outbox; the scheduler sends it within seconds."
+    except DomainError as exc:
+        return _error(exc), no_update
+    except (TypeError, ValueError, KeyError):
+        return no_update, no_update
+    return dbc.Alert([html.I(className="bi bi-check2-circle me-2"), done], color="success", duration=6000), \
+        f"{trigger.get('kind')}:{trigger.get('id')}:{sum(c or 0 for c in clicks)}"

@@ -19,6 +19,8 @@ def layout(**_kwargs):
     return html.Div([
         page_header("Deliveries", "Emails and money movements the scheduler is working through.", right=refresh),
         html.Div(id="deliveries-alert"),
+        html.Div(id="deliveries-action-alert"),
+        dcc.Store(id="deliveries-changed"),
         html.Div(id="deliveries-body", children=[
             dbc.Card([
                 dbc.CardHeader([

@@ -50,7 +50,7 @@ def w(runtime):
 
 def load(as_user, user, status="failed", page=1):
     with as_user(user):
-        return cb.load_deliveries(status, page, 0)
+        return cb.load_deliveries(status, page, 0, None)
 
 
 @pytest.mark.parametrize("role", ["reviewer", "manager"])
@@ -119,3 +119,51 @@ def test_signed_out_gets_nothing(as_user, w):
 def test_the_navbar_offers_it_to_staff_only():
     offered = {role for role, links in NAV_BY_ROLE.items() if ("Deliveries", "/deliveries") in links}
     assert offered == {Role.REVIEWER, Role.MANAGER}
+
+
+def retry(as_user, user, kind, row_id, monkeypatch):
+    monkeypatch.setattr(cb, "dash_ctx", type("Ctx", (), {"triggered_id": {"type": "deliveries-retry", "kind": kind,
+                                                                          "id": row_id}})())
+    with as_user(user):
+        return cb.retry_delivery([1])
+
+
+def test_staff_retry_a_failed_email_with_fresh_attempts(as_user, w, runtime, monkeypatch):
+    email_id = w.emails[0][0]
+    alert, changed = retry(as_user, w.reviewer, "email", email_id, monkeypatch)
+    assert "back in the outbox" in text(alert) and changed
+    with runtime.Session() as s:
+        email = s.get(OutboxEmail, email_id)
+        assert (email.status, email.attempts) == ("pending", 0)
+    # Retrying it again is refused: it is no longer failed.
+    alert, changed = retry(as_user, w.reviewer, "email", email_id, monkeypatch)
+    assert "has not failed" in text(alert) and changed is cb.no_update
+
+
+def test_staff_retry_a_failed_movement_keeps_its_key_and_notes_it_for_staff(as_user, w, runtime, monkeypatch):
+    from data.models import CaseEvent
+
+    with runtime.Session() as s:
+        failed = s.scalars(select(MoneyMovement).where(MoneyMovement.status == "failed")).one()
+        failed_id, key = failed.id, failed.idempotency_key
+    alert, _changed = retry(as_user, w.manager, "movement", failed_id, monkeypatch)
+    assert "queued again" in text(alert)
+    with runtime.Session() as s:
+        m = s.get(MoneyMovement, failed_id)
+        assert (m.status, m.idempotency_key) == ("pending", key)
+        event = s.scalars(select(CaseEvent).where(CaseEvent.case_id == m.case_id,
+                                                  CaseEvent.action == "money_retry_requested")).one()
+        assert not event.viewable_by_customer and not event.viewable_by_merchant
+
+
+@pytest.mark.parametrize("role", ["customer", "creator"])
+def test_parties_cannot_retry_anything(as_user, w, runtime, monkeypatch, role):
+    email_id = w.emails[0][0]
+    with runtime.Session() as s:
+        failed_id = s.scalars(select(MoneyMovement.id).where(MoneyMovement.status == "failed")).one()
+    for kind, row_id in (("email", email_id), ("movement", failed_id)):
+        alert, changed = retry(as_user, getattr(w, role), kind, row_id, monkeypatch)
+        assert "Only the platform" in text(alert) and changed is cb.no_update
+    with runtime.Session() as s:
+        assert s.get(OutboxEmail, email_id).status == "failed"
+        assert s.get(MoneyMovement, failed_id).status == "failed"

@@ -56,13 +56,11 @@ def load_case(ctx: Ctx, user: User, case_id: str, *, lock: bool = False) -> Case
     makes two simultaneous actions on one case run one after the other."""
     stmt = select(Case).where(Case.id == case_id, case_visibility(user))
     if lock:
-        stmt = stmt.with_for_update()
+        # The locked read is the truth: it overwrites any copy cached earlier in this session.
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
     case = ctx.session.scalar(stmt)
     if case is None:
         raise NotFound("case")
-    if lock:
-        # A copy cached earlier in this session could be stale; the lock read is truth.
-        ctx.session.refresh(case)
     return case
 
 

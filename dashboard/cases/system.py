@@ -14,10 +14,9 @@ from dashboard.cases.review import settle_final_merchant_win
 
 
 def _lock(ctx: Ctx, case_id: str) -> Optional[Case]:
-    case = ctx.session.scalar(select(Case).where(Case.id == case_id).with_for_update())
-    if case is not None:
-        ctx.session.refresh(case)
-    return case
+    # populate_existing: the locked read overwrites any stale copy in the session.
+    return ctx.session.scalar(select(Case).where(Case.id == case_id).with_for_update()
+                              .execution_options(populate_existing=True))
 
 
 def escalate_overdue(ctx: Ctx, case_id: str) -> Optional[Case]:
@@ -94,11 +93,11 @@ def report_refunded(ctx: Ctx, *, payment: Payment, note: Optional[str] = None) -
     payment.refunded_externally = True
     payment.refunded_at = payment.refunded_at or ctx.now
     payment.refunded_minor = max(payment.refunded_minor or 0, payment.amount_minor)
-    case = ctx.session.scalar(select(Case).where(Case.payment_id == payment.id).with_for_update())
+    case = ctx.session.scalar(select(Case).where(Case.payment_id == payment.id).with_for_update()
+                              .execution_options(populate_existing=True))
     if case is None:
         ctx.session.flush()
         return None
-    ctx.session.refresh(case)
     t = allowed(ctx, case, Action.REPORT_REFUNDED, Party.SYSTEM)
     if t is None:
         ctx.session.flush()

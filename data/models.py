@@ -22,6 +22,8 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    column,
+    func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -197,6 +199,16 @@ class Case(Base):
         Index("ix_cases_customer_created", "customer_id", "created_at"),
         Index("ix_cases_assignee", "assignee_id", "status"),
         Index("ix_cases_created_id", "created_at", "id"),
+        # Company page grid, newest update first (data.read.parties.company_cases_page).
+        Index("ix_cases_company_updated", "company_id", column("updated_at").desc(), column("id").desc()),
+        # Queue tabs (data.read.queue): the counts read only the open cases; the Escalated and
+        # Appealed tabs sort by when the platform took the case on / the decision was appealed.
+        Index("ix_cases_open_status", "status", postgresql_include=["stage", "assignee_id"],
+              postgresql_where=column("status") != "closed", sqlite_where=column("status") != "closed"),
+        Index("ix_cases_escalated_waiting", func.coalesce(column("escalated_at"), column("updated_at")), "id",
+              postgresql_where=column("stage") == "under_review", sqlite_where=column("stage") == "under_review"),
+        Index("ix_cases_appealed_waiting", func.coalesce(column("appealed_at"), column("updated_at")), "id",
+              postgresql_where=column("stage") == "final_review", sqlite_where=column("stage") == "final_review"),
     )
 
 

@@ -160,8 +160,11 @@ def company_cases_page(session: Session, visibility: ColumnElement[bool], *, sta
     order += [Case.updated_at.desc(), Case.id.desc()]
     base = select(Case, User.name, User.email, Payment.product_title).join(User, User.id == Case.customer_id) \
         .join(Payment, Payment.id == Case.payment_id).where(*where)
-    total = session.scalar(select(func.count()).select_from(Case).join(User, User.id == Case.customer_id)
-                           .where(*where)) or 0
+    # Every case has its customer, so the count joins users only for a filter on the customer.
+    counted = select(func.count()).select_from(Case)
+    if isinstance(filter_model, dict) and "customer" in filter_model:
+        counted = counted.join(User, User.id == Case.customer_id)
+    total = session.scalar(counted.where(*where)) or 0
     rows = []
     for case, name, email, product in session.execute(base.order_by(*order).offset(start).limit(end - start)):
         rows.append(CaseGridRow(
@@ -202,40 +205,50 @@ def _seconds_between(session: Session, later, earlier):
 
 def company_kpis(session: Session, visibility: ColumnElement[bool], *, now: dt.datetime,
                  response_window: dt.timedelta) -> CompanyKpis:
-    """The merchant's own numbers: first-response times, escalations, outcomes, refunds."""
+    """The merchant's own numbers: first-response times, escalations, outcomes, refunds.
+
+    One pass over the cases, grouped by outcome and currency (a handful of groups) so the
+    outcome mix and the refunds per currency come with the counts, which are summed here;
+    then the median, which needs the number of responses to find the middle."""
     responded_cond = Case.first_merchant_response_at.is_not(None)
     wait = _seconds_between(session, Case.first_merchant_response_at, Case.created_at)
     window_s = response_window.total_seconds()
+    closed_with_outcome = and_(Case.status == CLOSED, Case.outcome.is_not(None))
+    rows = session.execute(select(
+        Case.outcome, Case.currency, func.count().label("total"),
+        func.count().filter(Case.status != CLOSED).label("open"),
+        func.count().filter(responded_cond).label("responded"),
+        func.count().filter(responded_cond, wait <= window_s).label("in_window"),
+        # A case counts once the merchant answered or the window ran out; a case the customer
+        # withdrew before any answer is left out (the merchant never had the full window).
+        func.count().filter(Case.first_merchant_response_at.is_(None), Case.created_at <= now - response_window,
+                            or_(Case.outcome.is_(None), Case.outcome != "withdrawn")).label("unanswered"),
+        func.count().filter(or_(Case.escalated.is_(True), Case.escalated_at.is_not(None))).label("escalated"),
+        func.count().filter(closed_with_outcome).label("closed"),
+        func.sum(Case.refunded_minor).filter(Case.refunded_minor > 0).label("refunded"),
+    ).where(visibility).group_by(Case.outcome, Case.currency)).all()
 
-    def count(*conds) -> int:
-        return int(session.scalar(select(func.count()).select_from(Case).where(visibility, *conds)) or 0)
+    def total(name: str) -> int:
+        return sum(int(getattr(r, name)) for r in rows)
 
-    total = count()
-    open_ = count(Case.status != CLOSED)
-    responded = count(responded_cond)
+    outcomes: dict[str, int] = {}
+    refunded: dict[str, int] = {}
+    for r in rows:
+        if r.closed:
+            outcomes[r.outcome] = outcomes.get(r.outcome, 0) + int(r.closed)
+        if r.refunded is not None:
+            refunded[r.currency] = refunded.get(r.currency, 0) + int(r.refunded)
+    refunded = dict(sorted(refunded.items()))
+    responded = total("responded")
     median = None
     if responded:
         offset, take = (responded - 1) // 2, 1 if responded % 2 else 2
         middle = [float(v) for v in session.scalars(
             select(wait).where(visibility, responded_cond).order_by(wait).offset(offset).limit(take))]
         median = dt.timedelta(seconds=round(sum(middle) / len(middle)))
-    in_window = count(responded_cond, wait <= window_s)
-    # A case counts once the merchant answered or the window ran out; a case the customer
-    # withdrew before any answer is left out (the merchant never had the full window).
-    window_cases = responded + count(
-        Case.first_merchant_response_at.is_(None), Case.created_at <= now - response_window,
-        or_(Case.outcome.is_(None), Case.outcome != "withdrawn"),
-    )
-    escalated = count(or_(Case.escalated.is_(True), Case.escalated_at.is_not(None)))
-    outcomes = {o: int(n) for o, n in session.execute(
-        select(Case.outcome, func.count()).where(visibility, Case.status == CLOSED, Case.outcome.is_not(None))
-        .group_by(Case.outcome))}
-    refunded = {cur: int(n) for cur, n in session.execute(
-        select(Case.currency, func.sum(Case.refunded_minor)).where(visibility, Case.refunded_minor > 0)
-        .group_by(Case.currency).order_by(Case.currency))}
-    return CompanyKpis(total=total, open=open_, responded=responded, median_first_response=median,
-                       responded_in_window=in_window, response_window_cases=window_cases, escalated=escalated,
-                       outcomes=outcomes, refunded=refunded)
+    return CompanyKpis(total=total("total"), open=total("open"), responded=responded, median_first_response=median,
+                       responded_in_window=total("in_window"), response_window_cases=responded + total("unanswered"),
+                       escalated=total("escalated"), outcomes=outcomes, refunded=refunded)
 
 
 # ---------------------------------------------------------------------- customer page

@@ -89,6 +89,18 @@ def waiting_since_sql(session: Session, response_days: int):
     )
 
 
+def tab_waiting_since_sql(tab: str):
+    """Within the escalated and appealed tabs every case is in one stage, so time waiting is
+    one stored time (or its fallback), the expression the partial indexes
+    ix_cases_escalated_waiting / ix_cases_appealed_waiting hold in order; None for the others.
+    It sorts like `waiting_since_sql` restricted to the tab."""
+    if tab == "escalated":
+        return func.coalesce(Case.escalated_at, Case.updated_at)
+    if tab == "appealed":
+        return func.coalesce(Case.appealed_at, Case.updated_at)
+    return None
+
+
 def waiting_since(*, stage: str, response_due_at: Optional[dt.datetime], escalated_at: Optional[dt.datetime],
                   appealed_at: Optional[dt.datetime], updated_at: dt.datetime, response_days: int) -> dt.datetime:
     if stage == "final_review":
@@ -197,8 +209,9 @@ def assigned_clause(assigned: Optional[str], user_id: str) -> Optional[ColumnEle
 
 
 # ------------------------------------------------------------------------------- sorts
-def _sorts(session: Session, response_days: int) -> dict[str, tuple[Any, bool]]:
+def _sorts(session: Session, tab: str, response_days: int) -> dict[str, tuple[Any, bool]]:
     """Grid column id -> (SQL expression, may be NULL). Only these are ever sorted on."""
+    waiting = tab_waiting_since_sql(tab)
     return {
         "id": (Case.id, False),
         "company": (Company.name, False),
@@ -208,7 +221,7 @@ def _sorts(session: Session, response_days: int) -> dict[str, tuple[Any, bool]]:
         "reason": (Case.reason, False),
         "status": (Case.status, False),
         # Longest waiting first is ascending waiting_since, so the direction flips below.
-        "waiting": (waiting_since_sql(session, response_days), False),
+        "waiting": (waiting_since_sql(session, response_days) if waiting is None else waiting, False),
         "deadline": (Case.response_due_at, True),
         "assignee": (Assignee.name, True),
         "created": (Case.created_at, False),
@@ -216,7 +229,7 @@ def _sorts(session: Session, response_days: int) -> dict[str, tuple[Any, bool]]:
 
 
 def order_by(session: Session, tab: str, sort_model: Optional[Iterable], response_days: int) -> list:
-    sorts = _sorts(session, response_days)
+    sorts = _sorts(session, tab, response_days)
     order = []
     for item in sort_model or []:
         if not isinstance(item, Mapping) or item.get("colId") not in sorts:
@@ -274,7 +287,7 @@ def queue_page(session: Session, visibility: ColumnElement[bool], *, tab: str, u
     if mine is not None:
         where.append(mine)
 
-    def joined(stmt, needed=("company", "customer", "provider", "assignee")):
+    def joins(stmt, needed=("company", "customer", "provider", "assignee")):
         if "company" in needed:
             stmt = stmt.join(Company, Company.id == Case.company_id)
         if "customer" in needed:
@@ -283,15 +296,25 @@ def queue_page(session: Session, visibility: ColumnElement[bool], *, tab: str, u
             stmt = stmt.join(Payment, Payment.id == Case.payment_id)
         if "assignee" in needed:
             stmt = stmt.outerjoin(Assignee, Assignee.id == Case.assignee_id)
-        return stmt.where(*where)
+        return stmt
 
-    stmt = joined(select(
+    def joined(stmt, needed=("company", "customer", "provider", "assignee")):
+        return joins(stmt, needed).where(*where)
+
+    # The window's ids first, over the cases and only the tables a filter or the sort refers
+    # to (the joins are one row per case, so they never change which cases match): the
+    # database steps over `start` narrow rows, and joins the other tables for the window alone.
+    order = order_by(session, tab, sort_model, response_days)
+    filtered = set(filter_model or {}) if isinstance(filter_model, Mapping) else set()
+    sorted_on = {item.get("colId") for item in sort_model or [] if isinstance(item, Mapping)}
+    window = (joined(select(Case.id).select_from(Case), filtered | sorted_on)
+              .order_by(*order).offset(start).limit(end - start).subquery("page_ids"))
+    stmt = joins(select(
         Case.id, Case.stage, Case.status, Case.escalated, Case.reason, Case.amount_minor, Case.currency,
         Payment.provider, Company.name.label("company_name"), Customer.name.label("customer_name"),
         Customer.email.label("customer_email"), Case.assignee_id, Assignee.name.label("assignee_name"),
         Case.response_due_at, Case.escalated_at, Case.appealed_at, Case.updated_at, Case.created_at,
-    ).select_from(Case))
-    stmt = stmt.order_by(*order_by(session, tab, sort_model, response_days)).offset(start).limit(end - start)
+    ).select_from(window).join(Case, Case.id == window.c.id)).order_by(*order)
     rows = [
         QueueRow(
             id=r.id, stage=r.stage, status=r.status, escalated=bool(r.escalated), reason=r.reason,
@@ -308,8 +331,7 @@ def queue_page(session: Session, visibility: ColumnElement[bool], *, tab: str, u
         total = start + len(rows)
     else:
         # Count over the cases alone, joining only what a filter refers to.
-        needed = set(filter_model or {}) if isinstance(filter_model, Mapping) else set()
-        total = int(session.scalar(joined(select(func.count()).select_from(Case), needed)) or 0)
+        total = int(session.scalar(joined(select(func.count()).select_from(Case), filtered)) or 0)
     return rows, total
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 22:08:10.492263
+Create Date: 2026-11-25 22:39:09.014657
 """
 from alembic import op
 import sqlalchemy as sa
@@ -148,10 +148,14 @@ def upgrade() -> None:
         batch_op.create_index('ix_cases_appeal_due', ['appeal_due_at'], unique=False)
         batch_op.create_index('ix_cases_assignee', ['assignee_id', 'status'], unique=False)
         batch_op.create_index('ix_cases_company_created', ['company_id', 'created_at'], unique=False)
+        batch_op.create_index('ix_cases_company_updated', ['company_id', sa.literal_column('updated_at DESC'), sa.literal_column('id DESC')], unique=False)
         batch_op.create_index('ix_cases_created_id', ['created_at', 'id'], unique=False)
         batch_op.create_index('ix_cases_customer_created', ['customer_id', 'created_at'], unique=False)
         batch_op.create_index('ix_cases_due', ['response_due_at'], unique=False)
+        batch_op.create_index('ix_cases_open_status', ['status'], unique=False, postgresql_include=['stage', 'assignee_id'], postgresql_where=sa.text("status != 'closed'"), sqlite_where=sa.text("status != 'closed'"))
         batch_op.create_index('ix_cases_status_created', ['status', 'created_at'], unique=False)
+        batch_op.create_index('ix_cases_appealed_waiting', [sa.literal_column('coalesce(appealed_at, updated_at)'), 'id'], unique=False, postgresql_where=sa.text("stage = 'final_review'"), sqlite_where=sa.text("stage = 'final_review'"))
+        batch_op.create_index('ix_cases_escalated_waiting', [sa.literal_column('coalesce(escalated_at, updated_at)'), 'id'], unique=False, postgresql_where=sa.text("stage = 'under_review'"), sqlite_where=sa.text("stage = 'under_review'"))
 
     op.create_table('case_events',
     sa.Column('seq', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -292,10 +296,14 @@ def downgrade() -> None:
 
     op.drop_table('case_events')
     with op.batch_alter_table('cases', schema=None) as batch_op:
+        batch_op.drop_index('ix_cases_escalated_waiting', postgresql_where=sa.text("stage = 'under_review'"), sqlite_where=sa.text("stage = 'under_review'"))
+        batch_op.drop_index('ix_cases_appealed_waiting', postgresql_where=sa.text("stage = 'final_review'"), sqlite_where=sa.text("stage = 'final_review'"))
         batch_op.drop_index('ix_cases_status_created')
+        batch_op.drop_index('ix_cases_open_status', postgresql_include=['stage', 'assignee_id'], postgresql_where=sa.text("status != 'closed'"), sqlite_where=sa.text("status != 'closed'"))
         batch_op.drop_index('ix_cases_due')
         batch_op.drop_index('ix_cases_customer_created')
         batch_op.drop_index('ix_cases_created_id')
+        batch_op.drop_index('ix_cases_company_updated')
         batch_op.drop_index('ix_cases_company_created')
         batch_op.drop_index('ix_cases_assignee')
         batch_op.drop_index('ix_cases_appeal_due')

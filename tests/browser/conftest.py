@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.live_app import ROOT, drop_database, fresh_database, start_app
+from tests.browser.live_app import ROOT, running_app
 
 # Auto-waiting assertions: generous for a loaded 2-core CI machine; a pass returns at once.
 expect.set_options(timeout=10_000)
@@ -34,17 +34,8 @@ def pytest_runtest_makereport(item, call):
 
 @pytest.fixture(scope="session")
 def live_app(_pg_admin, tmp_path_factory):
-    base = tmp_path_factory.mktemp("live")
-    db_url = fresh_database(_pg_admin)
-    app = None
-    try:
-        app = start_app(db_url, base)
+    with running_app(_pg_admin, tmp_path_factory.mktemp("live"), print_log=True) as app:
         yield app
-    finally:
-        if app is not None:
-            app.stop()
-            print(f"\n--- app.py log (last 3000 chars) ---\n{app.log()[-3000:]}")
-        drop_database(_pg_admin, db_url)
 
 
 class Actors:

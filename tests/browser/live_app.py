@@ -19,9 +19,10 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import Iterator, Optional
 
 import requests
 
@@ -135,3 +136,19 @@ def drop_database(pg_admin: str, url: str) -> None:
     from tests import _dbs
 
     _dbs.drop_pg_database(pg_admin, url)
+
+
+@contextmanager
+def running_app(pg_admin: str, base: Path, *, print_log: bool = False) -> Iterator[LiveApp]:
+    """app.py on a fresh PostgreSQL database for the length of the block; both go away after."""
+    db_url = fresh_database(pg_admin)
+    app = None
+    try:
+        app = start_app(db_url, base)
+        yield app
+    finally:
+        if app is not None:
+            app.stop()
+            if print_log:
+                print(f"\n--- app.py log (last 3000 chars) ---\n{app.log()[-3000:]}")
+        drop_database(pg_admin, db_url)

@@ -143,7 +143,7 @@ def open_metrics(page: Page) -> None:
 
 
 def queue_tab(page: Page, tab: str):
-    return page.locator(f"#queue-tabs a, #queue-tabs button").filter(has_text=re.compile(f"^{tab}"))
+    return page.locator("#queue-tabs a, #queue-tabs button").filter(has_text=re.compile(f"^{tab}"))
 
 
 # ---------------------------------------------------------------------------- the flow

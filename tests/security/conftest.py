@@ -16,23 +16,15 @@ from dataclasses import dataclass, field
 import pytest
 import requests
 
-from tests.browser.live_app import drop_database, fresh_database, start_app
+from tests.browser.live_app import running_app
 
 PASSWORD = "s3cure-enough-for-tests"
 
 
 @pytest.fixture(scope="session")
 def live_app(_pg_admin, tmp_path_factory):
-    base = tmp_path_factory.mktemp("security-live")
-    db_url = fresh_database(_pg_admin)
-    app = None
-    try:
-        app = start_app(db_url, base)
+    with running_app(_pg_admin, tmp_path_factory.mktemp("security-live")) as app:
         yield app
-    finally:
-        if app is not None:
-            app.stop()
-        drop_database(_pg_admin, db_url)
 
 
 @dataclass

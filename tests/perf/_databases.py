@@ -60,8 +60,8 @@ def fingerprint() -> dict[str, str]:
     from data.db import MIGRATIONS_DIR, alembic_config
 
     heads = ScriptDirectory.from_config(alembic_config("postgresql://")).get_heads()
-    # The migrations' text, not just their heads: 0001 is regenerated in place until the
-    # first release (scripts/regen_initial_migration.sh), keeping its revision id.
+    # The migrations' text, not just their heads: a revision edited in place (as 0001 was
+    # before the first landing) keeps its id, so only its text tells.
     migrations = hashlib.sha256()
     for path in sorted((MIGRATIONS_DIR / "versions").glob("*.py")):
         migrations.update(path.name.encode() + b"\0" + path.read_bytes())

@@ -98,15 +98,14 @@ def metrics_overview(start, end, companies, providers, reasons, bucket):
                 return _denied(FORBIDDEN)
             f, b, visible = _filter(ctx, start, end, companies, providers, reasons), _bucket(bucket), case_visibility(user)
             s = ctx.session
-            k = metrics.kpis(s, visible, f)
-            series = metrics.outcome_series(s, visible, f, bucket=b)
+            o = metrics.overview(s, visible, f, bucket=b)  # the KPIs derived from the series and histograms
             return dict(
-                alert=None, body_style=SHOWN, export_href=export_href(f), export_style=SHOWN, kpis=kpi_rows(k),
-                outcomes=charts.outcome_mix_figure(series, bucket=b),
-                first_response=charts.first_response_figure(metrics.first_response_histogram(s, visible, f)),
-                resolution=charts.resolution_figure(metrics.resolution_histogram(s, visible, f)),
-                rates=charts.rates_figure(series, bucket=b),
-                money=charts.money_figure(metrics.money_series(s, visible, f, bucket=b), bucket=b),
+                alert=None, body_style=SHOWN, export_href=export_href(f), export_style=SHOWN, kpis=kpi_rows(o.kpis),
+                outcomes=charts.outcome_mix_figure(o.outcomes, bucket=b),
+                first_response=charts.first_response_figure(o.first_response),
+                resolution=charts.resolution_figure(o.resolution),
+                rates=charts.rates_figure(o.outcomes, bucket=b),
+                money=charts.money_figure(o.money, bucket=b),
             )
     except DomainError as exc:
         return _denied(dbc.Alert([html.I(className="bi bi-exclamation-triangle me-2"), exc.message], color="danger"))

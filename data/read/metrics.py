@@ -385,6 +385,35 @@ def resolution_histogram(session: Session, visible, f: MetricsFilter, *, bin_day
     return Histogram(bin_days * 86400, bins, rows, median)
 
 
+# ----------------------------------------------------------------------- overview
+@dataclass(frozen=True)
+class Overview:
+    kpis: Kpis
+    outcomes: list[tuple[str, Counts]]
+    money: list[tuple[str, str, str, int]]
+    first_response: Histogram
+    resolution: Histogram
+
+
+def overview(session: Session, visible, f: MetricsFilter, *, bucket: str) -> Overview:
+    """The overview's KPIs, outcome and money series and both histograms, with the KPIs
+    derived rather than queried again: every case in the range falls in exactly one bucket
+    of its opening date, so the counts are the sums of the outcome series and the money
+    totals the sums of the money series; the medians are the histograms' (same cases,
+    same value)."""
+    outcomes = outcome_series(session, visible, f, bucket=bucket)
+    money = money_series(session, visible, f, bucket=bucket)
+    first = first_response_histogram(session, visible, f)
+    resolution = resolution_histogram(session, visible, f)
+    fields = Counts.__dataclass_fields__
+    total = Counts(**{name: sum(getattr(c, name) for _, c in outcomes) for name in fields})
+    totals: dict[str, dict[str, int]] = {"merchant_refund": {}, "customer_credit": {}}
+    for _, kind, currency, amount in money:
+        totals[kind][currency] = totals[kind].get(currency, 0) + amount
+    k = Kpis(total, first.median_s, resolution.median_s, totals["merchant_refund"], totals["customer_credit"])
+    return Overview(k, outcomes, money, first, resolution)
+
+
 # --------------------------------------------------------------------- breakdowns
 @dataclass(frozen=True)
 class BreakdownRow:

@@ -18,8 +18,7 @@ from dashboard.components.case_panels import MOVEMENT_LABELS
 from dashboard.components.format import PROVIDER_LABELS, local_time, money
 from dashboard.components.shell import empty_state
 from dashboard.errors import DomainError
-from dashboard.money.movements import retry_failed_movement
-from dashboard.notifications import retry_failed_email
+from dashboard.deliveries import retry_failed_email, retry_failed_movement
 from dashboard.money.executor import FAILING_AFTER_ATTEMPTS
 from dashboard.permissions import is_staff
 

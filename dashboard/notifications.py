@@ -126,21 +126,3 @@ def queue_for_event(ctx: Ctx, case: Case, event: CaseEvent, *, action: str, part
         emails.append(email)
     return emails
 
-
-def retry_failed_email(ctx: Ctx, *, actor: User, email_id: int) -> OutboxEmail:
-    """Staff send an email that gave up back to the outbox, with a fresh set of attempts."""
-    from dashboard.errors import Conflict, Forbidden, NotFound
-    from dashboard.permissions import is_staff
-
-    if not is_staff(actor):
-        raise Forbidden("staff_only", "Only the platform's reviewers and managers can retry emails.")
-    email = ctx.session.scalar(select(OutboxEmail).where(OutboxEmail.id == email_id).with_for_update())
-    if email is None:
-        raise NotFound("email")
-    if email.status != "failed":
-        raise Conflict("not_failed", "This email has not failed; the scheduler is already handling it.")
-    email.status = "pending"
-    email.attempts = 0
-    email.next_attempt_at = ctx.now
-    ctx.session.flush()
-    return email

@@ -66,27 +66,3 @@ def issue_credit(ctx: Ctx, case: Case, amount_minor: int) -> MoneyMovement:
     ctx.session.flush()
     return movement
 
-
-def retry_failed_movement(ctx: Ctx, *, actor, movement_id: int) -> MoneyMovement:
-    """Staff put a movement that gave up back in the queue (after fixing what broke it).
-    The idempotency key is unchanged, so the retry can still never pay twice."""
-    from sqlalchemy import select
-
-    from dashboard.errors import Conflict, Forbidden, NotFound
-    from dashboard.permissions import is_staff
-
-    if not is_staff(actor):
-        raise Forbidden("staff_only", "Only the platform's reviewers and managers can retry money movements.")
-    movement = ctx.session.scalar(select(MoneyMovement).where(MoneyMovement.id == movement_id).with_for_update())
-    if movement is None:
-        raise NotFound("money movement")
-    if movement.status != "failed":
-        raise Conflict("not_failed", "This movement has not failed; the scheduler is already handling it.")
-    movement.status = "pending"
-    movement.next_attempt_at = ctx.now
-    timeline.record(ctx, movement.case, action="money_retry_requested", party=Party.PLATFORM, actor=actor,
-                    staff_only=True,
-                    details=f"{actor.name} asked to retry moving {format_minor(movement.amount_minor, movement.currency)} "
-                            f"(last error: {movement.last_error or 'none'}).")
-    ctx.session.flush()
-    return movement

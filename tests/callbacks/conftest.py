@@ -8,6 +8,7 @@ import pytest
 from flask_login import login_user
 
 from dashboard.auth import SessionUser, init_auth
+from dashboard.context import utcnow
 from dashboard.runtime import Runtime
 from tests import factories
 
@@ -38,3 +39,9 @@ def as_user(flask_app):
             yield
 
     return _as
+
+
+@pytest.fixture
+def now():
+    """The real clock, read once per test: screens act as of now."""
+    return utcnow()

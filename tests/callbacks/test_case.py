@@ -50,11 +50,6 @@ def form(case_id, action, *, message=None, files=(), party="customer", reviewer=
 
 
 @pytest.fixture
-def now():
-    return utcnow()
-
-
-@pytest.fixture
 def w(runtime, now):
     with runtime.Session.begin() as s:
         return factories.world(Ctx(s, now - days(11), runtime.settings))

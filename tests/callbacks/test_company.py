@@ -27,11 +27,6 @@ def text(*outputs) -> str:
 
 
 @pytest.fixture
-def now():
-    return utcnow()
-
-
-@pytest.fixture
 def w(runtime, now):
     with runtime.Session.begin() as s:
         return factories.world(Ctx(s, now - days(40), runtime.settings))

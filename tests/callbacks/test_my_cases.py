@@ -19,7 +19,7 @@ from callbacks import my_cases as cb
 from data.models import Case, EvidenceFile
 from dashboard.cases import party
 from dashboard.cases.opening import open_case
-from dashboard.context import Ctx, utcnow
+from dashboard.context import Ctx
 from tests import factories
 from tests.factories import PDF_BYTES, PNG_BYTES, days
 
@@ -34,11 +34,6 @@ def data_url(data: bytes, declared: str = "image/png") -> str:
     import base64
 
     return f"data:{declared};base64," + base64.b64encode(data).decode()
-
-
-@pytest.fixture
-def now():
-    return utcnow()
 
 
 @pytest.fixture

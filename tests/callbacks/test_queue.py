@@ -12,7 +12,7 @@ from dash import no_update
 
 from callbacks import queue as cb
 from data.models import Case
-from dashboard.context import Ctx, utcnow
+from dashboard.context import Ctx
 from tests import factories
 from tests.factories import days
 from tests.queue_cases import H, QueueCases
@@ -26,11 +26,6 @@ def text(*outputs) -> str:
 
 def request(start=0, end=50, sort=None, filters=None):
     return {"startRow": start, "endRow": end, "sortModel": sort or [], "filterModel": filters or {}}
-
-
-@pytest.fixture
-def now():
-    return utcnow()
 
 
 @pytest.fixture

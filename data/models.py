@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
     column,
     func,
 )
@@ -355,6 +356,72 @@ class SchedulerLock(Base):
     heartbeat_at: Mapped[dt.datetime]
 
 
+class LoginThrottle(Base):
+    """Failed sign-ins counted per account and per address, in the database so the count
+    holds across gunicorn workers and hosts (dashboard.throttle). `scope` is
+    `account:<sha256 of the email>` (typed emails, known or not) or `address:<ip>`."""
+
+    __tablename__ = "login_throttles"
+
+    scope: Mapped[str] = mapped_column(String(120), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_started_at: Mapped[Optional[dt.datetime]]
+    locked_until: Mapped[Optional[dt.datetime]]
+    updated_at: Mapped[dt.datetime] = mapped_column(index=True)
+
+
+class AuditEvent(Base):
+    """Who signed in (or failed, or was throttled) and which staff decisions were taken:
+    append-only, read by managers on /audit (dashboard.audit). No foreign keys: a row
+    outlives whatever it names, and a failed sign-in may name no user at all."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+                                    autoincrement=True)
+    at: Mapped[dt.datetime]
+    # sign_in.success | sign_in.failure | sign_in.throttled | sign_out |
+    # case.decided | case.final_decision | case.assigned | case.request_info
+    kind: Mapped[str] = mapped_column(String(40))
+    actor_id: Mapped[Optional[str]] = mapped_column(String(40))
+    email: Mapped[Optional[str]] = mapped_column(String(320))
+    address: Mapped[Optional[str]] = mapped_column(String(64))
+    case_id: Mapped[Optional[str]] = mapped_column(String(40))
+    details: Mapped[Optional[dict[str, Any]]]
+
+    __table_args__ = (
+        Index("ix_audit_events_at", "at", "id"),
+        Index("ix_audit_events_kind_at", "kind", "at", "id"),
+    )
+
+
+class IdempotencyRecord(Base):
+    """The first answer to an API POST sent with an `Idempotency-Key`, kept 24 hours per
+    caller (dashboard.api.idempotency). The unique (user_id, key) is what makes two
+    concurrent requests with one key execute once."""
+
+    __tablename__ = "idempotency_records"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+                                    autoincrement=True)
+    user_id: Mapped[str] = mapped_column(String(40))
+    key: Mapped[str] = mapped_column(String(255))
+    # sha256 over method, path, body and caller
+    request_hash: Mapped[str] = mapped_column(String(64))
+    method: Mapped[str] = mapped_column(String(10))
+    path: Mapped[str] = mapped_column(String(500))
+    status_code: Mapped[int] = mapped_column(Integer)
+    # The answer's bytes; None until a case answer has been rendered after its commit
+    # (then `case_id` says which case to render for a replay).
+    response_body: Mapped[Optional[str]] = mapped_column(Text)
+    content_type: Mapped[Optional[str]] = mapped_column(String(100))
+    case_id: Mapped[Optional[str]] = mapped_column(String(40))
+    created_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime] = mapped_column(index=True)
+
+    __table_args__ = (UniqueConstraint("user_id", "key", name="uq_idempotency_records_user_key"),)
+
+
 __all__ = [
     "Base",
     "Company",
@@ -369,5 +436,8 @@ __all__ = [
     "SandboxGatewayCall",
     "OutboxEmail",
     "SchedulerLock",
+    "LoginThrottle",
+    "AuditEvent",
+    "IdempotencyRecord",
     "new_id",
 ]

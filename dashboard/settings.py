@@ -2,12 +2,17 @@
 from __future__ import annotations
 
 import os
+import secrets
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from data.db import normalise_url
 
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = ROOT / "instance"
 DEFAULT_DATABASE_URL = f"sqlite:///{INSTANCE_DIR / 'resolution.db'}"
+DEFAULT_SECRET_KEY_FILE = INSTANCE_DIR / "secret_key"
 STRIPE_API_BASE = "https://api.stripe.com"
 PAYPAL_API_BASE = "https://api-m.paypal.com"
 
@@ -23,7 +28,7 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     host: str = "127.0.0.1"
     port: int = 8050
-    secret_key: str = ""
+    secret_key: str = field(default="", repr=False)
     smtp_url: str = ""
     mail_dir: Path = INSTANCE_DIR / "mail"
     upload_dir: Path = INSTANCE_DIR / "uploads"
@@ -61,13 +66,13 @@ class Settings:
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if env is None else env)
-    database_url = env.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+    database_url = normalise_url(env.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
     embedded = database_url.startswith("sqlite")
     secret_key = env.get("SECRET_KEY", "")
     if not secret_key:
         if not embedded:
             raise RuntimeError("SECRET_KEY is required when DATABASE_URL is not the embedded SQLite default")
-        secret_key = "embedded-default-not-secret"
+        secret_key = embedded_secret_key(Path(env.get("SECRET_KEY_FILE") or DEFAULT_SECRET_KEY_FILE))
     host = env.get("HOST", "127.0.0.1")
     port = int(env.get("PORT", "8050"))
     paypal_client_id, paypal_secret = env.get("PAYPAL_CLIENT_ID", ""), env.get("PAYPAL_SECRET", "")
@@ -97,6 +102,39 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         paypal_secret=paypal_secret,
         paypal_api_base=env.get("PAYPAL_API_BASE") or PAYPAL_API_BASE,
     )
+
+
+def embedded_secret_key(path: Path) -> str:
+    """The embedded default's session key: made at random on first run and kept in
+    `instance/secret_key` (mode 0600), so every process on this checkout (app, CLI,
+    scheduler) signs with the same key and no key is ever published with the code.
+
+    Created with a hard link from a private temporary file, which either makes the
+    whole file or fails because another process made it first: two processes starting
+    at once agree on one key, and nobody reads a half-written one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            os.write(fd, (secrets.token_urlsafe(48) + "\n").encode())
+        finally:
+            os.close(fd)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        raise RuntimeError(f"{path} holds the session signing key but is readable by others (mode {mode:o}); "
+                           f"run: chmod 600 {path}")
+    key = path.read_text().strip()
+    if len(key) < 32:
+        raise RuntimeError(f"{path} holds a session key shorter than 32 characters; delete it to make a new one "
+                           f"(everyone is signed out)")
+    return key
 
 
 def _pairs(value: str, name: str) -> dict[str, str]:

@@ -10,12 +10,43 @@ from __future__ import annotations
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
+# The PostgreSQL driver we ship (requirements.txt). SQLAlchemy 2.1 maps a bare
+# `postgresql://` to psycopg 3, which is not installed; hosts and PaaS hand out
+# `postgresql://` or the old `postgres://`, so both mean psycopg2 here.
+POSTGRES_DRIVER = "psycopg2"
+
+
+def normalise_url(url: str) -> str:
+    """The one place a DATABASE_URL is read: `postgres://` and `postgresql://` become
+    `postgresql+psycopg2://`; a URL naming a driver that is not installed stops here with
+    a message that says so, instead of a ModuleNotFoundError from deep in SQLAlchemy."""
+    url = url.strip()
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url.removeprefix("postgres://")
+    if url.startswith("postgresql://"):
+        url = f"postgresql+{POSTGRES_DRIVER}://" + url.removeprefix("postgresql://")
+    try:
+        parsed = make_url(url)
+        parsed.get_dialect().import_dbapi()
+    except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+        raise RuntimeError(f"DATABASE_URL is not a database URL SQLAlchemy understands ({exc}). "
+                           f"Use e.g. postgresql://user:password@host:5432/db or sqlite:///path.db") from None
+    except ImportError as exc:
+        scheme = url.split("://", 1)[0]
+        raise RuntimeError(f"DATABASE_URL names the driver {scheme!r}, which is not installed "
+                           f"({exc.name or exc}). Use postgresql:// (psycopg2, installed) or install that "
+                           f"driver.") from None
+    return url
+
 
 def make_engine(url: str, **kwargs) -> Engine:
+    url = normalise_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
 

@@ -1,10 +1,18 @@
 """What happens on its own: missed deadlines, closing appeal windows, refunds made
-elsewhere (SPEC §3.6, §3.7, §3.10, §3.11). Jobs and the integration API call these."""
+elsewhere (SPEC §3.6, §3.7, §3.10, §3.11). Jobs and the integration API call these.
+
+Each deadline transition comes in two forms: `escalate_overdue(ctx, case_id)` locks
+the case itself; `escalate_locked(ctx, case)` acts on a case this transaction already
+holds — the sweeps lock a whole batch with `claim_due` in one statement, then run the
+`*_locked` form on each. Both re-check the lifecycle table under the lock, so either
+is safe to run twice, late, or in several processes at once.
+"""
 from __future__ import annotations
 
-from typing import Collection, Optional
+from typing import Collection, Iterable, Optional
 
-from sqlalchemy import select
+from sqlalchemy import exists, or_, select
+from sqlalchemy.orm import joinedload
 
 from data.models import Case, Payment
 from dashboard.context import Ctx
@@ -23,8 +31,11 @@ def escalate_overdue(ctx: Ctx, case_id: str) -> Optional[Case]:
     """§3.6: nobody answered by the deadline, so the platform takes over. Returns the case
     if it was escalated now, None if it no longer needed it (safe to run twice)."""
     case = _lock(ctx, case_id)
-    if case is None:
-        return None
+    return None if case is None else escalate_locked(ctx, case)
+
+
+def escalate_locked(ctx: Ctx, case: Case) -> Optional[Case]:
+    """`escalate_overdue` on a case this transaction has locked (`claim_due`)."""
     t = allowed(ctx, case, Action.ESCALATE_OVERDUE, Party.SYSTEM)
     if t is None:
         return None
@@ -44,8 +55,11 @@ def escalate_overdue(ctx: Ctx, case_id: str) -> Optional[Case]:
 def expire_review_request(ctx: Ctx, case_id: str) -> Optional[Case]:
     """§3.7: a party the platform asked did not answer in time."""
     case = _lock(ctx, case_id)
-    if case is None:
-        return None
+    return None if case is None else expire_review_request_locked(ctx, case)
+
+
+def expire_review_request_locked(ctx: Ctx, case: Case) -> Optional[Case]:
+    """`expire_review_request` on a case this transaction has locked (`claim_due`)."""
     t = allowed(ctx, case, Action.EXPIRE_REVIEW_REQUEST, Party.SYSTEM)
     if t is None:
         return None
@@ -75,8 +89,11 @@ def expire_review_request(ctx: Ctx, case_id: str) -> Optional[Case]:
 def close_appeal_window(ctx: Ctx, case_id: str) -> Optional[Case]:
     """§3.11: the appeal window passed unused; the case is closed for good."""
     case = _lock(ctx, case_id)
-    if case is None:
-        return None
+    return None if case is None else close_appeal_window_locked(ctx, case)
+
+
+def close_appeal_window_locked(ctx: Ctx, case: Case) -> Optional[Case]:
+    """`close_appeal_window` on a case this transaction has locked (`claim_due`)."""
     t = allowed(ctx, case, Action.CLOSE_APPEAL_WINDOW, Party.SYSTEM)
     if t is None:
         return None
@@ -118,17 +135,8 @@ def report_refunded(ctx: Ctx, *, payment: Payment, note: Optional[str] = None) -
     return case
 
 
-def due_case_ids(ctx: Ctx, action: Action, *, limit: int = 500, skip_locked: bool = False,
-                 exclude: Collection[str] = ()) -> list[str]:
-    """Cases a job should look at now, oldest deadline first (ties by id), leaving out
-    `exclude`. The caller re-checks each under its row lock (the functions above do).
-
-    `skip_locked=True` locks the returned rows `FOR UPDATE SKIP LOCKED` until the
-    caller's transaction ends, leaving out cases another transaction holds right now:
-    with `limit=1` each worker claims the next free case, so several schedulers share
-    a backlog without waiting on one another or doing the same case twice. SQLite
-    has no row locks (and serialises writers anyway); there it is a plain query.
-    """
+def _due(ctx: Ctx, action: Action, columns) -> tuple:
+    """The statement of what is due for `action` as of `ctx.now`, and its deadline column."""
     if action == Action.ESCALATE_OVERDUE:
         stages, column = (Stage.AWAITING_MERCHANT, Stage.AWAITING_CUSTOMER), Case.response_due_at
     elif action == Action.EXPIRE_REVIEW_REQUEST:
@@ -139,12 +147,49 @@ def due_case_ids(ctx: Ctx, action: Action, *, limit: int = 500, skip_locked: boo
         stages, column = (Stage.CLOSED,), Case.appeal_due_at
     else:  # pragma: no cover - programming error
         raise ValueError(action)
-    stmt = select(Case.id).where(Case.stage.in_([s.value for s in stages]), column <= ctx.now, column.is_not(None))
+    stmt = select(*columns).where(Case.stage.in_([s.value for s in stages]), column <= ctx.now, column.is_not(None))
     if action == Action.CLOSE_APPEAL_WINDOW:
         stmt = stmt.where(Case.final.is_(False))
+    return stmt, column
+
+
+def due_case_ids(ctx: Ctx, action: Action, *, limit: int = 500, skip_locked: bool = False,
+                 exclude: Collection[str] = ()) -> list[str]:
+    """Cases a job should look at now, oldest deadline first (ties by id), leaving out
+    `exclude`. The caller re-checks each under its row lock (the functions above do).
+
+    `skip_locked=True` locks the returned rows `FOR UPDATE SKIP LOCKED` until the
+    caller's transaction ends, leaving out cases another transaction holds right now.
+    SQLite has no row locks (and serialises writers anyway); there it is a plain query.
+    """
+    stmt, column = _due(ctx, action, (Case.id,))
     if exclude:
         stmt = stmt.where(Case.id.not_in(list(exclude)))
     stmt = stmt.order_by(column, Case.id).limit(limit)
     if skip_locked:
         stmt = stmt.with_for_update(skip_locked=True, of=Case)
     return list(ctx.session.scalars(stmt))
+
+
+def claim_due(ctx: Ctx, action: Action, *, limit: int, exclude: Collection[str] = ()) -> list[Case]:
+    """Lock and load the next `limit` cases due for `action`, oldest deadline first, in
+    one statement: `SELECT ... FOR UPDATE OF cases SKIP LOCKED LIMIT n` with the company
+    and customer the emails need. On PostgreSQL several schedulers each get a disjoint
+    batch without waiting on one another; the rows stay locked until the caller's
+    transaction ends, so pass them to the `*_locked` functions in that transaction.
+    SQLite has no row locks; there one scheduler holds the file (`jobs.lock`)."""
+    stmt, column = _due(ctx, action, (Case,))
+    if exclude:
+        stmt = stmt.where(Case.id.not_in(list(exclude)))
+    stmt = (stmt.options(joinedload(Case.company), joinedload(Case.customer))
+            .order_by(column, Case.id).limit(limit)
+            .with_for_update(skip_locked=True, of=Case)
+            .execution_options(populate_existing=True))
+    return list(ctx.session.scalars(stmt))
+
+
+def any_due(ctx: Ctx, actions: Iterable[Action]) -> bool:
+    """Whether anything is due for any of `actions`, in one statement (an idle sweep's
+    only statement)."""
+    probes = [exists(_due(ctx, action, (Case.id,))[0]) for action in actions]
+    return bool(ctx.session.scalar(select(or_(*probes))))

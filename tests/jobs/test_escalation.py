@@ -62,20 +62,20 @@ def test_downtime_loses_nothing(runtime, act, w):
 def test_one_failing_case_does_not_stop_the_others(runtime, act, monkeypatch):
     bad = act.open(T0)
     good = act.open(T0 + SECOND, payment=act.new_payment(T0))
-    real = system.escalate_overdue
+    real = system.escalate_locked
 
-    def flaky(ctx, case_id):
-        result = real(ctx, case_id)  # writes, then fails: the rollback must undo it
-        if case_id == bad:
+    def flaky(ctx, case):
+        result = real(ctx, case)  # writes, then fails: the rollback must undo it
+        if case.id == bad:
             raise RuntimeError("boom")
         return result
 
-    monkeypatch.setattr(system, "escalate_overdue", flaky)
+    monkeypatch.setattr(system, "escalate_locked", flaky)
     assert run(runtime, T0 + days(8)) == {"due": 2, "escalated": 1, "errors": 1}
     assert act.case(good).escalated
     assert act.case(bad).status == "awaiting_merchant" and act.events(bad, "escalated") == []
 
-    monkeypatch.setattr(system, "escalate_overdue", real)
+    monkeypatch.setattr(system, "escalate_locked", real)
     assert run(runtime, T0 + days(8)) == {"due": 1, "escalated": 1, "errors": 0}
 
 

@@ -19,6 +19,7 @@ from dashboard.components.shell import not_found
 from dashboard.enums import Role
 from dashboard.errors import DomainError
 from dashboard.permissions import case_visibility, is_staff
+from data.read import keyset
 from data.read import queue as queue_read
 
 TABS = list(TAB_LABELS)
@@ -65,28 +66,37 @@ def refresh_counts(_tick, _clicks, _bump):
 
 
 @callback(
-    Output("queue-grid", "getRowsResponse"),
+    Output("queue-grid", "getRowsResponse"), Output("queue-grid-cursors", "data"),
     Input("queue-grid", "getRowsRequest"),
-    State("queue-tabs", "active_tab"), State("queue-assigned", "value"),
+    State("queue-tabs", "active_tab"), State("queue-assigned", "value"), State("queue-grid-cursors", "data"),
 )
-def load_rows(request, tab, assigned):
+def load_rows(request, tab, assigned, book=None):
     """One block of rows for AG Grid's infinite row model: sorted, filtered, paged in SQL.
-    An empty answer shows the grid's own overlay (see `queue_grid.EMPTY_TEXT`)."""
+    An empty answer shows the grid's own overlay (see `queue_grid.EMPTY_TEXT`).
+
+    The grid asks for blocks in order as the user scrolls, one at a time; `book` (a Store
+    in the browser) keeps the sort key of the last row of each block answered, so the next
+    block is a keyset seek (`data.read.keyset`). It is only a position within what this
+    user may see: the query is limited by the server's own visibility clause either way."""
     if not request:
-        return no_update
+        return no_update, no_update
     tab = tab if tab in TABS else "escalated"
+    start = request.get("startRow") or 0
+    view = keyset.view_of(tab, assigned, request.get("sortModel"), request.get("filterModel"))
+    after, known_total = keyset.recall(book, view, start)
     with acting_user() as (ctx, user):
         if not is_staff(user):
-            return NO_ROWS
-        rows, total = queue_read.queue_page(
+            return NO_ROWS, None
+        page = queue_read.queue_page(
             ctx.session, case_visibility(user), tab=tab, user_id=user.id,
-            start=request.get("startRow") or 0, end=request.get("endRow"),
+            start=start, end=request.get("endRow"),
             sort_model=request.get("sortModel"), filter_model=request.get("filterModel"),
             assigned=assigned, labels=FILTER_LABELS, response_days=ctx.settings.response_days,
+            after=after, known_total=known_total,
         )
         zone = viewer_zone()
-        data = [grid_row(r, now=ctx.now, zone=zone, viewer_id=user.id) for r in rows]
-    return {"rowData": data, "rowCount": total}
+        data = [grid_row(r, now=ctx.now, zone=zone, viewer_id=user.id) for r in page.rows]
+    return {"rowData": data, "rowCount": page.total}, keyset.remember(book, view, page, start=start)
 
 
 def _selected_case_id(selected) -> str | None:

@@ -67,6 +67,8 @@ def layout(**_kwargs):
         dcc.Store(id="queue-load", data=True),
         dcc.Store(id="queue-refresh", data=0),
         dcc.Store(id="queue-grid-sync"),
+        # Where each block of the grid ended (keyset cursors), so the next block is a seek.
+        dcc.Store(id="queue-grid-cursors"),
         dcc.Interval(id="queue-interval", interval=60_000),
         html.Div(id="queue-gate"),
         body,

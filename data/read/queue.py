@@ -18,22 +18,25 @@ to whoever it now waits on:
 updated_at is only the fallback: claims, notes and evidence touch it, so it would reset
 the clock whenever anyone looked at a case.
 
-Everything is filtered, sorted, counted and paged in SQL. Paging is LIMIT/OFFSET from the
-grid's startRow/endRow: the grid asks for arbitrary blocks (a scrollbar jump), which a
-keyset cursor cannot serve without the previous block's last row; the cost is O(offset)
-per block, fine for queues of thousands (see the note in `queue_page`).
+Everything is filtered, sorted, counted and paged in SQL. Paging is by keyset
+(`data.read.keyset`): each block returns the sort key of its last row as a cursor, and the
+next block seeks past it, so a block deep in the scroll costs what the first one does. A
+block asked for without its predecessor's cursor (a scrollbar jump) is LIMIT/OFFSET from
+the grid's startRow. Tab counts come from the counter tables for staff (`queue_counts`).
 """
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Mapping, Optional
+from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 
 from sqlalchemy import ColumnElement, and_, false, func, not_, or_, select
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.elements import True_
 
 from data.models import Case, Company, Payment, User
+from data.read import keyset
 
 TABS = ("escalated", "appealed", "open", "mine")
 OPEN_STATUSES = ("awaiting_merchant", "awaiting_customer", "under_review")
@@ -58,8 +61,51 @@ def tab_clause(tab: str, user_id: str) -> ColumnElement[bool]:
     raise ValueError(f"unknown queue tab {tab!r}")
 
 
-def queue_counts(session: Session, visibility: ColumnElement[bool], *, user_id: str) -> dict[str, int]:
-    """How many cases each tab holds, in one aggregate query over the open cases."""
+# The public status of each open stage (dashboard.enums.STAGE_STATUS; a test holds them
+# equal): how the counter tables' stages map onto the tabs, exactly as `tab_clause` does.
+OPEN_STAGE_STATUS = {
+    "awaiting_merchant": "awaiting_merchant", "awaiting_customer": "awaiting_customer",
+    "under_review": "under_review", "review_awaiting_merchant": "awaiting_merchant",
+    "review_awaiting_customer": "awaiting_customer", "final_review": "under_review",
+    "final_awaiting_merchant": "awaiting_merchant", "final_awaiting_customer": "awaiting_customer",
+}
+
+
+def _sees_everything(visibility: ColumnElement[bool]) -> bool:
+    """Staff's clause is `true()`: only then are the platform-wide counters this viewer's."""
+    return isinstance(visibility, True_)
+
+
+def counts_from_stages(stage_counts: Mapping[tuple[str, Optional[str]], int], user_id: str) -> dict[str, int]:
+    """The four tab counts from open-case counts per (stage, assignee id or None)."""
+    out = dict.fromkeys(TABS, 0)
+    for (stage, assignee_id), n in stage_counts.items():
+        status = OPEN_STAGE_STATUS.get(stage)
+        if status is None or not n:
+            continue  # closed (or unknown): in no tab
+        if stage == "under_review":
+            out["escalated"] += n
+        elif stage == "final_review":
+            out["appealed"] += n
+        if status in AWAITING_STATUSES:
+            out["open"] += n
+        if assignee_id is not None and assignee_id == user_id:
+            out["mine"] += n
+    return {t: int(v) for t, v in out.items()}
+
+
+def _rollup_counts(session: Session, user_id: str) -> Optional[dict[str, int]]:
+    """The tab counts from the counter tables `data.rollups` keeps at every commit (a
+    handful of rows, whatever the number of cases), or None where there are none."""
+    try:
+        from data.rollups import stage_counts
+    except ImportError:
+        return None
+    return counts_from_stages(stage_counts(session), user_id)
+
+
+def queue_counts_sql(session: Session, visibility: ColumnElement[bool], *, user_id: str) -> dict[str, int]:
+    """The tab counts by one aggregate over the visible open cases (ix_cases_open_status)."""
 
     def n(cond):
         return func.coalesce(func.sum(sql_case((cond, 1), else_=0)), 0)
@@ -69,6 +115,16 @@ def queue_counts(session: Session, visibility: ColumnElement[bool], *, user_id: 
         .where(visibility, Case.status.in_(OPEN_STATUSES))
     ).one()
     return {t: int(getattr(row, t)) for t in TABS}
+
+
+def queue_counts(session: Session, visibility: ColumnElement[bool], *, user_id: str) -> dict[str, int]:
+    """How many cases each tab holds. For staff, from the counter tables (no scan of the
+    open cases); for a narrower clause, or before those tables exist, by `queue_counts_sql`."""
+    if _sees_everything(visibility):
+        counts = _rollup_counts(session, user_id)
+        if counts is not None:
+            return counts
+    return queue_counts_sql(session, visibility, user_id=user_id)
 
 
 # ------------------------------------------------------------------------ time waiting
@@ -222,31 +278,47 @@ def _sorts(session: Session, tab: str, response_days: int) -> dict[str, tuple[An
         "status": (Case.status, False),
         # Longest waiting first is ascending waiting_since, so the direction flips below.
         "waiting": (waiting_since_sql(session, response_days) if waiting is None else waiting, False),
-        "deadline": (Case.response_due_at, True),
+        # Set exactly while a case waits on a party (lifecycle.set_stage), so never NULL in
+        # the Open tab: there the sort is a plain index order over ix_cases_open_due.
+        "deadline": (Case.response_due_at, tab != "open"),
         "assignee": (Assignee.name, True),
         "created": (Case.created_at, False),
     }
 
 
-def order_by(session: Session, tab: str, sort_model: Optional[Iterable], response_days: int) -> list:
+def sort_keys(session: Session, tab: str, sort_model: Optional[Iterable], response_days: int) -> list[keyset.Key]:
+    """The grid's sort model as keyset keys, ending with the case id (unique: the order is
+    total, so blocks never overlap or skip). The id follows the first key's direction,
+    so (column, id) is one index order read forwards or backwards."""
     sorts = _sorts(session, tab, response_days)
-    order = []
+    keys: list[keyset.Key] = []
     for item in sort_model or []:
         if not isinstance(item, Mapping) or item.get("colId") not in sorts:
             continue
         expr, nullable = sorts[item["colId"]]
+        if any(k.expr is expr for k in keys):
+            continue
         desc = item.get("sort") == "desc"
         if item["colId"] == "waiting":
             desc = not desc
-        term = expr.desc() if desc else expr.asc()
-        # Rows without a deadline / assignee go last either way.
-        order.append(term.nulls_last() if nullable else term)
-    if not order:  # default: most urgent first
-        if tab == "open":
-            order = [Case.response_due_at.asc()]  # always set while waiting on a party: index order
-        else:
-            order = [sorts["waiting"][0].asc()]
-    return order + [Case.id.asc()]  # a stable tie-break, so blocks never overlap or skip
+        keys.append(keyset.Key(expr, desc, nullable))
+        if expr is Case.id:
+            return keys  # unique already: anything after it never decides
+    if not keys:  # default: most urgent first
+        # The Open tab: the deadline is always set while waiting on a party (index order).
+        keys = [keyset.Key(Case.response_due_at if tab == "open" else sorts["waiting"][0])]
+    return keys + [keyset.Key(Case.id, keys[0].descending)]
+
+
+def order_by(session: Session, tab: str, sort_model: Optional[Iterable], response_days: int) -> list:
+    return keyset.order_by(sort_keys(session, tab, sort_model, response_days))
+
+
+def _tag(tab: str, sort_model: Optional[Iterable], sorts: Mapping) -> str:
+    """What a cursor belongs to: the tab and the sort (a cursor of another sort is ignored)."""
+    used = [f"{i['colId']}:{'d' if i.get('sort') == 'desc' else 'a'}" for i in sort_model or []
+            if isinstance(i, Mapping) and i.get("colId") in sorts]
+    return f"queue:{tab}:" + ",".join(used)
 
 
 # -------------------------------------------------------------------------------- page
@@ -270,15 +342,29 @@ class QueueRow:
     created_at: dt.datetime
 
 
+def tab_total(session: Session, visibility: ColumnElement[bool], *, tab: str, user_id: str) -> Optional[int]:
+    """How many rows an unfiltered tab holds, without counting the cases, when the counter
+    tables can tell (staff, who see every case); None otherwise."""
+    if not _sees_everything(visibility):
+        return None
+    counts = _rollup_counts(session, user_id)
+    return None if counts is None else counts[tab]
+
+
 def queue_page(session: Session, visibility: ColumnElement[bool], *, tab: str, user_id: str, start: int = 0,
                end: int = 100, sort_model: Optional[Iterable] = None, filter_model: Optional[Mapping] = None,
                assigned: Optional[str] = None, labels: Optional[Mapping[str, Mapping[str, str]]] = None,
-               response_days: int = 7) -> tuple[list[QueueRow], int]:
-    """Rows `start`..`end` of `tab` and how many rows match in all.
+               response_days: int = 7, after: Optional[str] = None,
+               known_total: Optional[int] = None) -> keyset.GridPage[QueueRow]:
+    """Rows `start`..`end` of `tab` and how many rows match in all (unpacks as `(rows, total)`).
 
-    The total needs a second query only when the window comes back full; a short window
-    already says where the end is. OFFSET makes the database step over `start` rows for
-    each block: cheap at queue sizes, linear for very deep pages.
+    `after` is the `next_cursor` of the block ending at `start` (same tab, sort and filters):
+    the block is then read by a seek on the sort key, at the same cost at any depth.
+    Without one (the first block, a jump to a block whose predecessor was never read, a
+    sort on the computed waiting time of the Open and Mine tabs) it is OFFSET `start`,
+    which steps over `start` rows. `known_total` is the total the first block of this
+    view reported; deeper blocks reuse it instead of counting again. The total needs a
+    count only when the window comes back full; a short window already says where the end is.
     """
     start = max(0, int(start or 0))
     end = max(start, min(int(end if end is not None else start + 100), start + MAX_WINDOW))
@@ -303,18 +389,27 @@ def queue_page(session: Session, visibility: ColumnElement[bool], *, tab: str, u
 
     # The window's ids first, over the cases and only the tables a filter or the sort refers
     # to (the joins are one row per case, so they never change which cases match): the
-    # database steps over `start` narrow rows, and joins the other tables for the window alone.
-    order = order_by(session, tab, sort_model, response_days)
+    # database seeks (or steps over `start` narrow rows), and joins the other tables for the
+    # window alone. The window carries its sort keys, for the outer order and the cursor.
+    keys = sort_keys(session, tab, sort_model, response_days)
+    tag = _tag(tab, sort_model, _sorts(session, tab, response_days))
+    can_seek = keyset.seekable(keys)
+    seek = keyset.decode(tag, keys, after) if can_seek and start > 0 else None
     filtered = set(filter_model or {}) if isinstance(filter_model, Mapping) else set()
     sorted_on = {item.get("colId") for item in sort_model or [] if isinstance(item, Mapping)}
-    window = (joined(select(Case.id).select_from(Case), filtered | sorted_on)
-              .order_by(*order).offset(start).limit(end - start).subquery("page_ids"))
+    window = joined(select(Case.id, *(k.expr.label(f"k{i}") for i, k in enumerate(keys[:-1]))).select_from(Case),
+                    filtered | sorted_on).order_by(*keyset.order_by(keys))
+    window = window.where(keyset.after(keys, seek)) if seek is not None else window.offset(start)
+    window = window.limit(end - start).subquery("page_ids")
+    outer_keys = [k.on(window.c[f"k{i}"]) for i, k in enumerate(keys[:-1])] + [keys[-1].on(window.c.id)]
     stmt = joins(select(
         Case.id, Case.stage, Case.status, Case.escalated, Case.reason, Case.amount_minor, Case.currency,
         Payment.provider, Company.name.label("company_name"), Customer.name.label("customer_name"),
         Customer.email.label("customer_email"), Case.assignee_id, Assignee.name.label("assignee_name"),
         Case.response_due_at, Case.escalated_at, Case.appealed_at, Case.updated_at, Case.created_at,
-    ).select_from(window).join(Case, Case.id == window.c.id)).order_by(*order)
+        *(window.c[f"k{i}"] for i in range(len(keys) - 1)),
+    ).select_from(window).join(Case, Case.id == window.c.id)).order_by(*keyset.order_by(outer_keys))
+    result = list(session.execute(stmt))
     rows = [
         QueueRow(
             id=r.id, stage=r.stage, status=r.status, escalated=bool(r.escalated), reason=r.reason,
@@ -325,14 +420,25 @@ def queue_page(session: Session, visibility: ColumnElement[bool], *, tab: str, u
                                         escalated_at=r.escalated_at, appealed_at=r.appealed_at,
                                         updated_at=r.updated_at, response_days=response_days),
         )
-        for r in session.execute(stmt)
+        for r in result
     ]
+    full = len(rows) == end - start and rows
+    next_cursor = None
+    if full and can_seek:
+        last = result[-1]._mapping
+        next_cursor = keyset.encode(tag, [last[f"k{i}"] for i in range(len(keys) - 1)] + [last["id"]])
     if len(rows) < end - start and (rows or start == 0):
         total = start + len(rows)
+    elif known_total is not None and known_total >= start + len(rows):
+        total = int(known_total)
     else:
-        # Count over the cases alone, joining only what a filter refers to.
-        total = int(session.scalar(joined(select(func.count()).select_from(Case), filtered)) or 0)
-    return rows, total
+        total = None
+        if not filtered and mine is None:
+            total = tab_total(session, visibility, tab=tab, user_id=user_id)
+        if total is None:
+            # Count over the cases alone, joining only what a filter refers to.
+            total = int(session.scalar(joined(select(func.count()).select_from(Case), filtered)) or 0)
+    return keyset.GridPage(rows, total, next_cursor, seek is not None)
 
 
 def staff_choices(session: Session) -> list[tuple[str, str, str]]:

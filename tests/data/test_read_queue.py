@@ -276,3 +276,123 @@ def test_window_size_is_capped(many, page):
 def test_unknown_tab_is_refused():
     with pytest.raises(ValueError):
         q.tab_clause("closed", "user_x")
+
+
+# ------------------------------------------------------------------------------ keyset
+SORTS = [
+    [], [{"colId": "amount", "sort": "asc"}], [{"colId": "amount", "sort": "desc"}],
+    [{"colId": "company", "sort": "asc"}], [{"colId": "customer", "sort": "desc"}],
+    [{"colId": "provider", "sort": "asc"}], [{"colId": "reason", "sort": "desc"}],
+    [{"colId": "waiting", "sort": "asc"}], [{"colId": "waiting", "sort": "desc"}],
+    [{"colId": "deadline", "sort": "asc"}], [{"colId": "assignee", "sort": "asc"}],
+    [{"colId": "assignee", "sort": "desc"}], [{"colId": "created", "sort": "desc"}], [{"colId": "id", "sort": "desc"}],
+    [{"colId": "company", "sort": "asc"}, {"colId": "amount", "sort": "desc"}],
+    [{"colId": "assignee", "sort": "desc"}, {"colId": "provider", "sort": "asc"}],
+]
+
+
+def walk(Session, w, tab, sort, *, size, filter_model=None):  # noqa: N803
+    """Scroll a tab block by block as the grid does, each block seeking from the last."""
+    ids, cursor, seeks, start = [], None, [], 0
+    while True:
+        with Session() as s:
+            page = q.queue_page(s, true(), tab=tab, user_id=w.reviewer.id, start=start, end=start + size,
+                                sort_model=sort, filter_model=filter_model, labels=FILTER_LABELS, after=cursor)
+        ids += [r.id for r in page.rows]
+        seeks.append(page.seeked)
+        if len(page.rows) < size:
+            return ids, seeks, page.total
+        start, cursor = start + size, page.next_cursor
+
+
+@pytest.mark.parametrize("sort", SORTS, ids=lambda s: "+".join(f"{i['colId']}-{i['sort']}" for i in s) or "default")
+def test_keyset_blocks_join_up_exactly_like_offset_ones(many, qc, w, Session, sort):  # noqa: N803
+    qc.claim(many[1], w.reviewer, at=T0 + days(9))
+    qc.claim(many[2], w.reviewer2, at=T0 + days(9))
+    qc.claim(many[5], w.reviewer, at=T0 + days(9))  # equal assignee names: the id decides
+    with Session() as s:
+        everything, total = q.queue_page(s, true(), tab="escalated", user_id=w.reviewer.id, end=50,
+                                         sort_model=sort, labels=FILTER_LABELS)
+    everything = [r.id for r in everything]
+    ids, seeks, walked_total = walk(Session, w, "escalated", sort, size=5)
+    assert ids == everything and len(set(ids)) == 12 == total == walked_total
+    assert seeks == [False, True, True]  # every block after the first was a seek
+
+
+def test_keyset_on_the_open_tab_by_deadline_both_ways_and_with_a_filter(qc, w, Session):  # noqa: N803
+    opened = [qc.open(at=T0 + i * H, provider="paypal" if i % 2 else "stripe") for i in range(7)]
+    for sort in ([], [{"colId": "deadline", "sort": "desc"}], [{"colId": "amount", "sort": "asc"}]):
+        ids, seeks, total = walk(Session, w, "open", sort, size=3)
+        assert sorted(ids) == sorted(opened) and total == 7 and seeks == [False, True, True]
+    assert walk(Session, w, "open", [], size=3)[0] == opened  # oldest deadline first
+    assert walk(Session, w, "open", [{"colId": "deadline", "sort": "desc"}], size=3)[0] == opened[::-1]
+    paypal = {"provider": {"filterType": "text", "type": "contains", "filter": "paypal"}}
+    assert walk(Session, w, "open", [], size=2, filter_model=paypal)[0] == opened[1::2]
+
+
+def test_a_computed_sort_has_no_cursor_and_pages_by_offset(qc, w, Session):  # noqa: N803
+    for i in range(4):
+        qc.open(at=T0 + i * H)
+    with Session() as s:
+        page = q.queue_page(s, true(), tab="open", user_id=w.reviewer.id, end=2,
+                            sort_model=[{"colId": "waiting", "sort": "desc"}])
+        assert len(page.rows) == 2 and page.next_cursor is None
+        default = q.queue_page(s, true(), tab="open", user_id=w.reviewer.id, end=2)
+        assert default.next_cursor is not None
+
+
+def test_a_cursor_of_another_sort_or_a_forged_one_is_not_used(many, w, Session):  # noqa: N803
+    with Session() as s:
+        first = q.queue_page(s, true(), tab="escalated", user_id=w.reviewer.id, end=4)
+        offset = [r.id for r in q.queue_page(s, true(), tab="escalated", user_id=w.reviewer.id, start=4, end=8).rows]
+        amount = [{"colId": "amount", "sort": "asc"}]
+        for cursor in (first.next_cursor, "garbage", "W10", first.next_cursor[:-3]):
+            page = q.queue_page(s, true(), tab="escalated", user_id=w.reviewer.id, start=4, end=8, sort_model=amount,
+                                after=cursor)
+            assert not page.seeked
+        by_amount = q.queue_page(s, true(), tab="escalated", user_id=w.reviewer.id, start=4, end=8, sort_model=amount)
+        assert [r.id for r in page.rows] == [r.id for r in by_amount.rows]
+        # The right cursor, under a closed door, still shows nothing.
+        assert q.queue_page(s, false(), tab="escalated", user_id=w.reviewer.id, start=4, end=8,
+                            after=first.next_cursor).rows == []
+        assert [r.id for r in q.queue_page(s, true(), tab="escalated", user_id=w.reviewer.id, start=4, end=8,
+                                           after=first.next_cursor).rows] == offset
+
+
+def test_a_known_total_is_reused_for_deeper_blocks(many, w, Session):  # noqa: N803
+    with Session() as s:
+        assert q.queue_page(s, true(), tab="escalated", user_id=w.reviewer.id, start=4, end=8, known_total=40).total == 40
+        # Never smaller than what the block itself proves, and a short block knows the end.
+        assert q.queue_page(s, true(), tab="escalated", user_id=w.reviewer.id, start=4, end=8, known_total=5).total == 12
+        assert q.queue_page(s, true(), tab="escalated", user_id=w.reviewer.id, start=8, end=16, known_total=40).total == 12
+
+
+# ------------------------------------------------------------------------ counts source
+def test_open_stages_map_to_their_public_status_as_the_lifecycle_says():
+    from dashboard.enums import STAGE_STATUS, Stage
+
+    assert q.OPEN_STAGE_STATUS == {s.value: STAGE_STATUS[s][0].value for s in Stage if s != Stage.CLOSED}
+
+
+def test_tab_counts_from_stage_counters_equal_the_sql_over_the_cases(zoo, qc, w, Session):  # noqa: N803
+    """Counts per (stage, assignee), however obtained, give the tabs exactly what
+    tab_clause selects; with the counter tables in place, queue_counts reads them."""
+    from sqlalchemy import func, select
+
+    from data.models import Case
+
+    qc.claim(zoo["awaiting_customer"], w.reviewer2, at=T0 + days(8))
+    with Session() as s:
+        per_stage = {(st, a): n for st, a, n in s.execute(
+            select(Case.stage, Case.assignee_id, func.count()).group_by(Case.stage, Case.assignee_id))}
+        for viewer in (w.reviewer, w.reviewer2, w.manager):
+            sql = q.queue_counts_sql(s, true(), user_id=viewer.id)
+            assert q.counts_from_stages(per_stage, viewer.id) == sql
+            assert q.queue_counts(s, true(), user_id=viewer.id) == sql
+        assert q.counts_from_stages(per_stage, w.reviewer.id)["mine"] == 2
+        try:
+            from data.rollups import stage_counts
+        except ImportError:  # the counter tables are not in this tree: the SQL answered above
+            return
+        got = {k: v for k, v in stage_counts(s).items() if v}
+        assert got == {k: v for k, v in per_stage.items() if k[0] != "closed"}

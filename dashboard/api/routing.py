@@ -6,6 +6,8 @@
 2. opens one transaction, authenticates the bearer token in it, checks the role;
 3. calls the handler, which calls the domain and returns a dict (200), a
    `(dict, status)` pair, a Flask response, or a `CaseResult`;
+   With an `Idempotency-Key` on a POST, the key is claimed in that transaction first
+   and a retry replays the first answer instead of running again (`idempotency`);
 4. commits; for a `CaseResult` with `settle=True` moves the money the action recorded
    (`settle_due` in its own session: failures are logged and left to the scheduler),
    then answers with the case as it now is, re-read for this caller;
@@ -24,8 +26,9 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
-from data.models import User
-from dashboard.api import blueprint
+from data.models import IdempotencyRecord, User
+from dashboard import audit  # noqa: F401  - staff actions through the API are audited (before_flush hook)
+from dashboard.api import blueprint, idempotency
 from dashboard.api.auth import PARTIES_AND_STAFF, authenticate, require_role
 from dashboard.api.errors import domain_error_response, error_response
 from dashboard.api.serializers import case_json
@@ -75,7 +78,10 @@ def _run(fn, kwargs: dict[str, Any], *, roles, public: bool, max_body) -> Respon
     request.max_content_length = max_body(rt) if max_body else JSON_MAX_BYTES
     user_id: Optional[str] = None
     case_id = kwargs.get("case_id")
+    replay: Optional[idempotency.Stored] = None
+    record_id: Optional[int] = None
     try:
+        key = None if public else idempotency.key_of(request)
         with rt.Session.begin() as session:
             ctx = Ctx(session, utcnow(), rt.settings)
             user = None
@@ -83,11 +89,24 @@ def _run(fn, kwargs: dict[str, Any], *, roles, public: bool, max_body) -> Respon
                 user = authenticate(ctx)
                 user_id = user.id
                 require_role(user, roles)
-            result = fn(ctx, user, **kwargs)
-            if not isinstance(result, CaseResult):
-                response = _to_response(result)  # serialise inside: it may lazy-load
+            claimed = idempotency.claim(ctx, user, key, request) if key else None
+            if isinstance(claimed, idempotency.Stored):
+                replay = claimed
+            else:
+                result = fn(ctx, user, **kwargs)
+                if not isinstance(result, CaseResult):
+                    response = _to_response(result)  # serialise inside: it may lazy-load
+                if isinstance(claimed, IdempotencyRecord):
+                    if isinstance(result, CaseResult):
+                        if idempotency.keep(ctx, claimed, None, status=result.status, case_id=result.case_id):
+                            record_id = claimed.id  # its bytes are filled in once rendered, below
+                    else:
+                        idempotency.keep(ctx, claimed, response, status=response.status_code)
     except DomainError as exc:
         return _error(rt, exc, user_id, case_id)
+    except idempotency.KeyRace:
+        return _error(rt, Conflict("idempotency_key_in_use", "A request with this Idempotency-Key is still "
+                                                             "running; retry in a moment."), user_id, None)
     except StaleDataError:
         return _error(rt, _lost_race(), user_id, case_id)
     except IntegrityError:
@@ -103,6 +122,8 @@ def _run(fn, kwargs: dict[str, Any], *, roles, public: bool, max_body) -> Respon
     except Exception:  # noqa: BLE001 - a JSON 500, never an HTML page, for API clients
         log.exception("unhandled error on %s %s", request.method, _route())
         return error_response(500, "internal_error", "Something went wrong on our side; it has been logged.")
+    if replay is not None:
+        return _replayed(rt, replay, user_id)
     if not isinstance(result, CaseResult):
         return response
     if result.settle:
@@ -112,7 +133,19 @@ def _run(fn, kwargs: dict[str, Any], *, roles, public: bool, max_body) -> Respon
         return error_response(404, "not_found", "Case not found.")
     response = jsonify(body)
     response.status_code = result.status
+    if record_id is not None:
+        idempotency.complete(rt.Session, record_id, response)
     return response
+
+
+def _replayed(rt: Runtime, stored: "idempotency.Stored", user_id: Optional[str]) -> Response:
+    """The first answer again, byte for byte; a case answer not rendered yet is the case now."""
+    if stored.body is None and stored.case_id:
+        body = current_case(rt, user_id, stored.case_id)
+        if body is None:  # pragma: no cover - the caller acted on it
+            return error_response(404, "not_found", "Case not found.")
+        return idempotency.replay_response(stored, jsonify(body).get_data(as_text=True))
+    return idempotency.replay_response(stored)
 
 
 def _route() -> str:

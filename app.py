@@ -11,11 +11,13 @@ import logging
 import dash
 from dash import Dash, dcc, html
 
+from dashboard import dash_guard
 from dashboard.auth import init_auth
 from dashboard.components.shell import navbar
 from dashboard.context import utcnow
 from dashboard.export_routes import register as register_exports
 from dashboard.file_routes import register_file_routes
+from dashboard.headers import QuietRequestHandler
 from dashboard.runtime import Runtime
 from dashboard.settings import load_settings
 from dashboard.web import create_server
@@ -46,6 +48,7 @@ app = Dash(
     update_title=None,
     suppress_callback_exceptions=True,
     external_stylesheets=["/vendor/bootstrap.min.css", "/vendor/bootstrap-icons.min.css"],
+    on_error=dash_guard.callback_failed,  # a callback that still raises: logged, no update, never a 500
 )
 
 
@@ -65,6 +68,8 @@ app.layout = serve_layout
 
 import callbacks  # noqa: E402,F401  registers every callback
 
+dash_guard.install(app)  # after the callbacks: checks calls against them, hashes Dash's inline scripts
+
 if settings.scheduler:
     from jobs.runner import start_in_thread
 
@@ -73,4 +78,4 @@ if settings.scheduler:
 
 if __name__ == "__main__":
     log.info("Serving on http://%s:%s", settings.host, settings.port)
-    app.run(host=settings.host, port=settings.port, debug=False)
+    app.run(host=settings.host, port=settings.port, debug=False, request_handler=QuietRequestHandler)

@@ -28,6 +28,7 @@ from data.models import User
 from data.read.metrics import MetricsFilter, export_rows, parse_filter
 from dashboard.context import utcnow
 from dashboard.enums import Role
+from dashboard.limits import day_in_range
 from dashboard.money.amounts import to_major
 from dashboard.permissions import case_visibility
 
@@ -93,8 +94,9 @@ def export_cases_csv() -> flask.Response:
             return _refuse(403, "Only the platform's managers can export cases.")
         visible = case_visibility(user)
     args = flask.request.args
-    f = parse_filter(args.get("start"), args.get("end"), args.getlist("company"), args.getlist("provider"),
-                     args.getlist("reason"), today=utcnow().date())
+    # Like an unreadable date, one outside 1900..9998 means the default range (not an overflow).
+    f = parse_filter(day_in_range(args.get("start")), day_in_range(args.get("end")), args.getlist("company"),
+                     args.getlist("provider"), args.getlist("reason"), today=utcnow().date())
     response = flask.Response(stream_csv(runtime.Session, visible, f), mimetype="text/csv")
     name = f"resolution-center-cases_{f.start.isoformat()}_{f.end.isoformat()}.csv"
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'

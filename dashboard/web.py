@@ -9,6 +9,7 @@ import logging
 import flask
 from sqlalchemy import text
 
+from dashboard import headers, limits
 from dashboard.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -21,6 +22,9 @@ def create_server(runtime: Runtime) -> flask.Flask:
     server = flask.Flask("dashboard", static_folder=None)
     server.config["SECRET_KEY"] = runtime.settings.secret_key
     server.extensions["rc"] = runtime
+    # First: bounded bodies and security headers apply to everything registered after.
+    limits.install(server, runtime.settings)
+    headers.install(server)
     server.register_blueprint(blueprint, url_prefix=PREFIX)
     api_errors.register(server)
 

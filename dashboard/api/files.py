@@ -61,7 +61,8 @@ def create_file(ctx: Ctx, user: User) -> tuple[dict[str, Any], int]:
           max_body=lambda rt: rt.settings.max_file_bytes)
 def upload_file(ctx: Ctx, _user: None, file_id: str, token: str) -> dict[str, Any]:
     f = ctx.session.scalar(select(EvidenceFile).where(EvidenceFile.id == file_id).with_for_update())
-    if f is None or not f.upload_token or not hmac.compare_digest(f.upload_token, token):
+    # Compared as bytes: compare_digest refuses a str with non-ASCII characters (`/upload/%C3%A9`).
+    if f is None or not f.upload_token or not hmac.compare_digest(f.upload_token.encode(), token.encode()):
         raise NotFound("file")  # a wrong, used or unknown token: nothing to say about the file
     if (request.content_length or 0) > ctx.settings.max_file_bytes:
         raise _too_large(ctx, f.filename)

@@ -62,7 +62,7 @@ def create_payment(ctx: Ctx, user: User) -> tuple[dict[str, Any], int]:
 def _paid_at(body: dict[str, Any]) -> Optional[dt.datetime]:
     if body.get("paid_at") is None:
         return None
-    paid_at = parse_time(body["paid_at"])
+    paid_at = parse_time(body["paid_at"], name="paid_at")
     if paid_at is None:
         raise Invalid("invalid_paid_at", "'paid_at' must be an ISO 8601 time that is not in the future.",
                       detail={"field": "paid_at"})

@@ -104,7 +104,7 @@ SCHEMAS: dict[str, Any] = {
     "ResolutionCenterCase": _obj({
         "id": STR, "account": _obj({"id": STR, "title": STR}), "amount": NUM, "amount_minor": INT, "currency": STR,
         "available_actions": {"type": "array", "items": STR},
-        "buyer": _obj({"user_id": STR, "name": STR, "email": STR}),
+        "buyer": _obj({"user_id": _nullable(STR), "name": STR, "email": STR}),  # user_id: null for creators
         "payment": _obj({"id": STR, "created_at": TIME, "payment_method_type": STR, "provider": STR}),
         "line_items": {"type": "array", "items": _obj({"quantity": NUM, "label": STR})},
         "reason": _enum(Reason), "status": _enum(Status), "outcome": _nullable(_enum(Outcome)),

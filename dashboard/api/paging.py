@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from dashboard.api.params import query_int
 from dashboard.errors import DomainError
+from dashboard.limits import loads_bounded, time_in_range
 
 DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
@@ -59,7 +60,7 @@ def decode_cursor(tag: str, keys: Sequence[SortKey], cursor: str, name: str) -> 
                                         f"use page_info.end_cursor or start_cursor unchanged.",
                       detail={"parameter": name})
     try:
-        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        data = loads_bounded(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise bad
     if not isinstance(data, list) or len(data) != len(keys) + 1 or data[0] != tag:
@@ -72,9 +73,12 @@ def decode_cursor(tag: str, keys: Sequence[SortKey], cursor: str, name: str) -> 
             values.append(None)
         elif k.kind == "dt" and isinstance(v, str):
             try:
-                values.append(dt.datetime.fromisoformat(v))
+                value = time_in_range(dt.datetime.fromisoformat(v))
             except ValueError:
                 raise bad
+            if value is None:  # a cursor is ours: one with a time we never wrote is forged
+                raise bad
+            values.append(value)
         elif (k.kind == "int" and isinstance(v, int) and not isinstance(v, bool)) or (k.kind == "str" and isinstance(v, str)):
             values.append(v)
         else:

@@ -7,13 +7,13 @@ message's length, a reason's vocabulary, an amount's bounds) belong to the domai
 from __future__ import annotations
 
 import datetime as dt
-import json
 from enum import StrEnum
 from typing import Any, Optional, TypeVar
 
 from flask import request
 
 from dashboard.errors import DomainError, Invalid
+from dashboard.limits import EARLIEST, LATEST, MAX_JSON_DEPTH, TooDeep, loads_bounded, time_in_range
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -25,7 +25,9 @@ def json_body() -> dict[str, Any]:
     if not raw.strip():
         return {}
     try:
-        value = json.loads(raw)
+        value = loads_bounded(raw)
+    except TooDeep:
+        raise DomainError("json_too_deep", f"The request body nests deeper than {MAX_JSON_DEPTH} levels.")
     except (ValueError, UnicodeDecodeError):
         raise DomainError("invalid_json", "The request body is not valid JSON.")
     if not isinstance(value, dict):
@@ -114,23 +116,28 @@ def query_time(name: str) -> Optional[dt.datetime]:
     value = request.args.get(name)
     if value in (None, ""):
         return None
-    parsed = parse_time(value)
+    parsed = parse_time(value, name=name)
     if parsed is None:
         raise _bad_param(name, f"'{name}' must be an ISO 8601 time, e.g. 2026-03-01T00:00:00Z.")
     return parsed
 
 
-def parse_time(value: Any) -> Optional[dt.datetime]:
-    """ISO 8601 to aware UTC; a time without an offset is read as UTC. None if unreadable."""
-    if not isinstance(value, str):
+def parse_time(value: Any, *, name: str = "time") -> Optional[dt.datetime]:
+    """ISO 8601 to aware UTC; a time without an offset is read as UTC. None if unreadable;
+    400 `time_out_of_range` for a time before 1900 or from 9999 on (it would overflow or
+    not be stored)."""
+    if not isinstance(value, str) or len(value) > 64:
         return None
     try:
         parsed = dt.datetime.fromisoformat(value.strip().replace("z", "Z"))
     except ValueError:
         return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.timezone.utc)
-    return parsed.astimezone(dt.timezone.utc)
+    in_range = time_in_range(parsed)
+    if in_range is None:
+        raise DomainError("time_out_of_range", f"'{name}' must be between {EARLIEST.date()} and "
+                                               f"{(LATEST - dt.timedelta(days=1)).date()} (UTC).",
+                          detail={"parameter": name})
+    return in_range
 
 
 def _bad_param(name: str, message: str) -> DomainError:

@@ -74,7 +74,11 @@ def case_json(ctx: Ctx, case: Case, viewer: User) -> dict[str, Any]:
         "amount_minor": case.amount_minor,
         "currency": cur.lower(),
         "available_actions": available_actions(ctx, case, viewer),
-        "buyer": {"user_id": case.customer.id, "name": case.customer.name, "email": case.customer.email,
+        # A customer's user id is for the customer and staff only: it is what a session
+        # names, so a creator is not handed the ids of the people who dispute with them
+        # (issue 8, finding 1). They still see the name and email they sold to.
+        "buyer": {"user_id": case.customer.id if staff or viewer.id == case.customer_id else None,
+                  "name": case.customer.name, "email": case.customer.email,
                   "username": None, "member_id": None},
         "payment": {"id": payment.id, "created_at": iso(payment.paid_at), "provider": payment.provider,
                     "payment_method_type": PAYMENT_METHOD_TYPES.get(payment.provider, payment.provider)},

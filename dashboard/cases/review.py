@@ -186,6 +186,10 @@ def final_decide(ctx: Ctx, *, actor: User, case_id: str, decision: Optional[str]
     except ValueError:
         raise Invalid("invalid_decision", "Choose uphold or overturn.")
     text = require_message(ctx, reason, what="A written reason for the final decision")
+    if remedy is not None and remedy not in (Decision.REFUND.value, Decision.CREDIT.value):
+        # Refused whatever the case: a typo must not be silently dropped (it was, when
+        # overturning a customer win, where no remedy applies).
+        raise Invalid("invalid_remedy", "The remedy must be refund or credit.")
     overturning_merchant_win = verdict == FinalDecision.OVERTURN and case.outcome == Outcome.MERCHANT_WON.value
     remedy_kind, value = None, None
     if overturning_merchant_win:

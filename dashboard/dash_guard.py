@@ -1,0 +1,168 @@
+"""What the browser sends to the Dash app, checked before Dash reads it (issue 8, findings
+5 and 6). `install(app)` is called by app.py once every callback is registered.
+
+1. `POST /_dash-update-component` must be the envelope Dash's renderer sends for a
+   callback this app registered: an object, no deeper than MAX_JSON_DEPTH, whose
+   `output` names a registered callback and whose `outputs`, `inputs` and `state` have the
+   declared shape and count (a pattern-matching `ALL` slot is a list). Anything else is a
+   400 here; Dash's own dispatcher would index into it and answer 500. The JSON parsed
+   here is Flask's cached copy, so Dash does not parse it twice.
+2. The values inside are each callback's business (callbacks/_validate.py). Should one
+   still raise, `callback_failed` (Dash's `on_error`) logs it as the bug it is and
+   answers "no update" — the screen stays as it was — instead of a 500.
+3. A page path no page is registered for answers 404 (with Dash's not-found page, which
+   the renderer shows for it), not 200.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any, Optional
+
+import flask
+from werkzeug.exceptions import BadRequest
+
+from dashboard.errors import DomainError
+from dashboard.limits import MAX_JSON_DEPTH, json_depth_ok
+
+log = logging.getLogger("dashboard.callbacks")
+UPDATE_PATH = "/_dash-update-component"
+
+
+# -------------------------------------------------------------------- the envelope
+def _prop(item: Any) -> bool:
+    return (isinstance(item, dict) and isinstance(item.get("property"), str)
+            and isinstance(item.get("id"), (str, dict)))
+
+
+def _slots_ok(sent: Any, declared: list[dict]) -> bool:
+    """`inputs`/`state` as sent against the callback's declared dependencies."""
+    if not isinstance(sent, list) or len(sent) != len(declared):
+        return False
+    for item, spec in zip(sent, declared):
+        wildcard = isinstance(spec.get("id"), dict) and _has_wildcard(spec["id"])
+        if wildcard:
+            if isinstance(item, dict):  # MATCH sends one item
+                if not _prop(item):
+                    return False
+            elif not (isinstance(item, list) and all(_prop(i) for i in item)):
+                return False
+        elif not _prop(item):
+            return False
+    return True
+
+
+def _has_wildcard(ident: dict) -> bool:
+    return any(isinstance(v, list) for v in ident.values())
+
+
+def _outputs_ok(sent: Any, output: str) -> bool:
+    if output.startswith(".."):
+        count = len(output[2:-2].split("..."))
+        return isinstance(sent, list) and len(sent) == count and all(
+            _prop(o) or (isinstance(o, list) and all(_prop(i) for i in o)) for o in sent)
+    return _prop(sent) or (isinstance(sent, list) and all(_prop(i) for i in sent))
+
+
+def envelope_problem(body: Any, callback_map: dict) -> Optional[str]:
+    """None if `body` is a well-formed call of a registered callback, else what is wrong."""
+    if not isinstance(body, dict):
+        return "The callback request must be a JSON object."
+    output = body.get("output")
+    if not isinstance(output, str) or output not in callback_map:
+        return "The callback request names no callback of this app."
+    cb = callback_map[output]
+    if not cb.get("no_output") and not _outputs_ok(body.get("outputs"), output):
+        return "The callback request's outputs do not match the callback."
+    if not _slots_ok(body.get("inputs"), cb.get("inputs", [])):
+        return "The callback request's inputs do not match the callback."
+    if not _slots_ok(body.get("state", []), cb.get("state", [])):
+        return "The callback request's state does not match the callback."
+    for key in ("changedPropIds", "parsedChangedPropsIds"):
+        changed = body.get(key, [])
+        if not (isinstance(changed, list) and all(isinstance(c, str) for c in changed)):
+            return f"The callback request's {key} must be a list of strings."
+    return None
+
+
+def _refuse(message: str, code: str = "invalid_callback_request"):
+    from dashboard.api.errors import error_response
+
+    return error_response(400, code, message)
+
+
+def check_update_request(app) -> Optional[flask.Response]:
+    """`before_request`: refuse a malformed `/_dash-update-component` call with 400."""
+    request = flask.request
+    if request.path != UPDATE_PATH or request.method != "POST":
+        return None
+    try:
+        body = request.get_json(force=True, silent=False, cache=True)
+    except RecursionError:
+        return _refuse(f"The callback request nests deeper than {MAX_JSON_DEPTH} levels.", "json_too_deep")
+    except BadRequest:
+        return _refuse("The callback request is not valid JSON.", "invalid_json")
+    if not json_depth_ok(body):
+        return _refuse(f"The callback request nests deeper than {MAX_JSON_DEPTH} levels.", "json_too_deep")
+    problem = envelope_problem(body, app.callback_map)
+    return _refuse(problem) if problem else None
+
+
+# ------------------------------------------------------------------ a failing callback
+def callback_failed(err: Exception):
+    """Dash's `on_error`: a domain refusal the callback did not handle is expected (info);
+    anything else is a bug, logged with its traceback. Either way: no update (None)."""
+    if isinstance(err, DomainError):
+        log.info("callback refused: %s %s", err.code, err.message)
+    else:
+        log.error("callback failed on %s", _callback_name(), exc_info=err)
+    return None
+
+
+def _callback_name() -> str:
+    try:
+        body = flask.request.get_json(silent=True, cache=True) or {}
+        return str(body.get("output", "?"))[:200]
+    except Exception:  # noqa: BLE001 - only for the log line
+        return "?"
+
+
+# ---------------------------------------------------------------- unknown page paths
+def _page_patterns() -> list[re.Pattern]:
+    import dash
+
+    patterns = []
+    for page in dash.page_registry.values():
+        template = page.get("path_template") or page.get("path") or ""
+        parts = [("[^/]+" if re.fullmatch(r"<[^>]+>", part) else re.escape(part))
+                 for part in template.strip("/").split("/")]
+        patterns.append(re.compile("/".join(parts)))
+    return patterns
+
+
+def mark_unknown_pages(app):
+    patterns: list[re.Pattern] = []
+
+    def mark(response: flask.Response) -> flask.Response:
+        request = flask.request
+        rule = request.url_rule.rule if request.url_rule is not None else ""
+        if request.method != "GET" or response.status_code != 200 or not rule.startswith(
+                app.config.routes_pathname_prefix) or "<path:" not in rule:
+            return response
+        if not patterns:
+            patterns.extend(_page_patterns())
+        path = request.path.removeprefix(app.config.routes_pathname_prefix.rstrip("/")).strip("/")
+        if path == "404" or not any(p.fullmatch(path) for p in patterns):
+            response.status_code = 404  # the renderer shows pages/not_found_404.py for it
+        return response
+
+    return mark
+
+
+def install(app) -> None:
+    from dashboard.headers import allow_inline_scripts
+
+    server = app.server
+    server.before_request(lambda: check_update_request(app))
+    server.after_request(mark_unknown_pages(app))
+    allow_inline_scripts(server, app.csp_hashes())

@@ -7,10 +7,10 @@ from typing import Optional
 
 import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, State, callback, dcc, html
 
 from callbacks._session import acting_user
-from data.read import parties
+from data.read import keyset, parties
 from dashboard.cases.available import available_actions
 from dashboard.components import case_table as ct
 from dashboard.components.format import (
@@ -185,19 +185,26 @@ def grid_row(r: parties.CaseGridRow, now) -> dict:
     }
 
 
-@callback(Output("company-grid", "getRowsResponse"), Input("company-grid", "getRowsRequest"),
+@callback(Output("company-grid", "getRowsResponse"), Output("company-grid-cursors", "data"),
+          Input("company-grid", "getRowsRequest"), State("company-grid-cursors", "data"),
           prevent_initial_call=True)
-def grid_rows(request):
-    """One block of the company's cases, sorted, filtered and paged in SQL."""
+def grid_rows(request, book=None):
+    """One block of the company's cases, sorted, filtered and paged in SQL: the next page
+    seeks past the last row of the one before (its cursor kept in the Store); a jump to a
+    page whose predecessor was never shown is OFFSET."""
     request = request or {}
+    start = request.get("startRow") or 0
+    view = keyset.view_of("company", request.get("sortModel"), request.get("filterModel"))
+    after, known_total = keyset.recall(book, view, start)
     try:
         with acting_user() as (ctx, user):
             if not is_creator(user):
-                return EMPTY_GRID
-            rows, total = parties.company_cases_page(
-                ctx.session, case_visibility(user), start=request.get("startRow") or 0,
+                return EMPTY_GRID, None
+            page = parties.company_cases_page(
+                ctx.session, case_visibility(user), start=start,
                 end=request.get("endRow") or 20, sort_model=request.get("sortModel"),
-                filter_model=request.get("filterModel"))
-            return {"rowData": [grid_row(r, ctx.now) for r in rows], "rowCount": total}
+                filter_model=request.get("filterModel"), after=after, known_total=known_total)
+            response = {"rowData": [grid_row(r, ctx.now) for r in page.rows], "rowCount": page.total}
+            return response, keyset.remember(book, view, page, start=start)
     except DomainError:
-        return EMPTY_GRID
+        return EMPTY_GRID, None

@@ -48,6 +48,8 @@ def _card(title, icon, body_id, *, count_id=None, hint=None, max_height=None):
 def layout(**_kwargs):
     return html.Div([
         dcc.Store(id="company-load", data=0),
+        # Where each block of the grid ended (keyset cursors): the next page is a seek.
+        dcc.Store(id="company-grid-cursors"),
         page_header("Company cases", None, right=html.Div(id="company-subtitle", className="text-muted")),
         html.Div(id="company-alert"),
         html.Div(id="company-body", children=[

@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, and_, func, not_, or_, select
 from sqlalchemy.orm import Session, contains_eager
 
 from data.models import Case, Payment, User
+from data.read import keyset
 
 AWAITING_MERCHANT = "awaiting_merchant"
 CLOSED = "closed"
@@ -140,40 +141,71 @@ def grid_filter_clauses(filter_model: Optional[dict]) -> list[ColumnElement[bool
     return clauses
 
 
+def company_grid_keys(sort_model: Optional[list]) -> list[keyset.Key]:
+    """The grid's sort, then newest update first, then the id: a total order, and with no
+    sort asked for, the order of ix_cases_company_updated (company_id, updated_at desc, id desc)."""
+    keys: list[keyset.Key] = []
+    for item in sort_model or []:
+        col = CASE_GRID_SORTS.get((item or {}).get("colId")) if isinstance(item, dict) else None
+        if col is None or any(k.expr is col for k in keys):
+            continue
+        # Rows without a deadline (closed cases) or outcome (open ones) go last either way.
+        keys.append(keyset.Key(col, item.get("sort") == "desc", nullable=col in (Case.response_due_at, Case.outcome)))
+        if col is Case.id:
+            return keys
+    keys += [keyset.Key(Case.updated_at, True)] if all(k.expr is not Case.updated_at for k in keys) else []
+    return keys + [keyset.Key(Case.id, True)]
+
+
+def _grid_tag(keys: list[keyset.Key]) -> str:
+    names = {id(col): name for name, col in CASE_GRID_SORTS.items()}
+    return "company:" + ",".join(f"{names[id(k.expr)]}:{'d' if k.descending else 'a'}" for k in keys)
+
+
 def company_cases_page(session: Session, visibility: ColumnElement[bool], *, start: int = 0, end: int = 50,
                        sort_model: Optional[list] = None, filter_model: Optional[dict] = None,
-                       max_rows: int = 200) -> tuple[list[CaseGridRow], int]:
+                       max_rows: int = 200, after: Optional[str] = None,
+                       known_total: Optional[int] = None) -> keyset.GridPage[CaseGridRow]:
     """Rows `start`..`end` of the visible cases, sorted and filtered as the grid asks,
-    and how many match in all. Newest update first by default."""
+    and how many match in all (unpacks as `(rows, total)`). Newest update first by default.
+
+    `after` is the `next_cursor` of the block ending at `start` (same sort): the block is
+    then a keyset seek; without one it is OFFSET `start`. `known_total` (the first block's
+    count) spares deeper blocks the count."""
     start = max(0, int(start or 0))
     end = max(start, min(int(end if end is not None else start + 50), start + max_rows))
     where = [visibility, *grid_filter_clauses(filter_model)]
-    order = []
-    for item in sort_model or []:
-        col = CASE_GRID_SORTS.get((item or {}).get("colId"))
-        if col is not None:
-            desc = item.get("sort") == "desc"
-            # Rows without a deadline (closed cases) go last either way.
-            if col is Case.response_due_at or col is Case.outcome:
-                order.append(col.is_(None))
-            order.append(col.desc() if desc else col.asc())
-    order += [Case.updated_at.desc(), Case.id.desc()]
+    keys = company_grid_keys(sort_model)
+    tag = _grid_tag(keys)
+    seek = keyset.decode(tag, keys, after) if start > 0 else None
     base = select(Case, User.name, User.email, Payment.product_title).join(User, User.id == Case.customer_id) \
         .join(Payment, Payment.id == Case.payment_id).where(*where)
-    # Every case has its customer, so the count joins users only for a filter on the customer.
-    counted = select(func.count()).select_from(Case)
-    if isinstance(filter_model, dict) and "customer" in filter_model:
-        counted = counted.join(User, User.id == Case.customer_id)
-    total = session.scalar(counted.where(*where)) or 0
-    rows = []
-    for case, name, email, product in session.execute(base.order_by(*order).offset(start).limit(end - start)):
+    stmt = base.order_by(*keyset.order_by(keys))
+    stmt = stmt.where(keyset.after(keys, seek)) if seek is not None else stmt.offset(start)
+    rows, last = [], None
+    for case, name, email, product in session.execute(stmt.limit(end - start)):
+        last = case
         rows.append(CaseGridRow(
             id=case.id, customer_name=name, customer_email=email, product_title=product,
             amount_minor=case.amount_minor, currency=case.currency, reason=case.reason, status=case.status,
             escalated=case.escalated, outcome=case.outcome, response_due_at=case.response_due_at,
             updated_at=case.updated_at, created_at=case.created_at,
         ))
-    return rows, int(total)
+    next_cursor = None
+    if rows and len(rows) == end - start:
+        values = [rows[-1].customer_name if k.expr is User.name else getattr(last, k.expr.key) for k in keys]
+        next_cursor = keyset.encode(tag, values)
+    if len(rows) < end - start and (rows or start == 0):
+        total = start + len(rows)
+    elif known_total is not None and known_total >= start + len(rows):
+        total = int(known_total)
+    else:
+        # Every case has its customer, so the count joins users only for a filter on the customer.
+        counted = select(func.count()).select_from(Case)
+        if isinstance(filter_model, dict) and "customer" in filter_model:
+            counted = counted.join(User, User.id == Case.customer_id)
+        total = int(session.scalar(counted.where(*where)) or 0)
+    return keyset.GridPage(rows, total, next_cursor, seek is not None)
 
 
 @dataclass(frozen=True)

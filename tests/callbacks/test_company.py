@@ -12,6 +12,7 @@ from sqlalchemy import update
 
 from callbacks import company as cb
 from data.models import User
+from data.read import parties
 from dashboard.cases import party, review, system
 from dashboard.cases.opening import open_case
 from dashboard.context import Ctx, utcnow
@@ -67,8 +68,13 @@ def cases(runtime, w, now):
     return out
 
 
-def grid(request=None):
-    return cb.grid_rows({"startRow": 0, "endRow": 20, "sortModel": [], "filterModel": {}, **(request or {})})
+def grid(request=None, book=None):
+    """The grid's answer alone (the callback also returns the cursor book for the Store)."""
+    return grid_and_book(request, book)[0]
+
+
+def grid_and_book(request=None, book=None):
+    return cb.grid_rows({"startRow": 0, "endRow": 20, "sortModel": [], "filterModel": {}, **(request or {})}, book)
 
 
 def test_creator_sees_what_needs_their_response_most_urgent_first(as_user, w, cases):
@@ -116,6 +122,30 @@ def test_grid_pages_sorts_and_filters_their_cases(as_user, w, cases):
     assert "CET" in first["updated"] or "CEST" in first["updated"]  # the viewer's zone
     assert [r["id"] for r in closed["rowData"]] == [cases["decided"]] and closed["rowData"][0]["outcome"] == "Customer won"
     assert crafted == {"rowData": [], "rowCount": 0}
+
+
+def test_next_page_seeks_from_where_the_last_one_ended(as_user, w, cases, monkeypatch):
+    real, seen = parties.company_cases_page, []
+
+    def spy(*args, **kwargs):
+        page = real(*args, **kwargs)
+        seen.append(page.seeked)
+        return page
+
+    monkeypatch.setattr(parties, "company_cases_page", spy)
+    sort = [{"colId": "amount", "sort": "asc"}]
+    with as_user(w.creator):
+        all_at_once = [r["id"] for r in grid({"sortModel": sort})["rowData"]]
+        book, walked = None, []
+        for start in (0, 2, 4):
+            response, book = grid_and_book({"startRow": start, "endRow": start + 2, "sortModel": sort}, book)
+            walked += [r["id"] for r in response["rowData"]]
+            assert response["rowCount"] == 6
+    with as_user(w.other_creator):  # another company's creator with this book: still their own cases only
+        theirs = grid({"startRow": 2, "endRow": 4, "sortModel": sort}, book)
+    assert walked == all_at_once and seen[1:4] == [False, True, True]
+    assert cases["foreign"] not in walked
+    assert {r["id"] for r in theirs["rowData"]} <= {cases["foreign"]}
 
 
 def test_kpis_are_their_own(as_user, w, cases):

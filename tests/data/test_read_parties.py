@@ -234,3 +234,34 @@ def test_customer_cases_waiting_on_them_first(book):
     assert got[0].company.name == "Acme Courses" and got[0].payment.product_title == "Course"
     got, total = book.read(rp.customer_cases_page, visibility=case_visibility(w.customer), offset=1, limit=1)
     assert total == 3 and ids(got) == [plain]
+
+
+GRID_SORTS = [[], [{"colId": "amount", "sort": "asc"}], [{"colId": "amount", "sort": "desc"}],
+              [{"colId": "customer", "sort": "asc"}], [{"colId": "deadline", "sort": "asc"}],
+              [{"colId": "deadline", "sort": "desc"}], [{"colId": "outcome", "sort": "asc"}],
+              [{"colId": "status", "sort": "desc"}, {"colId": "amount", "sort": "asc"}],
+              [{"colId": "updated", "sort": "asc"}], [{"colId": "case", "sort": "desc"}]]
+
+
+@pytest.mark.parametrize("sort", GRID_SORTS, ids=lambda s: "+".join(f"{i['colId']}-{i['sort']}" for i in s) or "default")
+def test_company_grid_pages_by_keyset_exactly_like_offset(book, sort):
+    """Page after page, each seeking from the cursor of the one before, gives the rows
+    OFFSET gives — with NULL deadlines and outcomes, equal amounts and mixed directions."""
+    w = book.w
+    made = [book.open(T0 + i * H, amount=(1000, 2000)[i % 2], customer=(w.customer, w.other_customer)[i % 3 == 0])
+            for i in range(7)]
+    book.do(party.accept, T0 + 8 * H, actor=w.creator, case_id=made[2])
+    book.do(party.deny, T0 + 8 * H, actor=w.creator, case_id=made[5], message="Delivered")
+    book.set(made[3], updated_at=T0 + 20 * H)
+    book.set(made[4], updated_at=T0 + 20 * H)  # equal update times: the id decides
+    vis = case_visibility(w.creator)
+    everything = [r.id for r in book.read(rp.company_cases_page, visibility=vis, sort_model=sort).rows]
+    walked, seeks, cursor = [], [], None
+    for start in (0, 3, 6):
+        page = book.read(rp.company_cases_page, visibility=vis, start=start, end=start + 3, sort_model=sort,
+                         after=cursor)
+        walked += [r.id for r in page.rows]
+        seeks.append(page.seeked)
+        cursor = page.next_cursor
+    assert walked == everything and sorted(walked) == sorted(made)
+    assert seeks == [False, True, True] and cursor is None  # the last page is short: nothing follows

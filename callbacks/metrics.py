@@ -3,7 +3,7 @@
 Each callback re-reads the signed-in user from the database and answers only a
 manager; anyone else gets the "not for you" state and no data, whatever they send.
 Filters from the browser are parsed and narrowed by `metrics.parse_filter` before they
-reach SQL, and the case visibility clause is applied on top.
+reach SQL. Managers see every case, so the numbers are the platform's rollups.
 """
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ from dashboard.components import charts
 from dashboard.components.shell import empty_state
 from dashboard.enums import Role
 from dashboard.errors import DomainError
-from dashboard.permissions import case_visibility, payment_visibility
 
 HIDDEN, SHOWN = {"display": "none"}, {}
 NO_FIGURE = {"data": [], "layout": {}}
@@ -96,9 +95,8 @@ def metrics_overview(start, end, companies, providers, reasons, bucket):
         with acting_user() as (ctx, user):
             if not is_manager(user):
                 return _denied(FORBIDDEN)
-            f, b, visible = _filter(ctx, start, end, companies, providers, reasons), _bucket(bucket), case_visibility(user)
-            s = ctx.session
-            o = metrics.overview(s, visible, f, bucket=b)  # the KPIs derived from the series and histograms
+            f, b = _filter(ctx, start, end, companies, providers, reasons), _bucket(bucket)
+            o = metrics.overview(ctx.session, f, bucket=b)  # the KPIs derived from the series and histograms
             return dict(
                 alert=None, body_style=SHOWN, export_href=export_href(f), export_style=SHOWN, kpis=kpi_rows(o.kpis),
                 outcomes=charts.outcome_mix_figure(o.outcomes, bucket=b),
@@ -120,7 +118,7 @@ def metrics_volume(start, end, companies, providers, reasons, bucket, stack):
             if not is_manager(user):
                 return NO_FIGURE
             f = _filter(ctx, start, end, companies, providers, reasons)
-            return charts.volume_figure(metrics.volume_series(ctx.session, case_visibility(user), f, bucket=b, by=by),
+            return charts.volume_figure(metrics.volume_series(ctx.session, f, bucket=b, by=by),
                                         bucket=b, by=by)
     except DomainError:
         return NO_FIGURE
@@ -138,8 +136,7 @@ def metrics_breakdowns(start, end, companies, providers, reasons):
             f = _filter(ctx, start, end, companies, providers, reasons)
             out = {}
             for what in ("company", "provider", "reason"):
-                rows = metrics.breakdown(ctx.session, case_visibility(user), f, by=what,
-                                         payments_visible=payment_visibility(user))
+                rows = metrics.breakdown(ctx.session, f, by=what)
                 out[what] = _breakdown(rows, what)
             return out
     except DomainError:

@@ -441,3 +441,6 @@ __all__ = [
     "IdempotencyRecord",
     "new_id",
 ]
+
+# The rollup tables share this metadata, and their hooks keep them true for every session.
+import data.rollups  # noqa: E402,F401

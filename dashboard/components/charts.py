@@ -313,4 +313,13 @@ def percent(value: Optional[float]) -> str:
 
 
 def kpi_duration(seconds: Optional[float]) -> str:
-    return "—" if seconds is None else duration(dt.timedelta(seconds=round(seconds)))
+    """A median from the hourly rollups: the hour the middle case's wait falls in."""
+    if seconds is None:
+        return "—"
+    hours = int(seconds // 3600)
+    if hours >= 720:
+        return "30d or more"
+    if hours == 0:
+        return "under 1h"
+    d, h = divmod(hours, 24)
+    return f"{d}d {h}h" if d else f"{h}h"

@@ -1,20 +1,18 @@
-"""Read model for the managers' metrics screen and its CSV export (SPEC §9).
+"""Read model for the managers' metrics screen, `GET /metrics` and the CSV export (SPEC §9).
 
-Everything is aggregated in SQL: counts with `FILTER (WHERE ...)`, time buckets and
-histogram bins computed by the database, medians by the database. Only aggregates
-(a few dozen rows) come back, never the cases themselves — except `export_rows`,
-which pages through them by keyset for a streamed download.
+Every number comes from the rollup tables (`data.rollups`), which are kept true in the
+same transaction as every change: a query reads the rows of the chosen period, companies,
+providers and reasons — whole months from the monthly rows, the edge days from the daily
+ones, the all-companies rows unless companies are chosen — so its cost grows with the days
+and groups it covers, never with the cases. Only `export_rows` reads cases, one keyset
+page at a time, for a streamed download.
 
-One filter (`MetricsFilter`) narrows every query the same way: cases opened in the
-date range (UTC days, both ends included), of the chosen companies, providers and
-reasons. Who may see which cases is passed in as a WHERE clause (`visible`).
+One filter (`MetricsFilter`) narrows everything the same way: cases opened in the date
+range (UTC days, both ends included), of the chosen companies, providers and reasons. The
+metrics are for managers, who see every case: callers check the role.
 
-Dialects: PostgreSQL and SQLite differ in date bucketing, interval arithmetic and
-percentiles; the three small helpers below hide that and nothing else does.
-Medians: PostgreSQL has `percentile_cont`; SQLite has no percentile aggregate, so it
-ranks the values with window functions and returns only the one or two middle rows
-(interpolated like `percentile_cont`). We do not fetch the durations themselves:
-the filter bounds them, but 90 days of a busy marketplace is still many rows.
+Medians come from the hourly histograms: the wait of the middle case (the lower of the two
+middle cases for an even count), exact to the hour, as the screen shows it.
 """
 from __future__ import annotations
 
@@ -22,11 +20,12 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Iterable, Literal, Optional, Sequence
 
-from sqlalchemy import (ColumnElement, Float, Integer, Select, and_, cast, extract, func, not_, or_, select,
-                        true, tuple_)
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from data.models import Case, Company, MoneyMovement, Payment, User
+from data.models import Case, Company, Payment, User
+from data.rollups.contrib import MONEY_KINDS
+from data.rollups.models import BINS, COUNTERS, RollupCases, RollupFirstResponse, RollupMoney, RollupPayments, RollupResolution
 
 Bucket = Literal["day", "week", "month"]
 BUCKETS: tuple[str, ...] = ("day", "week", "month")
@@ -108,86 +107,64 @@ def _cases(f: MetricsFilter, visible: ColumnElement[bool], *columns, payments: b
     return stmt.where(*_where(f, visible))
 
 
-# ------------------------------------------------------------------ dialect helpers
-def _dialect(session: Session) -> str:
-    return session.get_bind().dialect.name
-
-
-def date_bucket(dialect: str, column, unit: str) -> tuple[ColumnElement, ColumnElement[str]]:
-    """(what to group and order by, its label): the UTC day, ISO week (Monday) or month that
-    `column` falls in, labelled 'YYYY-MM-DD'. On PostgreSQL the key is the truncated
-    timestamp and the label is formatted once per group: grouping on the text would format
-    and sort a string for every case, which cost more than reading the cases."""
-    if unit not in BUCKETS:
-        raise ValueError(f"unknown bucket {unit!r}")
-    if dialect == "postgresql":
-        # timezone('UTC', timestamptz) is the UTC wall time, whatever the session's zone.
-        key = func.date_trunc(unit, func.timezone("UTC", column))
-        return key, func.to_char(key, "YYYY-MM-DD")
-    # SQLite stores our datetimes as naive UTC text (see data.models.UTCDateTime).
-    if unit == "day":
-        label = func.date(column)
-    elif unit == "week":
-        label = func.date(column, "weekday 0", "-6 days")  # the Sunday on/after, back to Monday
+# ------------------------------------------------------------------------ rollups
+def _rows(model, f: MetricsFilter, *, whole: bool = True, company_level: Optional[bool] = None) -> list:
+    """WHERE clauses choosing the rollup rows of `model` that add up to exactly the
+    filter's cases: whole months from the monthly rows and the edge days from the
+    daily ones (`whole=False`: daily rows only, for series by day, week or month);
+    the chosen companies' rows, or the all-companies rows ('') when none are chosen
+    (`company_level=True`: every company's own rows, for the breakdown by company)."""
+    clauses = [periods(model, f.start, f.end) if whole else
+               and_(model.grain == "d", model.period >= f.start, model.period <= f.end)]
+    if f.company_ids:
+        clauses.append(model.company_id.in_(f.company_ids))
+    elif company_level:
+        clauses.append(model.company_id != "")
     else:
-        label = func.strftime("%Y-%m-01", column)
-    return label, label
+        clauses.append(model.company_id == "")
+    if f.providers:
+        clauses.append(model.provider.in_(f.providers))
+    if f.reasons and hasattr(model, "reason"):
+        clauses.append(model.reason.in_(f.reasons))
+    return clauses
 
 
-def seconds_between(dialect: str, later, earlier) -> ColumnElement[float]:
-    if dialect == "postgresql":
-        return cast(extract("epoch", later - earlier), Float)
-    return (func.julianday(later) - func.julianday(earlier)) * 86400.0
+def periods(model, start: dt.date, end: dt.date) -> ColumnElement[bool]:
+    """The rows of `model` covering the UTC days start..end (both included) exactly once."""
+    first_full = start if start.day == 1 else _next_month(start)
+    after_end = end + dt.timedelta(days=1)
+    last_full_end = after_end.replace(day=1)  # months before this one end inside the range
+    if first_full >= last_full_end:
+        return and_(model.grain == "d", model.period >= start, model.period <= end)
+    return or_(and_(model.grain == "m", model.period >= first_full, model.period < last_full_end),
+               and_(model.grain == "d", model.period >= start, model.period < first_full),
+               and_(model.grain == "d", model.period >= last_full_end, model.period <= end))
 
 
-def _floor(dialect: str, value) -> ColumnElement[int]:
-    # CAST truncates on SQLite (our values are >= 0) but rounds on PostgreSQL.
-    return cast(func.floor(value), Integer) if dialect == "postgresql" else cast(value, Integer)
+def _next_month(day: dt.date) -> dt.date:
+    return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
 
 
-def _percentile(session: Session, stmt_for, value, q: float) -> Optional[float]:
-    """The q-quantile of `value` over the rows `stmt_for(columns...)` selects, interpolated
-    like PostgreSQL's percentile_cont; None when there are no rows."""
-    if _dialect(session) == "postgresql":
-        result = session.scalar(stmt_for(func.percentile_cont(q).within_group(value)))
-        return None if result is None else float(result)
-    ranked = stmt_for(value.label("v"), func.row_number().over(order_by=value).label("rn"),
-                      func.count().over().label("n")).subquery()
-    lo = cast(1 + q * (ranked.c.n - 1), Integer)
-    rows = session.execute(select(ranked.c.v, ranked.c.rn, ranked.c.n)
-                           .where(ranked.c.rn >= lo, ranked.c.rn <= lo + 1).order_by(ranked.c.rn)).all()
-    if not rows:
-        return None
-    pos = 1 + q * (rows[0].n - 1)
-    low = rows[0].v
-    high = rows[1].v if len(rows) > 1 else low
-    return float(low + (pos - int(pos)) * (high - low))
+def _sums():
+    return [func.coalesce(func.sum(getattr(RollupCases, name)), 0).label(name) for name in COUNTERS]
+
+
+def bucket_of(day: dt.date, unit: str) -> dt.date:
+    """The first UTC day of the day, ISO week (Monday) or month that `day` falls in."""
+    if unit == "day":
+        return day
+    if unit == "week":
+        return day - dt.timedelta(days=day.weekday())
+    if unit == "month":
+        return day.replace(day=1)
+    raise ValueError(f"unknown bucket {unit!r}")
+
+
+def _day(value) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
 
 
 # ------------------------------------------------------------------------ counting
-_appealed = or_(Case.customer_appealed.is_(True), Case.merchant_appealed.is_(True))
-_closed = Case.status == "closed"
-# A platform decision that could be appealed: not the decision on an appealed denial
-# (that one is final, §3.4). An appealed decision is one that went to final review.
-_appealable_decision = and_(Case.decision.is_not(None), or_(Case.final_review.is_(True), not_(_appealed)))
-
-
-def _count_columns():
-    return [
-        func.count().label("cases"),
-        func.count().filter(Case.status != "closed").label("open"),
-        func.count().filter(Case.first_merchant_response_at.is_not(None)).label("responded"),
-        func.count().filter(Case.escalated.is_(True)).label("escalated"),
-        func.count().filter(_appealable_decision).label("decisions"),
-        func.count().filter(Case.final_review.is_(True)).label("decisions_appealed"),
-        func.count().filter(_appealed, Case.final_review.is_(False)).label("denials_appealed"),
-        func.count().filter(_closed).label("closed"),
-        func.count().filter(_closed, Case.outcome == "customer_won").label("customer_won"),
-        func.count().filter(_closed, Case.outcome == "merchant_won").label("merchant_won"),
-        func.count().filter(_closed, Case.outcome == "withdrawn").label("withdrawn"),
-    ]
-
-
 def _rate(part: int, whole: int) -> Optional[float]:
     return part / whole if whole else None
 
@@ -210,6 +187,9 @@ class Counts:
     def of(cls, row) -> "Counts":
         return cls(**{name: int(getattr(row, name) or 0) for name in cls.__dataclass_fields__})
 
+    def __add__(self, other: "Counts") -> "Counts":
+        return Counts(**{n: getattr(self, n) + getattr(other, n) for n in self.__dataclass_fields__})
+
     @property
     def escalation_rate(self) -> Optional[float]:
         return _rate(self.escalated, self.cases)
@@ -229,6 +209,16 @@ class Counts:
         return _rate(self.merchant_won, self.closed)
 
 
+def counter_totals(session: Session, f: MetricsFilter) -> dict[str, int]:
+    """Every counter of `rollup_cases` (models.COUNTERS) summed over the filter."""
+    row = session.execute(select(*_sums()).where(*_rows(RollupCases, f))).one()
+    return {name: int(getattr(row, name)) for name in COUNTERS}
+
+
+def counts(session: Session, f: MetricsFilter) -> Counts:
+    return Counts.of(session.execute(select(*_sums()).where(*_rows(RollupCases, f))).one())
+
+
 # ----------------------------------------------------------------------------- KPIs
 @dataclass(frozen=True)
 class Kpis:
@@ -239,97 +229,96 @@ class Kpis:
     credited: dict[str, int] = field(default_factory=dict)
 
 
-def counts(session: Session, visible, f: MetricsFilter) -> Counts:
-    return Counts.of(session.execute(_cases(f, visible, *_count_columns())).one())
-
-
-def _first_response(dialect: str) -> tuple[ColumnElement[float], ColumnElement[bool]]:
-    """(seconds from opening to the merchant's first response, the cases that have one)."""
-    return (seconds_between(dialect, Case.first_merchant_response_at, Case.created_at),
-            Case.first_merchant_response_at.is_not(None))
-
-
-def _resolution(dialect: str) -> tuple[ColumnElement[float], ColumnElement[bool]]:
-    """(seconds from opening to closing, the cases closed now)."""
-    return seconds_between(dialect, Case.closed_at, Case.created_at), and_(_closed, Case.closed_at.is_not(None))
-
-
-def median_first_response(session: Session, visible, f: MetricsFilter) -> Optional[float]:
-    """Seconds from opening to the merchant's first response, over cases that have one."""
-    value, having = _first_response(_dialect(session))
-    return _percentile(session, lambda *c: _cases(f, visible, *c).where(having), value, 0.5)
-
-
-def median_resolution(session: Session, visible, f: MetricsFilter) -> Optional[float]:
-    """Seconds from opening to closing, over cases closed now."""
-    value, having = _resolution(_dialect(session))
-    return _percentile(session, lambda *c: _cases(f, visible, *c).where(having), value, 0.5)
-
-
-def money_totals(session: Session, visible, f: MetricsFilter) -> dict[str, dict[str, int]]:
+def money_totals(session: Session, f: MetricsFilter) -> dict[str, dict[str, int]]:
     """{'merchant_refund': {'USD': 1234}, 'customer_credit': {...}} — succeeded movements only."""
-    stmt = (_cases(f, visible, MoneyMovement.kind, MoneyMovement.currency, func.sum(MoneyMovement.amount_minor))
-            .join(MoneyMovement, MoneyMovement.case_id == Case.id)
-            .where(MoneyMovement.status == "succeeded",
-                   MoneyMovement.kind.in_(("merchant_refund", "customer_credit")))
-            .group_by(MoneyMovement.kind, MoneyMovement.currency))
+    stmt = (select(RollupMoney.kind, RollupMoney.currency, func.sum(RollupMoney.amount_minor))
+            .where(*_rows(RollupMoney, f), RollupMoney.kind.in_(MONEY_KINDS))
+            .group_by(RollupMoney.kind, RollupMoney.currency))
     out: dict[str, dict[str, int]] = {"merchant_refund": {}, "customer_credit": {}}
     for kind, currency, total in session.execute(stmt):
-        out[kind][currency] = int(total)
+        if total:
+            out[kind][currency] = int(total)
     return out
 
 
-def kpis(session: Session, visible, f: MetricsFilter) -> Kpis:
-    money = money_totals(session, visible, f)
-    d = _dialect(session)
-    if d != "postgresql":
-        return Kpis(counts(session, visible, f), median_first_response(session, visible, f),
-                    median_resolution(session, visible, f), money["merchant_refund"], money["customer_credit"])
-    # PostgreSQL: the counts and both medians in one pass over the cases (a FILTER on an
-    # ordered-set aggregate keeps each median to its own cases).
-    (first, responded), (resolution, resolved) = _first_response(d), _resolution(d)
-    row = session.execute(_cases(
-        f, visible, *_count_columns(),
-        func.percentile_cont(0.5).within_group(first).filter(responded).label("median_first_response"),
-        func.percentile_cont(0.5).within_group(resolution).filter(resolved).label("median_resolution"),
-    )).one()
-    return Kpis(Counts.of(row), _float(row.median_first_response), _float(row.median_resolution),
+def kpis(session: Session, f: MetricsFilter) -> Kpis:
+    money = money_totals(session, f)
+    return Kpis(counts(session, f), median_first_response(session, f), median_resolution(session, f),
                 money["merchant_refund"], money["customer_credit"])
 
 
-def _float(value) -> Optional[float]:
-    return None if value is None else float(value)
+def _hour_counts(session: Session, model, f: MetricsFilter, *extra) -> dict[tuple, int]:
+    stmt = (select(*extra, model.bin, func.sum(model.n)).where(*_rows(model, f))
+            .group_by(*extra, model.bin))
+    return {tuple(r[:-1]): int(r[-1]) for r in session.execute(stmt) if r[-1]}
+
+
+def median_hours(hours: dict[int, int]) -> Optional[int]:
+    """The hour bin of the middle case (of the lower of the two middle cases for an even
+    count), so the median is exact to the hour; None without cases."""
+    total = sum(hours.values())
+    if not total:
+        return None
+    rank, seen = (total + 1) // 2, 0
+    for h in sorted(hours):
+        seen += hours[h]
+        if seen >= rank:
+            return h
+    return None  # unreachable
+
+
+def _median_s(hours: dict[int, int]) -> Optional[float]:
+    h = median_hours(hours)
+    return None if h is None else float(h * 3600)
+
+
+def median_first_response(session: Session, f: MetricsFilter) -> Optional[float]:
+    """Seconds (whole hours) from opening to the merchant's first response: the middle case's."""
+    counts_ = _hour_counts(session, RollupFirstResponse, f)
+    return _median_s({k[0]: n for k, n in counts_.items()})
+
+
+def median_resolution(session: Session, f: MetricsFilter) -> Optional[float]:
+    """Seconds (whole hours) from opening to closing, over cases closed now: the middle case's."""
+    counts_ = _hour_counts(session, RollupResolution, f)
+    return _median_s({k[0]: n for k, n in counts_.items()})
 
 
 # ------------------------------------------------------------------------- series
-def volume_series(session: Session, visible, f: MetricsFilter, *, bucket: str,
+def volume_series(session: Session, f: MetricsFilter, *, bucket: str,
                   by: Literal["reason", "provider"]) -> list[tuple[str, str, int]]:
     """(bucket start, reason or provider, cases opened), in time order."""
-    b, label = date_bucket(_dialect(session), Case.created_at, bucket)
-    key = (Case.reason if by == "reason" else Payment.provider).label("key")
-    stmt = (_cases(f, visible, label.label("bucket"), key, func.count(), payments=by == "provider")
-            .group_by(b, key).order_by(b, key))
-    return [(row[0], row[1], int(row[2])) for row in session.execute(stmt)]
+    key = RollupCases.reason if by == "reason" else RollupCases.provider
+    stmt = (select(RollupCases.period, key, func.sum(RollupCases.cases)).where(*_rows(RollupCases, f, whole=False))
+            .group_by(RollupCases.period, key))
+    acc: dict[tuple[dt.date, str], int] = {}
+    for period, k, n in session.execute(stmt):
+        b = (bucket_of(_day(period), bucket), k)
+        acc[b] = acc.get(b, 0) + int(n)
+    return [(b.isoformat(), k, n) for (b, k), n in sorted(acc.items()) if n]
 
 
-def outcome_series(session: Session, visible, f: MetricsFilter, *, bucket: str) -> list[tuple[str, Counts]]:
+def outcome_series(session: Session, f: MetricsFilter, *, bucket: str) -> list[tuple[str, Counts]]:
     """Per bucket of opening date: the same counts as the KPIs (rates and outcome mix)."""
-    b, label = date_bucket(_dialect(session), Case.created_at, bucket)
-    stmt = _cases(f, visible, label.label("bucket"), *_count_columns()).group_by(b).order_by(b)
-    return [(row.bucket, Counts.of(row)) for row in session.execute(stmt)]
+    stmt = (select(RollupCases.period, *_sums()).where(*_rows(RollupCases, f, whole=False))
+            .group_by(RollupCases.period))
+    acc: dict[dt.date, Counts] = {}
+    for row in session.execute(stmt):
+        b = bucket_of(_day(row.period), bucket)
+        acc[b] = acc.get(b, Counts()) + Counts.of(row)
+    return [(b.isoformat(), c) for b, c in sorted(acc.items()) if c.cases]
 
 
-def money_series(session: Session, visible, f: MetricsFilter, *, bucket: str) -> list[tuple[str, str, str, int]]:
+def money_series(session: Session, f: MetricsFilter, *, bucket: str) -> list[tuple[str, str, str, int]]:
     """(bucket of the case's opening date, kind, currency, minor units) of succeeded movements."""
-    b, label = date_bucket(_dialect(session), Case.created_at, bucket)
-    stmt = (_cases(f, visible, label.label("bucket"), MoneyMovement.kind, MoneyMovement.currency,
-                   func.sum(MoneyMovement.amount_minor))
-            .join(MoneyMovement, MoneyMovement.case_id == Case.id)
-            .where(MoneyMovement.status == "succeeded",
-                   MoneyMovement.kind.in_(("merchant_refund", "customer_credit")))
-            .group_by(b, MoneyMovement.kind, MoneyMovement.currency)
-            .order_by(b, MoneyMovement.kind, MoneyMovement.currency))
-    return [(row[0], row[1], row[2], int(row[3])) for row in session.execute(stmt)]
+    stmt = (select(RollupMoney.period, RollupMoney.kind, RollupMoney.currency, func.sum(RollupMoney.amount_minor))
+            .where(*_rows(RollupMoney, f, whole=False), RollupMoney.kind.in_(MONEY_KINDS))
+            .group_by(RollupMoney.period, RollupMoney.kind, RollupMoney.currency))
+    acc: dict[tuple[dt.date, str, str], int] = {}
+    for period, kind, currency, total in session.execute(stmt):
+        k = (bucket_of(_day(period), bucket), kind, currency)
+        acc[k] = acc.get(k, 0) + int(total)
+    return [(b.isoformat(), kind, cur, n) for (b, kind, cur), n in sorted(acc.items()) if n]
 
 
 # --------------------------------------------------------------------- histograms
@@ -341,48 +330,33 @@ class Histogram:
     median_s: Optional[float]
 
 
-def _histogram(session: Session, stmt_for, value, *, bin_seconds: int, bins: int,
-               group=None) -> tuple[list[tuple[int, str, int]], Optional[float]]:
-    """The bins, as (bin index, group, count), and the median of `value`."""
-    d = _dialect(session)
-    idx = _floor(d, value / float(bin_seconds))
-    # Clamped to 0..bins in one expression: a CASE would work the bin out up to three times a row.
-    idx = (func.least(func.greatest(idx, 0), bins) if d == "postgresql"
-           else func.min(func.max(idx, 0), bins)).label("bin")
-    keys = [idx] if group is None else [idx, group.label("grp")]
-    if d != "postgresql":
-        stmt = stmt_for(*keys, func.count()).group_by(*keys).order_by(*keys)
-        rows = [(int(r[0]), "all" if group is None else r[1], int(r[-1])) for r in session.execute(stmt)]
-        return rows, _percentile(session, stmt_for, value, 0.5)
-    # PostgreSQL: one pass. The grouping sets give a row per bin and a grand-total row, which
-    # carries the median (the medians computed for the bins are not used).
-    stmt = (stmt_for(*keys, func.grouping(idx).label("total_row"), func.count().label("n"),
-                     func.percentile_cont(0.5).within_group(value).label("median"))
-            .group_by(func.grouping_sets(tuple_(*keys), tuple_())).order_by(*keys))
-    rows, median = [], None
-    for r in session.execute(stmt):
-        if r.total_row:
-            median = None if r.median is None else float(r.median)
-        else:
-            rows.append((int(r.bin), "all" if group is None else r.grp, int(r.n)))
-    return rows, median
+def _regroup(hours: dict[tuple, int], *, bin_hours: int, bins: int, grouped: bool) -> list[tuple[int, str, int]]:
+    if bin_hours < 1 or bins < 1 or bin_hours * bins > BINS:
+        raise ValueError(f"bins of {bin_hours} h x {bins} do not fit the hourly rollup (up to {BINS} h)")
+    acc: dict[tuple[int, str], int] = {}
+    for key, n in hours.items():
+        group, hour = (key[0], key[1]) if grouped else ("all", key[0])
+        k = (min(hour // bin_hours, bins), group)
+        acc[k] = acc.get(k, 0) + n
+    return [(b, g, n) for (b, g), n in sorted(acc.items())]
 
 
-def first_response_histogram(session: Session, visible, f: MetricsFilter, *, bin_hours: int = 12,
+def first_response_histogram(session: Session, f: MetricsFilter, *, bin_hours: int = 12,
                              bins: int = 14) -> Histogram:
-    value, having = _first_response(_dialect(session))
-    rows, median = _histogram(session, lambda *c: _cases(f, visible, *c).where(having), value,
-                              bin_seconds=bin_hours * 3600, bins=bins)
-    return Histogram(bin_hours * 3600, bins, rows, median)
+    hours = _hour_counts(session, RollupFirstResponse, f)
+    return Histogram(bin_hours * 3600, bins, _regroup(hours, bin_hours=bin_hours, bins=bins, grouped=False),
+                     _median_s({k[0]: n for k, n in hours.items()}))
 
 
-def resolution_histogram(session: Session, visible, f: MetricsFilter, *, bin_days: int = 1,
+def resolution_histogram(session: Session, f: MetricsFilter, *, bin_days: int = 1,
                          bins: int = 30) -> Histogram:
     """Time to resolution of closed cases, in bins of days, split by outcome."""
-    value, having = _resolution(_dialect(session))
-    rows, median = _histogram(session, lambda *c: _cases(f, visible, *c).where(having), value,
-                              bin_seconds=bin_days * 86400, bins=bins, group=func.coalesce(Case.outcome, "unknown"))
-    return Histogram(bin_days * 86400, bins, rows, median)
+    hours = _hour_counts(session, RollupResolution, f, RollupResolution.outcome)
+    by_hour: dict[int, int] = {}
+    for (_, hour), n in hours.items():
+        by_hour[hour] = by_hour.get(hour, 0) + n
+    return Histogram(bin_days * 86400, bins, _regroup(hours, bin_hours=bin_days * 24, bins=bins, grouped=True),
+                     _median_s(by_hour))
 
 
 # ----------------------------------------------------------------------- overview
@@ -395,18 +369,16 @@ class Overview:
     resolution: Histogram
 
 
-def overview(session: Session, visible, f: MetricsFilter, *, bucket: str) -> Overview:
+def overview(session: Session, f: MetricsFilter, *, bucket: str) -> Overview:
     """The overview's KPIs, outcome and money series and both histograms, with the KPIs
     derived rather than queried again: every case in the range falls in exactly one bucket
     of its opening date, so the counts are the sums of the outcome series and the money
-    totals the sums of the money series; the medians are the histograms' (same cases,
-    same value)."""
-    outcomes = outcome_series(session, visible, f, bucket=bucket)
-    money = money_series(session, visible, f, bucket=bucket)
-    first = first_response_histogram(session, visible, f)
-    resolution = resolution_histogram(session, visible, f)
-    fields = Counts.__dataclass_fields__
-    total = Counts(**{name: sum(getattr(c, name) for _, c in outcomes) for name in fields})
+    totals the sums of the money series; the medians are the histograms'."""
+    outcomes = outcome_series(session, f, bucket=bucket)
+    money = money_series(session, f, bucket=bucket)
+    first = first_response_histogram(session, f)
+    resolution = resolution_histogram(session, f)
+    total = sum((c for _, c in outcomes), Counts())
     totals: dict[str, dict[str, int]] = {"merchant_refund": {}, "customer_credit": {}}
     for _, kind, currency, amount in money:
         totals[kind][currency] = totals[kind].get(currency, 0) + amount
@@ -427,39 +399,36 @@ class BreakdownRow:
         return None if self.payments is None else _rate(self.counts.cases, self.payments)
 
 
-def breakdown(session: Session, visible, f: MetricsFilter, *, by: Literal["company", "provider", "reason"],
-              payments_visible: ColumnElement[bool] = true(), limit: int = 20) -> list[BreakdownRow]:
+def breakdown(session: Session, f: MetricsFilter, *, by: Literal["company", "provider", "reason"],
+              limit: int = 20) -> list[BreakdownRow]:
     """Counts per company, provider or reason, most cases first (top `limit`).
 
     Dispute rate = cases opened in the range / payments made in the range (by paid_at),
     with the same company and provider filters.
     """
-    if by == "company":
-        # Group on the id alone and name only the top companies: grouping on (id, name)
-        # would sort every case by two strings.
-        top = (_cases(f, visible, Case.company_id.label("key"), *_count_columns()).group_by(Case.company_id)
-               .order_by(func.count().desc(), Case.company_id).limit(limit).subquery())
-        stmt = (select(top, Company.name.label("label")).join(Company, Company.id == top.c.key)
-                .order_by(top.c.cases.desc(), top.c.key))
-    elif by in ("provider", "reason"):
-        key = Payment.provider if by == "provider" else Case.reason
-        stmt = (_cases(f, visible, key.label("key"), key.label("label"), *_count_columns(),
-                       payments=by == "provider").group_by(key).order_by(func.count().desc(), key).limit(limit))
-    else:
+    if by not in ("company", "provider", "reason"):
         raise ValueError(f"unknown breakdown {by!r}")
+    key = {"company": RollupCases.company_id, "provider": RollupCases.provider, "reason": RollupCases.reason}[by]
+    sums = _sums()
+    stmt = (select(key.label("key"), *sums)
+            .where(*_rows(RollupCases, f, company_level=by == "company"))
+            .group_by(key).having(func.sum(RollupCases.cases) > 0)
+            .order_by(func.sum(RollupCases.cases).desc(), key).limit(limit))
     rows = session.execute(stmt).all()
+    if not rows:
+        return []
+    labels = {r.key: r.key for r in rows}
+    if by == "company":
+        labels = dict(session.execute(select(Company.id, Company.name).where(Company.id.in_(list(labels)))).all())
     payments: dict[str, int] = {}
-    if by in ("company", "provider") and rows:
-        pkey = Payment.company_id if by == "company" else Payment.provider
-        pstmt = (select(pkey, func.count()).where(
-            payments_visible, Payment.paid_at >= f.start_at, Payment.paid_at < f.end_before,
-            pkey.in_([r.key for r in rows]),
-            *([Payment.company_id.in_(f.company_ids)] if f.company_ids else []),
-            *([Payment.provider.in_(f.providers)] if f.providers else []),
-        ).group_by(pkey))
+    if by in ("company", "provider"):
+        pkey = RollupPayments.company_id if by == "company" else RollupPayments.provider
+        pstmt = (select(pkey, func.sum(RollupPayments.n))
+                 .where(*_rows(RollupPayments, f, company_level=by == "company"), pkey.in_([r.key for r in rows]))
+                 .group_by(pkey))
         payments = {k: int(n) for k, n in session.execute(pstmt)}
-    return [BreakdownRow(r.key, r.label, Counts.of(r), payments.get(r.key, 0) if by != "reason" else None)
-            for r in rows]
+    return [BreakdownRow(r.key, labels.get(r.key, r.key), Counts.of(r),
+                         payments.get(r.key, 0) if by != "reason" else None) for r in rows]
 
 
 # -------------------------------------------------------------------------- export

@@ -1,0 +1,256 @@
+"""Keeping the rollups true in the same transaction as every change that moves them.
+
+Why at commit, in the same transaction, rather than by a job: a metric is then never
+stale and never needs a freshness note; there is no watermark to get wrong (a job that
+reads "changed since" misses rows committed late by long transactions); and a rolled
+back change leaves no trace. The cost is one multi-row upsert per table at commit.
+
+How: a flush records what changed — for a case or money movement its facts before
+(from the attribute history, or the row itself when an old value was never loaded) and
+after; for a payment or case inserted, its facts — against the innermost transaction.
+A savepoint that commits hands its record to its parent; one that rolls back drops it.
+When the outermost transaction commits, the record becomes one `Delta` (old facts
+subtracted, new facts added) and is added to the tables with `INSERT .. ON CONFLICT DO
+UPDATE SET n = n + excluded.n`, every table in one order and its rows sorted by key, so
+two transactions never wait on each other's rollup rows in opposite orders (no
+deadlocks); the rows stay locked only for the moment of the commit.
+
+Anything that writes cases with Core statements or COPY bypasses this; it must call
+`data.rollups.rebuild` afterwards (the benchmark generator does).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import Any, Iterable
+
+from sqlalchemy import event, inspect, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
+
+from data.models import Case, MoneyMovement, Payment
+from data.rollups.contrib import (CASE_FIELDS, MOVEMENT_FIELDS, PAYMENT_FIELDS, CaseFacts, Delta, Group,
+                                  MovementFacts, PaymentFacts, group_of)
+from data.rollups.models import (COUNTERS, OpenCaseCount, RollupCases, RollupFirstResponse, RollupMoney,
+                                 RollupPayments, RollupResolution)
+
+_TRACKED = {Case: (CaseFacts, CASE_FIELDS), MoneyMovement: (MovementFacts, MOVEMENT_FIELDS)}
+_OLD = "rollups.old"        # session.info: {object: old facts}, between before_flush and after_flush
+_RECORD = "rollups.record"  # session.info: {transaction: [(sign, facts)]}
+
+
+# ---------------------------------------------------------------- facts of objects
+def _now(obj) -> tuple:
+    cls, fields = _TRACKED.get(type(obj)) or (PaymentFacts, PAYMENT_FIELDS)
+    return cls(*(getattr(obj, f) for f in fields))
+
+
+def _before(session: Session, obj) -> tuple:
+    """The object's facts as the database holds them before this flush."""
+    cls, fields = _TRACKED[type(obj)]
+    state = inspect(obj)
+    values, unknown = {}, []
+    for f in fields:
+        hist = state.attrs[f].history
+        if hist.deleted:
+            values[f] = hist.deleted[0]
+        elif hist.unchanged:
+            values[f] = hist.unchanged[0]
+        elif hist.added:  # set without its old value ever being loaded
+            unknown.append(f)
+        else:
+            values[f] = getattr(obj, f)
+    if unknown:
+        model = type(obj)
+        with session.no_autoflush:
+            row = session.execute(select(*(getattr(model, f) for f in unknown))
+                                  .where(*(c == v for c, v in zip(model.__mapper__.primary_key,
+                                                                  state.identity)))).one()
+        values.update(zip(unknown, row))
+    return cls(**values)
+
+
+def _innermost(session: Session):
+    return session.get_nested_transaction() or session.get_transaction()
+
+
+@event.listens_for(Session, "before_flush")
+def _remember_old(session: Session, _ctx, _instances) -> None:
+    old = {}
+    for obj in list(session.dirty) + list(session.deleted):
+        if type(obj) in _TRACKED and inspect(obj).has_identity:
+            old[obj] = _before(session, obj)
+    session.info[_OLD] = old
+
+
+@event.listens_for(Session, "after_flush")
+def _record_changes(session: Session, _ctx) -> None:
+    old = session.info.pop(_OLD, {})
+    entries = []
+    for obj in session.new:
+        if type(obj) in _TRACKED or type(obj) is Payment:
+            entries.append((1, _now(obj)))
+    for obj in session.dirty:
+        if obj in old and obj not in session.deleted:
+            before, after = old[obj], _now(obj)
+            if before != after:
+                entries += [(-1, before), (1, after)]
+    for obj in session.deleted:
+        if obj in old:
+            entries.append((-1, old[obj]))
+        elif type(obj) is Payment:
+            entries.append((-1, _now(obj)))
+    if entries:
+        session.info.setdefault(_RECORD, {}).setdefault(_innermost(session), []).extend(entries)
+
+
+@event.listens_for(Session, "after_commit")
+def _savepoint_released(session: Session) -> None:
+    nested = session.get_nested_transaction()
+    record = session.info.get(_RECORD)
+    if nested is not None and record and nested in record:
+        record.setdefault(nested.parent, []).extend(record.pop(nested))
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _transaction_ended(session: Session, transaction) -> None:
+    record = session.info.get(_RECORD)
+    if record:
+        record.pop(transaction, None)  # rolled back (a committed savepoint was handed on)
+
+
+@event.listens_for(Session, "before_commit")
+def _apply_at_commit(session: Session) -> None:
+    if session.get_nested_transaction() is not None:
+        return  # a savepoint: its record goes to its parent in after_commit
+    session.flush()
+    record = session.info.pop(_RECORD, None)
+    if not record:
+        return
+    entries = [e for es in record.values() for e in es]
+    delta = delta_of(session, entries)
+    if not delta.is_empty():
+        add(session, delta)
+
+
+# ------------------------------------------------------------------- to a delta
+def delta_of(session: Session, entries: Iterable[tuple[int, tuple]]) -> Delta:
+    entries = list(entries)
+    cases = [f for _, f in entries if isinstance(f, CaseFacts)]
+    movements = [f for _, f in entries if isinstance(f, MovementFacts)]
+    providers = _providers(session, {c.payment_id for c in cases})
+    groups = _case_groups(session, {m.case_id for m in movements})
+    delta = Delta()
+    for sign, f in entries:
+        if isinstance(f, CaseFacts):
+            delta.add_case(f, providers[f.payment_id], sign)
+        elif isinstance(f, MovementFacts):
+            delta.add_movement(f, groups[f.case_id], sign)
+        else:
+            delta.add_payment(f, sign)
+    return delta
+
+
+def _providers(session: Session, payment_ids: set[str]) -> dict[str, str]:
+    out, missing = {}, []
+    for pid in payment_ids:
+        p = session.identity_map.get(identity_key(Payment, pid))
+        if p is not None and "provider" in p.__dict__:
+            out[pid] = p.provider
+        else:
+            missing.append(pid)
+    for chunk in _chunks(missing):
+        out.update(session.execute(select(Payment.id, Payment.provider).where(Payment.id.in_(chunk))).all())
+    return out
+
+
+def _case_groups(session: Session, case_ids: set[str]) -> dict[str, Group]:
+    out: dict[str, Group] = {}
+    for chunk in _chunks(sorted(case_ids)):
+        rows = session.execute(select(Case.id, Case.created_at, Case.company_id, Payment.provider, Case.reason)
+                               .join(Payment, Payment.id == Case.payment_id).where(Case.id.in_(chunk)))
+        for case_id, created_at, company_id, provider, reason in rows:
+            out[case_id] = (created_at.astimezone(dt.timezone.utc).date(), company_id, provider, reason)
+    return out
+
+
+def _chunks(items: list, size: int = 500):
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+# ---------------------------------------------------------------- to the tables
+def month_of(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def _variants(day: dt.date, company_id: str):
+    """The four rows a fact of (day, company) counts in: day and month, company and all."""
+    month = month_of(day)
+    return (("d", company_id, day), ("m", company_id, month), ("d", "", day), ("m", "", month))
+
+
+def table_rows(delta: Delta) -> dict[Any, list[dict]]:
+    """The delta as rows per table, expanded to both grains and both company levels,
+    summed per key and sorted by key."""
+    acc: dict[Any, dict[tuple, Any]] = defaultdict(dict)
+    for kind, key, values in delta.nonzero():
+        if kind == "stages":
+            stage, assignee = key
+            acc[OpenCaseCount][(stage, assignee)] = acc[OpenCaseCount].get((stage, assignee), 0) + values
+            continue
+        if kind == "payments":
+            day, company_id, provider = key
+            for v in _variants(day, company_id):
+                k = v + (provider,)
+                acc[RollupPayments][k] = acc[RollupPayments].get(k, 0) + values
+            continue
+        day, company_id, provider, reason, *rest = key
+        model = {"cases": RollupCases, "money": RollupMoney, "first_response": RollupFirstResponse,
+                 "resolution": RollupResolution}[kind]
+        for v in _variants(day, company_id):
+            k = v + (provider, reason, *rest)
+            if kind == "cases":
+                row = acc[model].setdefault(k, defaultdict(int))
+                for name, n in values.items():
+                    row[name] += n
+            else:
+                acc[model][k] = acc[model].get(k, 0) + values
+    out = {}
+    for model in TABLE_ORDER:
+        keys = model.KEY
+        rows = []
+        for k in sorted(acc.get(model, {})):
+            v = acc[model][k]
+            row = dict(zip(keys, k))
+            if model is RollupCases:
+                row.update({name: v.get(name, 0) for name in COUNTERS})
+            else:
+                row[VALUE_COLUMN[model]] = v
+            rows.append(row)
+        if rows:
+            out[model] = rows
+    return out
+
+
+TABLE_ORDER = (RollupCases, RollupMoney, RollupFirstResponse, RollupResolution, RollupPayments, OpenCaseCount)
+VALUE_COLUMN = {RollupMoney: "amount_minor", RollupFirstResponse: "n", RollupResolution: "n",
+                RollupPayments: "n", OpenCaseCount: "n"}
+
+
+def _upsert(dialect: str, model):
+    table = model.__table__
+    ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    keys = list(model.KEY)
+    values = COUNTERS if model is RollupCases else (VALUE_COLUMN[model],)
+    return ins.on_conflict_do_update(index_elements=keys,
+                                     set_={v: table.c[v] + ins.excluded[v] for v in values})
+
+
+def add(session_or_conn, delta: Delta) -> None:
+    """Add `delta` to the rollup tables (in the caller's transaction)."""
+    dialect = session_or_conn.get_bind().dialect.name if isinstance(session_or_conn, Session) \
+        else session_or_conn.dialect.name
+    for model, rows in table_rows(delta).items():
+        session_or_conn.execute(_upsert(dialect, model), rows)

@@ -8,7 +8,7 @@ import time
 
 from sqlalchemy.orm import Session
 
-from dashboard.money.executor import settle_due
+from dashboard.money.executor import BATCH_SIZE, settle_due
 from dashboard.money.gateways import GatewayRegistry
 from dashboard.settings import Settings
 
@@ -16,7 +16,7 @@ DRAIN_SECONDS = 60.0  # one run at most this long, so the other jobs get their t
 
 
 def retry_money(session: Session, now: dt.datetime, *, settings: Settings, gateways: GatewayRegistry,
-                limit: int = 100, max_seconds: float = DRAIN_SECONDS) -> dict[str, int]:
+                limit: int = BATCH_SIZE, max_seconds: float = DRAIN_SECONDS) -> dict[str, int]:
     """Pays what is due, in batches of `limit` until nothing is due, a batch pays
     nothing (the provider is down: the rest waits for its backoff) or `max_seconds`
     have passed. Returns {"claimed", "succeeded", "failed"} (failed = this attempt failed)."""

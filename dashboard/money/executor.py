@@ -1,9 +1,10 @@
 """Moving the money recorded by `movements` (SPEC §6), exactly once.
 
-Three short steps, never holding a database transaction open while a provider is
-called: (1) claim due movements, bumping their attempt count and leasing them for a
-few minutes so other workers skip them; (2) ask the provider whether the key was
-already used, else make the call with that key; (3) record the answer. A crash
+Three short steps per batch, never holding a database transaction open while a
+provider is called: (1) claim up to BATCH_SIZE due movements in one statement, bumping
+their attempt count and leasing them for a few minutes so other workers skip them;
+(2) for each, ask the provider whether its key was already used, else make the call
+with that key; (3) record the batch's answers in one transaction. A crash
 between (2) and (3) is recovered when the lease runs out: step (2) then finds the
 call by its key and step (3) records it — the customer is paid once.
 """
@@ -12,10 +13,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Union
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, selectinload
 
 from data.models import Case, MoneyMovement
 from dashboard.context import Ctx
@@ -31,6 +32,7 @@ LEASE = dt.timedelta(minutes=5)
 BACKOFF_BASE = dt.timedelta(seconds=30)
 BACKOFF_CAP = dt.timedelta(hours=1)
 FAILING_AFTER_ATTEMPTS = 5  # from then on staff see the movement as failing
+BATCH_SIZE = 100  # movements per lease and per recording transaction
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -49,24 +51,32 @@ class Claimed:
     company_id: str
 
 
-def claim_due(session: Session, now: dt.datetime, *, case_id: Optional[str] = None, limit: int = 100) -> list[Claimed]:
-    stmt = (
-        select(MoneyMovement)
-        .where(MoneyMovement.status == "pending", MoneyMovement.next_attempt_at <= now)
-        .order_by(MoneyMovement.next_attempt_at, MoneyMovement.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
+def claim_due(session: Session, now: dt.datetime, *, case_id: Optional[str] = None,
+              limit: int = BATCH_SIZE) -> list[Claimed]:
+    """Lease the next `limit` due movements and commit: one `UPDATE ... WHERE id IN
+    (SELECT ... FOR UPDATE SKIP LOCKED LIMIT n) RETURNING ...` that counts the attempt
+    and pushes `next_attempt_at` past the lease, then one read of their cases' payment
+    and company. Oldest due first."""
+    due = (select(MoneyMovement.id)
+           .where(MoneyMovement.status == "pending", MoneyMovement.next_attempt_at <= now)
+           .order_by(MoneyMovement.next_attempt_at, MoneyMovement.id)
+           .limit(limit)
+           .with_for_update(skip_locked=True))
     if case_id is not None:
-        stmt = stmt.where(MoneyMovement.case_id == case_id)
-    claimed = []
-    for m in session.scalars(stmt):
-        m.attempts += 1
-        m.next_attempt_at = now + LEASE
-        claimed.append(Claimed(m.id, m.kind, m.provider, m.amount_minor, m.currency, m.idempotency_key,
-                               m.case.payment_id, m.case.company_id))
+        due = due.where(MoneyMovement.case_id == case_id)
+    t = MoneyMovement.__table__
+    rows = session.execute(
+        update(t).where(t.c.id.in_(due.scalar_subquery()))
+        .values(attempts=t.c.attempts + 1, next_attempt_at=now + LEASE)
+        .returning(t.c.id, t.c.kind, t.c.provider, t.c.amount_minor, t.c.currency, t.c.idempotency_key,
+                   t.c.case_id)).all()
+    parties = {}
+    if rows:
+        parties = {r.id: (r.payment_id, r.company_id) for r in session.execute(
+            select(Case.id, Case.payment_id, Case.company_id).where(Case.id.in_({r.case_id for r in rows})))}
     session.commit()
-    return claimed
+    return sorted((Claimed(r.id, r.kind, r.provider, r.amount_minor, r.currency, r.idempotency_key,
+                           *parties[r.case_id]) for r in rows), key=lambda c: c.id)
 
 
 def _call(gateways: GatewayRegistry, c: Claimed) -> str:
@@ -83,16 +93,15 @@ def _call(gateways: GatewayRegistry, c: Claimed) -> str:
     raise GatewayError(f"movement kind {c.kind} is not paid through a gateway", transient=False)
 
 
-def _record_success(ctx: Ctx, movement_id: int, reference: str) -> bool:
-    m = ctx.session.scalar(select(MoneyMovement).where(MoneyMovement.id == movement_id).with_for_update())
-    if m is None or m.status != "pending":
-        return False  # another worker recorded it first
+Result = Union[str, GatewayError]  # the provider's reference, or why it failed
+
+
+def _succeeded(ctx: Ctx, m: MoneyMovement, case: Case, reference: str) -> None:
     m.status = "succeeded"
     m.provider_reference = reference
     m.completed_at = ctx.now
     m.next_attempt_at = None
     m.last_error = None
-    case = ctx.session.scalar(select(Case).where(Case.id == m.case_id).with_for_update())
     amount = format_minor(m.amount_minor, m.currency)
     if m.kind == MovementKind.MERCHANT_REFUND:
         case.refunded_minor = (case.refunded_minor or 0) + m.amount_minor
@@ -106,17 +115,10 @@ def _record_success(ctx: Ctx, movement_id: int, reference: str) -> bool:
         action = "merchant_reimbursed"
     timeline.record(ctx, case, action=action, party=Party.SYSTEM, actor=None, details=details,
                     data={"amount": m.amount_minor, "currency": m.currency, "reference": reference})
-    ctx.session.commit()
-    return True
 
 
-def _record_failure(ctx: Ctx, movement_id: int, error: GatewayError) -> None:
-    m = ctx.session.scalar(select(MoneyMovement).where(MoneyMovement.id == movement_id).with_for_update())
-    if m is None or m.status != "pending":
-        ctx.session.commit()
-        return
+def _failed(ctx: Ctx, m: MoneyMovement, case: Case, error: GatewayError) -> None:
     m.last_error = str(error)[:2000]
-    case = ctx.session.get(Case, m.case_id)
     if not error.transient:
         m.status = "failed"
         m.next_attempt_at = None
@@ -128,23 +130,81 @@ def _record_failure(ctx: Ctx, movement_id: int, error: GatewayError) -> None:
             timeline.record(ctx, case, action="refund_retrying", party=Party.SYSTEM, actor=None, staff_only=True,
                             details=f"Moving {format_minor(m.amount_minor, m.currency)} has failed "
                                     f"{m.attempts} times; still retrying. Last error: {error}")
+
+
+def _record(ctx: Ctx, results: dict[int, Result]) -> int:
+    """Record the answers in the caller's transaction: the movements, then their cases
+    (with the payments), each locked in one statement in id order, so two recorders
+    never deadlock. A movement someone else recorded meanwhile (no longer pending) is
+    left alone. Returns how many succeeded."""
+    session = ctx.session
+    movements = list(session.scalars(
+        select(MoneyMovement).where(MoneyMovement.id.in_(list(results))).order_by(MoneyMovement.id)
+        .with_for_update().execution_options(populate_existing=True)))
+    pending = [m for m in movements if m.status == "pending"]
+    if not pending:
+        return 0
+    cases = {c.id: c for c in session.scalars(
+        select(Case).where(Case.id.in_({m.case_id for m in pending})).order_by(Case.id)
+        .options(selectinload(Case.payment)).with_for_update(of=Case)
+        .execution_options(populate_existing=True))}
+    succeeded = 0
+    for m in pending:
+        result = results[m.id]
+        if isinstance(result, GatewayError):
+            _failed(ctx, m, cases[m.case_id], result)
+        else:
+            _succeeded(ctx, m, cases[m.case_id], result)
+            succeeded += 1
+    session.flush()
+    return succeeded
+
+
+def _record_success(ctx: Ctx, movement_id: int, reference: str) -> bool:
+    """One answer in its own transaction (committed)."""
+    done = _record(ctx, {movement_id: reference})
+    ctx.session.commit()
+    return bool(done)
+
+
+def _record_failure(ctx: Ctx, movement_id: int, error: GatewayError) -> None:
+    _record(ctx, {movement_id: error})
     ctx.session.commit()
 
 
 def settle_due(session: Session, gateways: GatewayRegistry, now: dt.datetime, *, settings: Settings | None = None,
-               case_id: Optional[str] = None, limit: int = 100) -> dict[str, int]:
-    """Pay what is due. Commits as it goes (see module docstring); returns counts."""
+               case_id: Optional[str] = None, limit: int = BATCH_SIZE) -> dict[str, int]:
+    """Pay one batch of what is due: lease it (committed), call the providers with no
+    transaction open, record every answer in one transaction. Should recording the
+    batch fail, each answer is recorded on its own, so one bad row loses none of the
+    others (and an answer never recorded is found by its key once the lease runs out).
+    Returns {"claimed", "succeeded", "failed"} (failed = this attempt failed)."""
     ctx = Ctx(session=session, now=now, settings=settings or Settings())
     counts = {"claimed": 0, "succeeded": 0, "failed": 0}
+    results: dict[int, Result] = {}
     for c in claim_due(session, now, case_id=case_id, limit=limit):
         counts["claimed"] += 1
         try:
-            reference = _call(gateways, c)
+            results[c.id] = _call(gateways, c)
         except GatewayError as exc:
             log.warning("money movement %s (%s) failed: %s", c.id, c.key, exc)
-            _record_failure(ctx, c.id, exc)
+            results[c.id] = exc
             counts["failed"] += 1
-            continue
-        if _record_success(ctx, c.id, reference):
-            counts["succeeded"] += 1
+    if not results:
+        return counts
+    try:
+        counts["succeeded"] = _record(ctx, results)
+        session.commit()
+    except Exception:  # noqa: BLE001 - record what can be recorded, one by one
+        session.rollback()
+        log.exception("recording %s money movements together failed; recording them one by one", len(results))
+        for movement_id, result in results.items():
+            try:
+                if isinstance(result, GatewayError):
+                    _record_failure(ctx, movement_id, result)
+                elif _record_success(ctx, movement_id, result):
+                    counts["succeeded"] += 1
+            except Exception:  # noqa: BLE001 - left to the lease: the provider finds it by its key
+                session.rollback()
+                log.exception("recording money movement %s failed", movement_id)
     return counts

@@ -5,19 +5,27 @@ The gate is the first line: nothing of the Dash app — pages, layout, callback
 endpoint (`/_dash-update-component`), component bundles — answers an anonymous
 request. The second line is in every callback, which re-reads the user from the
 database and checks what they may see (see `callbacks/_session.py`).
+
+Signing in is throttled per account and per address in the database (429 with
+`Retry-After`, `dashboard.throttle`), costs one password-hash check whoever the email
+names (`dashboard.signin`), and is audited (`dashboard.audit`). Signing out is a POST
+carrying the session's CSRF token; `GET /logout` only shows that form.
 """
 from __future__ import annotations
 
+import datetime as dt
+import hmac
 import html
 import secrets
 from pathlib import Path
+from typing import Callable
 from urllib.parse import urlsplit
 
 import flask
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
 from data.models import User
-from dashboard.accounts import authenticate
+from dashboard import audit, signin, throttle
 from dashboard.context import Ctx, utcnow
 from dashboard.enums import Role
 
@@ -98,13 +106,27 @@ LOGIN_PAGE = """<!doctype html>
 <script>document.getElementById('tz').value = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';</script>
 </body></html>"""
 
+LOGOUT_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Sign out · Resolution Center</title>
+<link rel="stylesheet" href="/vendor/bootstrap.min.css">
+</head><body class="bg-light">
+<main class="container" style="max-width: 420px; margin-top: 10vh">
+  <h1 class="h3 mb-3">Sign out of Resolution Center?</h1>
+  <form method="post" action="/logout" class="card card-body shadow-sm">
+    <input type="hidden" name="csrf_token" value="{csrf}">
+    <button class="btn btn-primary w-100" type="submit" id="sign-out">Sign out</button>
+    <a class="btn btn-link w-100 mt-2" href="/">Stay signed in</a>
+  </form>
+</main>
+</body></html>"""
+
 DEMO_HINT = """<div class="alert alert-secondary mt-4 small" id="demo-logins"><strong>Demo logins</strong> (password <code>demo</code>):
 customer@demo.test · creator@demo.test · reviewer@demo.test · reviewer2@demo.test · manager@demo.test</div>"""
 
 
 def _render_login(*, error: str = "", email: str = "", next_url: str = "", status: int = 200):
-    token = flask.session.get("csrf_token") or secrets.token_urlsafe(24)
-    flask.session["csrf_token"] = token
+    token = csrf_token()
     runtime = flask.current_app.extensions["rc"]
     body = LOGIN_PAGE.format(
         error=f'<div class="alert alert-danger" role="alert">{html.escape(error)}</div>' if error else "",
@@ -114,7 +136,59 @@ def _render_login(*, error: str = "", email: str = "", next_url: str = "", statu
     return flask.Response(body, status=status, mimetype="text/html")
 
 
-def init_auth(server: flask.Flask) -> LoginManager:
+def csrf_token() -> str:
+    """This browser session's form token (made on first use): the login and sign-out forms carry it."""
+    token = flask.session.get("csrf_token")
+    if not token:
+        token = flask.session["csrf_token"] = secrets.token_urlsafe(24)
+    return token
+
+
+def _csrf_ok(sent: str | None) -> bool:
+    expected = flask.session.get("csrf_token")
+    return bool(sent and expected and hmac.compare_digest(str(sent), str(expected)))
+
+
+def _clock() -> Callable[[], dt.datetime]:
+    return flask.current_app.extensions.get("rc_clock", utcnow)
+
+
+def _check_sign_in(email: str, password: str | None):
+    """Throttle, check and audit one sign-in. Returns seconds to wait (throttled), None
+    (refused) or (SessionUser, epoch). Three short transactions; the slow hash runs
+    outside them, and the attempt was counted before it (see dashboard.throttle)."""
+    runtime = flask.current_app.extensions["rc"]
+    policy = flask.current_app.extensions.get("rc_throttle_policy", throttle.DEFAULT_POLICY)
+    address = flask.request.remote_addr
+    now = _clock()()
+    with runtime.Session.begin() as s:
+        ctx = Ctx(s, now, runtime.settings)
+        reservation = throttle.reserve(ctx, email=email, address=address, policy=policy)
+        if reservation.throttled:
+            audit.record(ctx, audit.AuditKind.SIGN_IN_THROTTLED, email=email, address=address,
+                         details={"retry_after": reservation.retry_after})
+            return reservation.retry_after
+        user = signin.screen_user(ctx, email)
+        candidate = (SessionUser(user), user.session_epoch, user.password_hash) if user is not None else None
+    ok = signin.password_matches(candidate[2] if candidate else None, password)
+    with runtime.Session.begin() as s:
+        ctx = Ctx(s, now, runtime.settings)
+        if not ok:
+            audit.record(ctx, audit.AuditKind.SIGN_IN_FAILURE, actor_id=candidate[0].id if candidate else None,
+                         email=email, address=address)
+            return None
+        throttle.forgive(ctx, reservation)
+        audit.record(ctx, audit.AuditKind.SIGN_IN_SUCCESS, actor_id=candidate[0].id, email=email, address=address)
+    return candidate[0], candidate[1]
+
+
+def init_auth(server: flask.Flask, *, clock: Callable[[], dt.datetime] | None = None,
+              throttle_policy: throttle.Policy | None = None) -> LoginManager:
+    """`clock` and `throttle_policy` are for tests (a lockout that ends, without waiting)."""
+    if clock is not None:
+        server.extensions["rc_clock"] = clock
+    if throttle_policy is not None:
+        server.extensions["rc_throttle_policy"] = throttle_policy
     runtime_settings = server.extensions["rc"].settings
     server.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                          SESSION_COOKIE_SECURE=runtime_settings.base_url.startswith("https://"))
@@ -157,17 +231,21 @@ def init_auth(server: flask.Flask) -> LoginManager:
         form = flask.request.form
         email = form.get("email", "")
         next_url = _safe_next(form.get("next")) or ""
-        if not form.get("csrf_token") or form.get("csrf_token") != flask.session.get("csrf_token"):
+        if not _csrf_ok(form.get("csrf_token")):
             return _render_login(error="Your sign-in form expired. Please try again.", email=email,
                                  next_url=next_url, status=400)
-        runtime = flask.current_app.extensions["rc"]
-        with runtime.Session() as s:
-            user = authenticate(Ctx(s, utcnow(), runtime.settings), email, form.get("password"))
-            if user is None or user.role == Role.INTEGRATION:
-                return _render_login(error="That email and password do not match.", email=email,
-                                     next_url=next_url, status=401)
-            session_user = SessionUser(user)
-            epoch = user.session_epoch
+        outcome = _check_sign_in(email, form.get("password"))
+        if isinstance(outcome, int):
+            minutes = max(1, -(-outcome // 60))
+            response = _render_login(error=f"Too many sign-in attempts. Try again in {minutes} minute"
+                                           f"{'s' if minutes != 1 else ''}.", email=email, next_url=next_url,
+                                     status=429)
+            response.headers["Retry-After"] = str(outcome)
+            return response
+        if outcome is None:
+            return _render_login(error="That email and password do not match.", email=email,
+                                 next_url=next_url, status=401)
+        session_user, epoch = outcome
         flask.session.clear()  # new session id on sign-in: no fixation
         login_user(session_user)
         flask.session["epoch"] = epoch
@@ -176,14 +254,26 @@ def init_auth(server: flask.Flask) -> LoginManager:
         response.set_cookie("tz", tz[:64], samesite="Lax", max_age=365 * 86400)
         return response
 
-    @server.route("/logout", methods=["GET", "POST"])
+    @server.get("/logout")
+    def logout_form():
+        """A link or a crafted image must not sign anyone out: GET only asks."""
+        if not current_user.is_authenticated:
+            return flask.redirect("/login")
+        return flask.Response(LOGOUT_PAGE.format(csrf=csrf_token()), mimetype="text/html")
+
+    @server.post("/logout")
     def logout():
+        if not _csrf_ok(flask.request.form.get("csrf_token")):
+            return flask.Response("Your sign-out form expired; go back and sign out again.\n", status=400,
+                                  mimetype="text/plain")
         if current_user.is_authenticated:
             runtime = flask.current_app.extensions["rc"]
             with runtime.Session.begin() as s:
                 user = s.get(User, current_user.get_id())
                 if user is not None:
                     user.session_epoch = (user.session_epoch or 0) + 1
+                    audit.record(Ctx(s, _clock()(), runtime.settings), audit.AuditKind.SIGN_OUT, actor_id=user.id,
+                                 email=user.email, address=flask.request.remote_addr)
         logout_user()
         flask.session.clear()
         return flask.redirect("/login")

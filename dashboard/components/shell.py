@@ -4,7 +4,8 @@ from __future__ import annotations
 from typing import Optional
 
 import dash_bootstrap_components as dbc
-from dash import html
+import flask
+from dash import dcc, html
 
 from dashboard.enums import Role
 
@@ -12,7 +13,7 @@ NAV_BY_ROLE = {
     Role.CUSTOMER: [("My payments & cases", "/my-cases")],
     Role.CREATOR: [("Company cases", "/company")],
     Role.REVIEWER: [("Queue", "/queue"), ("Deliveries", "/deliveries")],
-    Role.MANAGER: [("Queue", "/queue"), ("Metrics", "/metrics"), ("Deliveries", "/deliveries")],
+    Role.MANAGER: [("Queue", "/queue"), ("Metrics", "/metrics"), ("Deliveries", "/deliveries"), ("Audit", "/audit")],
 }
 ROLE_LABELS = {Role.CUSTOMER: "Customer", Role.CREATOR: "Creator", Role.REVIEWER: "Reviewer", Role.MANAGER: "Manager"}
 
@@ -30,8 +31,7 @@ def navbar(user) -> dbc.Navbar:
                        dbc.Badge(ROLE_LABELS.get(Role(user.role), user.role), color="light", text_color="dark",
                                  className="ms-2")],
                       className="navbar-text text-white me-3", id="nav-user"),
-            html.A([html.I(className="bi bi-box-arrow-right me-1"), "Sign out"], href="/logout",
-                   className="btn btn-outline-light btn-sm", id="nav-logout"),
+            sign_out_form(),
         ]
     return dbc.Navbar(
         dbc.Container([
@@ -41,6 +41,19 @@ def navbar(user) -> dbc.Navbar:
         ], fluid=True),
         color="primary", dark=True, className="mb-3",
     )
+
+
+def sign_out_form() -> html.Form:
+    """Signing out is a POST carrying this session's CSRF token: a link (GET) could be
+    fired by any page the user visits."""
+    from dashboard.auth import csrf_token
+
+    token = csrf_token() if flask.has_request_context() else ""
+    return html.Form([
+        dcc.Input(type="hidden", name="csrf_token", value=token, id="nav-logout-csrf"),
+        html.Button([html.I(className="bi bi-box-arrow-right me-1"), "Sign out"], type="submit", id="nav-logout",
+                    className="btn btn-outline-light btn-sm"),
+    ], method="post", action="/logout", className="d-inline m-0", id="nav-logout-form")
 
 
 def page_header(title: str, subtitle: Optional[str] = None, *, right=None) -> html.Div:

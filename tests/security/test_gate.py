@@ -100,7 +100,9 @@ def test_a_copied_session_cookie_is_dead_after_sign_out(live_app, sign_in):
     copy = requests.Session()
     copy.cookies.update(http.cookies)
     assert copy.get(live_app.url + "/_dash-layout").status_code == 200
-    http.get(live_app.url + "/logout")
+    page = http.get(live_app.url + "/logout")  # GET only asks; the sign-out is its form's POST
+    assert http.post(live_app.url + "/logout", data={"csrf_token": csrf_token(page.text)},
+                     allow_redirects=False).status_code == 302
     # The stolen copy never went through /logout, yet it no longer opens anything.
     assert copy.get(live_app.url + "/_dash-layout", allow_redirects=False).status_code == 401
     assert copy.get(live_app.url + "/my-cases", allow_redirects=False).status_code == 302

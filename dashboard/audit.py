@@ -21,6 +21,7 @@ action itself. The hook is installed on import of this module; `dashboard.auth` 
 """
 from __future__ import annotations
 
+import datetime as dt
 from enum import StrEnum
 from typing import Any, Optional
 
@@ -28,6 +29,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from data.models import AuditEvent, CaseEvent
+from data.read.audit import AuditFilter
 from dashboard.context import Ctx
 
 
@@ -85,3 +87,63 @@ def _audit_staff_events(session: Session, _flush_context, _instances) -> None:
             row = _from_case_event(obj)
             if row is not None:
                 session.add(row)
+
+
+KIND_LABELS = {
+    AuditKind.SIGN_IN_SUCCESS: "Signed in",
+    AuditKind.SIGN_IN_FAILURE: "Sign-in failed",
+    AuditKind.SIGN_IN_THROTTLED: "Sign-in throttled",
+    AuditKind.SIGN_OUT: "Signed out",
+    AuditKind.CASE_DECIDED: "Decided a case",
+    AuditKind.CASE_FINAL_DECISION: "Final decision",
+    AuditKind.CASE_ASSIGNED: "Assigned a case",
+    AuditKind.CASE_REQUEST_INFO: "Requested information",
+}
+# Days the screen and the export accept: what a date column holds with room for "+1 day".
+_FIRST_DAY, _LAST_DAY = dt.date(2000, 1, 1), dt.date(2999, 12, 30)
+
+
+def _day(value) -> Optional[dt.date]:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        day = dt.date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+    return day if _FIRST_DAY <= day <= _LAST_DAY else None
+
+
+def parse_filter(kinds, start, end) -> AuditFilter:
+    """What the browser or a URL asked for, made safe: unknown kinds and unreadable or
+    out-of-range dates are dropped (no filter), never an error. `end` is inclusive."""
+    known = {k.value for k in AuditKind}
+    chosen = tuple(k for k in (kinds if isinstance(kinds, (list, tuple)) else [kinds] if kinds else [])
+                   if isinstance(k, str) and k in known)
+    first, last = _day(start), _day(end)
+    if first and last and first > last:
+        first, last = last, first
+    midnight = dt.time(tzinfo=dt.timezone.utc)
+    return AuditFilter(kinds=chosen,
+                       since=dt.datetime.combine(first, midnight) if first else None,
+                       until=dt.datetime.combine(last + dt.timedelta(days=1), midnight) if last else None)
+
+
+def describe(row) -> str:
+    """One line of what an audit row's details say (never free text: there is none)."""
+    d = row.details or {}
+    parts = []
+    if d.get("decision"):
+        parts.append(str(d["decision"]).replace("_", " "))
+    if d.get("remedy"):
+        parts.append(f"remedy {d['remedy']}")
+    if d.get("amount") is not None:
+        parts.append(f"amount {d['amount']} (minor units)")
+    if d.get("final"):
+        parts.append("final")
+    if "assignee_id" in d:
+        parts.append(f"to {d['assignee_id'] or 'nobody'}")
+    if d.get("from"):
+        parts.append(f"from the {d['from']}")
+    if d.get("retry_after"):
+        parts.append(f"retry after {d['retry_after']} s")
+    return ", ".join(parts)

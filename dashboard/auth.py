@@ -26,6 +26,7 @@ from flask_login import LoginManager, UserMixin, current_user, login_user, logou
 
 from data.models import User
 from dashboard import audit, signin, throttle
+from dashboard.audit_routes import register as register_audit_export
 from dashboard.context import Ctx, utcnow
 from dashboard.enums import Role
 
@@ -194,6 +195,7 @@ def init_auth(server: flask.Flask, *, clock: Callable[[], dt.datetime] | None = 
                          SESSION_COOKIE_SECURE=runtime_settings.base_url.startswith("https://"))
     manager = LoginManager()
     manager.init_app(server)
+    register_audit_export(server)
 
     @manager.user_loader
     def load_user(user_id: str):

@@ -14,11 +14,10 @@ from callbacks._session import acting_user, runtime
 from dashboard.cases.available import available_actions
 from dashboard.components import case_panels as panels
 from dashboard.components.shell import not_found
-from dashboard.components.timeline import timeline
+from dashboard.components.timeline import earlier_button, timeline, timeline_items
 from dashboard.enums import Outcome, Party
 from dashboard.errors import DomainError, NotFound
-from dashboard.permissions import case_visibility, is_staff, load_case, party_of
-from dashboard.timeline import events_for
+from dashboard.permissions import case_visibility, event_visibility_for, is_staff, load_case, party_of
 from data.read import case_view
 
 
@@ -36,7 +35,8 @@ def render_case(case_id, _refresh):
 def case_page(ctx, user, case_id):
     case = load_case(ctx, user, str(case_id or ""))
     s, party, staff = ctx.session, party_of(user, case), is_staff(user)
-    entries = case_view.timeline_entries(s, events_for(ctx, case, party, newest_first=False))
+    seen = event_visibility_for(party)
+    page = case_view.timeline_page(s, case_id=case.id, visibility=seen)
     actions = available_actions(ctx, case, user)
     company, customer = case.company, case.customer
     others, total_others = case_view.other_cases(s, case_visibility(user), customer_id=case.customer_id,
@@ -51,13 +51,14 @@ def case_page(ctx, user, case_id):
                              company_name=company.name, company_email=company.support_email,
                              assignee_name=case.assignee.name if case.assignee else None, show_assignee=staff),
         panels.money_panel(case_view.movements(s, case_id=case.id, settled_only=not staff), staff=staff),
-        panels.evidence_panel(entries),
+        panels.evidence_panel(case_view.case_evidence(s, case_id=case.id, visibility=seen)),
         panels.context_panel(others, total_others, rate=rate, show_company=party != Party.MERCHANT),
     ]
     if staff:
         side.append(panels.emails_panel(*case_view.outbox_for_case(s, case_id=case.id)))
     main = [
-        panels.card("Timeline", timeline(entries, viewer_is_staff=staff, company_name=company.name),
+        panels.card("Timeline", timeline(page.entries, viewer_is_staff=staff, company_name=company.name,
+                                       earlier=page.earlier),
                     icon="clock-history", id="case-timeline"),
         panels.action_panel(
             actions, party=party.value, amount_minor=case.amount_minor, currency=case.currency,
@@ -71,6 +72,33 @@ def case_page(ctx, user, case_id):
         panels.header(case, now=ctx.now, company_name=company.name, has_actions=bool(actions)),
         dbc.Row([dbc.Col(main, lg=8), dbc.Col(side, lg=4)]),
     ], id="case-view", **{"data-case-id": case.id})
+
+
+@dash.callback(
+    Output("case-timeline-list", "children"), Output("case-timeline-before", "data"),
+    Output("case-timeline-earlier", "style"),
+    Input("case-timeline-earlier", "n_clicks"), State("case-id", "data"), State("case-timeline-before", "data"),
+    prevent_initial_call=True,
+)
+def show_earlier_events(clicks, case_id, before):
+    """The page of events before the oldest one shown, put above it (a keyset page on the
+    event sequence). `before` is only a position: the case and what this user may read of
+    it are decided again here."""
+    if not clicks or not isinstance(before, int) or isinstance(before, bool):
+        raise dash.exceptions.PreventUpdate
+    try:
+        with acting_user() as (ctx, user):
+            case = load_case(ctx, user, str(case_id or ""))
+            party = party_of(user, case)
+            page = case_view.timeline_page(ctx.session, case_id=case.id, visibility=event_visibility_for(party),
+                                           before=before)
+            items = timeline_items(page.entries, viewer_is_staff=is_staff(user), company_name=case.company.name)
+    except DomainError:
+        raise dash.exceptions.PreventUpdate
+    patch = dash.Patch()
+    for item in reversed(items):
+        patch.prepend(item)
+    return patch, page.earlier, earlier_button(page.earlier)
 
 
 @dash.callback(

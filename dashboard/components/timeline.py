@@ -10,7 +10,7 @@ import re
 from typing import Iterable, Optional
 
 import dash_bootstrap_components as dbc
-from dash import html
+from dash import dcc, html
 
 from dashboard.components.format import local_time
 
@@ -164,10 +164,8 @@ def _emails(run: list) -> html.Li:
        id=f"case-event-{first.id}")
 
 
-def timeline(entries, *, viewer_is_staff: bool, company_name: str) -> html.Div:
-    """Oldest first, as the case unfolded."""
-    if not entries:
-        return html.Div("Nothing has happened on this case yet.", className="text-muted")
+def timeline_items(entries, *, viewer_is_staff: bool, company_name: str) -> list:
+    """The list items of `entries` (oldest first); a run of delivered emails is one line."""
     items, run = [], []
     for e in list(entries) + [None]:
         if e is not None and e.action == "email_sent" and (
@@ -181,4 +179,23 @@ def timeline(entries, *, viewer_is_staff: bool, company_name: str) -> html.Div:
             run.append(e)
         elif e is not None:
             items.append(_entry(e, viewer_is_staff=viewer_is_staff, company_name=company_name))
-    return html.Ol(items, className="list-unstyled mb-0", id="case-timeline-list")
+    return items
+
+
+def earlier_button(earlier: Optional[int]) -> dict:
+    """Style of the "Show earlier events" button: shown while there are earlier events."""
+    return {} if earlier is not None else {"display": "none"}
+
+
+def timeline(entries, *, viewer_is_staff: bool, company_name: str, earlier: Optional[int] = None) -> html.Div:
+    """Oldest first, as the case unfolded. Long timelines show their newest page;
+    `earlier` (the keyset position of the page before) feeds "Show earlier events"."""
+    if not entries:
+        return html.Div("Nothing has happened on this case yet.", className="text-muted")
+    return html.Div([
+        dcc.Store(id="case-timeline-before", data=earlier),
+        dbc.Button([html.I(className="bi bi-chevron-up me-1"), "Show earlier events"], id="case-timeline-earlier",
+                   color="link", size="sm", className="px-0 mb-2", style=earlier_button(earlier)),
+        html.Ol(timeline_items(entries, viewer_is_staff=viewer_is_staff, company_name=company_name),
+                className="list-unstyled mb-0", id="case-timeline-list"),
+    ])

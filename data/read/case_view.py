@@ -57,14 +57,7 @@ def timeline_entries(session: Session, events: Sequence[CaseEvent]) -> list[Time
     if actor_ids:
         actors = {row.id: (row.name, row.role) for row in
                   session.execute(select(User.id, User.name, User.role).where(User.id.in_(actor_ids)))}
-    files: dict[int, list[FileRow]] = {}
-    stmt = (select(EvidenceFile.event_seq, EvidenceFile.id, EvidenceFile.filename, EvidenceFile.content_type,
-                   EvidenceFile.size, EvidenceFile.party)
-            .where(EvidenceFile.event_seq.in_([e.seq for e in events]), EvidenceFile.status == "ready")
-            .order_by(EvidenceFile.created_at, EvidenceFile.id))
-    for row in session.execute(stmt):
-        files.setdefault(row.event_seq, []).append(
-            FileRow(row.id, row.filename, row.content_type, row.size, row.party))
+    files = _files_of(session, [e.seq for e in events])
     out = []
     for e in events:
         name, role = actors.get(e.actor_id, (None, None))
@@ -75,6 +68,82 @@ def timeline_entries(session: Session, events: Sequence[CaseEvent]) -> list[Time
             data=e.data, files=tuple(files.get(e.seq, ())),
         ))
     return out
+
+
+TIMELINE_PAGE = 50  # events per page of the case timeline
+
+
+@dataclass(frozen=True)
+class TimelinePage:
+    entries: list[TimelineEntry]  # oldest first, as the case unfolded
+    earlier: Optional[int]  # `before` for the page of events before these; None: there are none
+
+
+def timeline_page(session: Session, *, case_id: str, visibility: ColumnElement[bool], before: Optional[int] = None,
+                  limit: int = TIMELINE_PAGE) -> TimelinePage:
+    """The newest `limit` events the viewer may read (`visibility`, from
+    `dashboard.permissions.event_visibility_for`) before event `before`, oldest first.
+
+    A keyset page on (case_id, seq), read backwards over ix_case_events_case_seq: two
+    statements (the events with their actors, then the files of these events) whatever
+    the number of events; "show earlier" passes `earlier` back as `before`."""
+    limit = max(1, min(int(limit), 200))
+    stmt = (select(CaseEvent.seq, CaseEvent.id, CaseEvent.action, CaseEvent.reporter_type, CaseEvent.details,
+                   CaseEvent.data, CaseEvent.viewable_by_customer, CaseEvent.viewable_by_merchant,
+                   CaseEvent.created_at, User.name.label("actor_name"), User.role.label("actor_role"))
+            .outerjoin(User, User.id == CaseEvent.actor_id)
+            .where(CaseEvent.case_id == case_id, visibility)
+            .order_by(CaseEvent.seq.desc()).limit(limit + 1))
+    if before is not None:
+        stmt = stmt.where(CaseEvent.seq < int(before))
+    rows = list(session.execute(stmt))
+    more = len(rows) > limit
+    rows = rows[:limit][::-1]
+    files = _files_of(session, [r.seq for r in rows])
+    entries = [TimelineEntry(
+        id=r.id, action=r.action, reporter_type=r.reporter_type, actor_name=r.actor_name, actor_role=r.actor_role,
+        created_at=r.created_at, details=r.details, staff_only=not (r.viewable_by_customer or r.viewable_by_merchant),
+        data=r.data, files=tuple(files.get(r.seq, ())),
+    ) for r in rows]
+    return TimelinePage(entries, rows[0].seq if more and rows else None)
+
+
+def _files_of(session: Session, seqs: list[int]) -> dict[int, list[FileRow]]:
+    """Ready files of these events, in one statement."""
+    files: dict[int, list[FileRow]] = {}
+    if not seqs:
+        return files
+    stmt = (select(EvidenceFile.event_seq, EvidenceFile.id, EvidenceFile.filename, EvidenceFile.content_type,
+                   EvidenceFile.size, EvidenceFile.party)
+            .where(EvidenceFile.event_seq.in_(seqs), EvidenceFile.status == "ready")
+            .order_by(EvidenceFile.created_at, EvidenceFile.id))
+    for row in session.execute(stmt):
+        files.setdefault(row.event_seq, []).append(FileRow(row.id, row.filename, row.content_type, row.size, row.party))
+    return files
+
+
+@dataclass(frozen=True)
+class EventFiles:
+    """The files one event attached, and who attached them (for the evidence panel)."""
+    reporter_type: str
+    files: tuple[FileRow, ...]
+
+
+def case_evidence(session: Session, *, case_id: str, visibility: ColumnElement[bool]) -> list[EventFiles]:
+    """Every ready file attached to the case through an event the viewer may read, grouped
+    by event in timeline order: one statement, independent of how far the timeline is paged
+    (files are few: three per party, three per action)."""
+    stmt = (select(CaseEvent.seq, CaseEvent.reporter_type, EvidenceFile.id, EvidenceFile.filename,
+                   EvidenceFile.content_type, EvidenceFile.size, EvidenceFile.party)
+            .join(CaseEvent, CaseEvent.seq == EvidenceFile.event_seq)
+            .where(EvidenceFile.case_id == case_id, CaseEvent.case_id == case_id, EvidenceFile.status == "ready",
+                   visibility)
+            .order_by(CaseEvent.seq, EvidenceFile.created_at, EvidenceFile.id))
+    groups: dict[int, tuple[str, list[FileRow]]] = {}
+    for r in session.execute(stmt):
+        groups.setdefault(r.seq, (r.reporter_type, []))[1].append(
+            FileRow(r.id, r.filename, r.content_type, r.size, r.party))
+    return [EventFiles(kind, tuple(files)) for kind, files in groups.values()]
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import re
 
 import plotly.utils
 import pytest
@@ -555,6 +556,111 @@ def test_delivered_emails_read_as_one_quiet_line_per_batch(now):
                              files=())
     items = timeline([entry(1, "email_sent", "a@x.test"), entry(2, "email_sent", "b@x.test"),
                       entry(3, "escalated"), entry(4, "email_sent", "a@x.test", "escalated")],
-                     viewer_is_staff=True, company_name="Acme").children
+                     viewer_is_staff=True, company_name="Acme").children[-1].children
     assert [i.id for i in items] == ["case-event-revt_1", "case-event-revt_3", "case-event-revt_4"]
     assert "a@x.test, b@x.test" in text(items[0]) and "[reso_abc]" not in text(items[0])
+
+
+# ------------------------------------------------------------------------ long timelines
+def add_events(runtime, case_id, n, *, at, actor, staff_only_every=0):
+    """`n` events appended straight to the timeline (every `staff_only_every`-th an internal note)."""
+    from data.models import CaseEvent
+
+    with runtime.Session.begin() as s:
+        for i in range(n):
+            internal = bool(staff_only_every) and i % staff_only_every == 0
+            s.add(CaseEvent(case_id=case_id, action="note" if internal else "responded",
+                            reporter_type="platform" if internal else "customer", actor_id=actor.id,
+                            details=f"EVT-{i:03d}", viewable_by_customer=not internal,
+                            viewable_by_merchant=not internal, created_at=at + dt.timedelta(seconds=i)))
+
+
+def statements(engine, fn):
+    seen = []
+
+    def on(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+
+    from sqlalchemy import event
+
+    event.listen(engine, "before_cursor_execute", on)
+    try:
+        result = fn()
+    finally:
+        event.remove(engine, "before_cursor_execute", on)
+    return result, len(seen)
+
+
+def shown_details(component) -> list[str]:
+    return re.findall(r"EVT-\d{3}", text(component))
+
+
+def applied(patch) -> list:
+    """What a Patch of prepends does to an empty list, as the browser applies it."""
+    items = []
+    for op in patch.to_plotly_json()["operations"]:
+        assert op["operation"] == "Prepend" and op["location"] == []
+        items.insert(0, op["params"]["value"])
+    return items
+
+
+def test_case_page_statements_do_not_grow_with_the_timeline(story, w, render, runtime, engine, now):
+    small = story.open()
+    story.new_payment()
+    big = story.open()
+    add_events(runtime, small, 3, at=now - H, actor=w.customer)
+    add_events(runtime, big, 180, at=now - H, actor=w.customer)
+    _, n_small = statements(engine, lambda: render(w.reviewer, small))
+    content, n_big = statements(engine, lambda: render(w.reviewer, big))
+    assert n_big == n_small
+    # The newest page, oldest first, and the way to what came before it.
+    shown = shown_details(content["case-timeline-list"])
+    assert shown == [f"EVT-{i:03d}" for i in range(130, 180)]
+    assert content["case-timeline-earlier"].style == {} and isinstance(content["case-timeline-before"].data, int)
+    small_content = render(w.reviewer, small)
+    assert small_content["case-timeline-earlier"].style == {"display": "none"}
+
+
+def test_show_earlier_events_pages_back_by_keyset_to_the_first(story, w, render, runtime, as_user, now):
+    cid = story.open()
+    add_events(runtime, cid, 120, at=now - H, actor=w.customer)
+    before = render(w.reviewer, cid)["case-timeline-before"].data
+    pages = []
+    with as_user(w.reviewer):
+        while before is not None:
+            patch, before, style = cb.show_earlier_events(1, cid, before)
+            pages.append(shown_details(applied(patch)))
+    assert style == {"display": "none"} and len(pages) == 2
+    # Each page goes above the last one shown: together, every event once, in order.
+    assert [d for p in reversed(pages) for d in p] + [f"EVT-{i:03d}" for i in range(70, 120)] == \
+        [f"EVT-{i:03d}" for i in range(120)]
+    with as_user(w.reviewer), pytest.raises(Exception):
+        cb.show_earlier_events(1, cid, "1; DROP")
+
+
+def test_earlier_pages_keep_internal_notes_from_parties_and_cases_from_strangers(story, w, render, runtime, as_user,
+                                                                                  now):
+    cid = story.open()
+    add_events(runtime, cid, 150, at=now - H, actor=w.customer, staff_only_every=3)
+    start = render(w.customer, cid)["case-timeline-before"].data
+    with as_user(w.customer):
+        patch, _before, _style = cb.show_earlier_events(1, cid, start)
+    seen = shown_details(applied(patch))
+    assert seen and all(int(d[4:]) % 3 for d in seen)  # no internal note (every third event)
+    with as_user(w.other_creator), pytest.raises(Exception):
+        cb.show_earlier_events(1, cid, start)
+
+
+def test_evidence_of_an_old_event_is_listed_beyond_the_first_timeline_page(story, w, render, runtime, now):
+    from data.models import CaseEvent
+
+    cid = story.open()
+    with runtime.Session.begin() as s:
+        first = s.scalar(select(CaseEvent).where(CaseEvent.case_id == cid).order_by(CaseEvent.seq))
+        s.add(EvidenceFile(owner_id=w.customer.id, status="ready", filename="OLD-RECEIPT.png",
+                           content_type="image/png", size=10, case_id=cid, event_seq=first.seq, party="customer",
+                           created_at=now - H))
+    add_events(runtime, cid, 60, at=now - H, actor=w.customer)
+    content = render(w.customer, cid)
+    assert "OLD-RECEIPT.png" in text(content["case-evidence"])
+    assert "OLD-RECEIPT.png" not in text(content["case-timeline-list"])

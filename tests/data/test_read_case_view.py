@@ -5,7 +5,9 @@ import datetime as dt
 
 import pytest
 
-from data.models import EvidenceFile, MoneyMovement, OutboxEmail
+from sqlalchemy import select
+
+from data.models import CaseEvent, EvidenceFile, MoneyMovement, OutboxEmail
 from data.read import case_view
 from dashboard.cases.opening import open_case
 from dashboard.cases.party import deny
@@ -119,6 +121,72 @@ def test_timeline_entries_bring_actors_files_and_the_internal_flag(Session, sett
         customer = case_view.timeline_entries(s, events_for(ctx, case, Party.CUSTOMER, newest_first=False))
         assert [e.action for e in customer] == ["created", "denied"]
         assert case_view.timeline_entries(s, []) == []
+
+
+def test_timeline_page_is_the_same_entries_newest_page_first_in_two_statements(Session, settings, engine):
+    from sqlalchemy import event
+
+    from dashboard.permissions import event_visibility_for
+
+    with Session.begin() as s:
+        ctx = ctx_at(s, settings)
+        w = factories.world(ctx)
+        png = upload(ctx, w.customer, filename="photo.png", data=PNG_BYTES)
+        case = open_case(ctx, actor=w.customer, payment_id=w.payment.id, reason="fraudulent", message="Not me.",
+                         file_ids=[png.id])
+        deny(Ctx(s, NOW + days(1), settings), actor=w.creator, case_id=case.id, message="It was you.")
+        for i in range(7):
+            note(Ctx(s, NOW + days(2) + dt.timedelta(hours=i), settings), actor=w.reviewer, case_id=case.id, message=f"n{i}")
+    with Session() as s:
+        for party in (Party.PLATFORM, Party.CUSTOMER, Party.MERCHANT):
+            whole = case_view.timeline_entries(s, events_for(ctx_at(s, settings), case, party, newest_first=False))
+            seen, pages, before = [], [], None
+            counted = []
+
+            def count(*_args):
+                counted.append(1)
+
+            event.listen(engine, "before_cursor_execute", count)
+            try:
+                while True:
+                    counted.clear()
+                    page = case_view.timeline_page(s, case_id=case.id, visibility=event_visibility_for(party),
+                                                   before=before, limit=3)
+                    pages.append(len(counted))
+                    seen = page.entries + seen
+                    if page.earlier is None:
+                        break
+                    before = page.earlier
+            finally:
+                event.remove(engine, "before_cursor_execute", count)
+            assert seen == whole  # the same entries, files and actors as the whole timeline
+            assert set(pages) == {2}  # events with actors, then the page's files: per page, whatever its size
+        assert case_view.timeline_page(s, case_id="reso_none", visibility=event_visibility_for(Party.PLATFORM)) \
+            == case_view.TimelinePage([], None)
+
+
+def test_case_evidence_lists_what_the_viewer_may_read(Session, settings):
+    from dashboard.permissions import event_visibility_for
+
+    with Session.begin() as s:
+        ctx = ctx_at(s, settings)
+        w = factories.world(ctx)
+        png = upload(ctx, w.customer, filename="photo.png", data=PNG_BYTES)
+        case = open_case(ctx, actor=w.customer, payment_id=w.payment.id, reason="fraudulent", message="Not me.",
+                         file_ids=[png.id])
+        staff_pdf = upload(ctx, w.reviewer, filename="internal.pdf", data=PDF_BYTES)
+        note(Ctx(s, NOW + days(1), settings), actor=w.reviewer, case_id=case.id, message="see file")
+        s.flush()
+        last = s.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.seq.desc())).first()
+        staff_pdf.case_id, staff_pdf.event_seq, staff_pdf.party, staff_pdf.status = case.id, last.seq, "platform", "ready"
+    with Session() as s:
+        def names(party):
+            return [(g.reporter_type, [f.filename for f in g.files])
+                    for g in case_view.case_evidence(s, case_id=case.id, visibility=event_visibility_for(party))]
+
+        assert names(Party.PLATFORM) == [("customer", ["photo.png"]), ("platform", ["internal.pdf"])]
+        assert names(Party.CUSTOMER) == names(Party.MERCHANT) == [("customer", ["photo.png"])]
+        assert names(None) == []
 
 
 def test_movements_hide_unsettled_ones_unless_asked(Session, settings):

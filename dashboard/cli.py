@@ -79,6 +79,19 @@ def cmd_migrate(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_rebuild_rollups(args, settings: Settings) -> int:
+    from data.rollups import rebuild
+
+    runtime = _runtime(settings)
+    try:
+        written = rebuild(runtime.engine, progress=print)
+    finally:
+        runtime.engine.dispose()
+    print("Rebuilt the metrics rollups from the cases: "
+          + ", ".join(f"{rows:,} rows in {table}" for table, rows in written.items()) + ".")
+    return 0
+
+
 def cmd_seed_demo(args, settings: Settings) -> int:
     from data.demo import demo_logins_text, seed_demo
 
@@ -183,6 +196,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("migrate", help="bring the database schema up to date")
     p.set_defaults(handler=cmd_migrate)
+
+    p = sub.add_parser("rebuild-rollups", help="rebuild the metrics rollups and queue counts from the cases "
+                                               "(after a bulk load that bypassed the application)")
+    p.set_defaults(handler=cmd_rebuild_rollups)
 
     p = sub.add_parser("seed-demo", help="create the demo data set (does nothing if it exists)")
     p.add_argument("--force", action="store_true", help="seed even where DEMO_DATA is off")

@@ -3,7 +3,7 @@
 #   make run      migrate + seed on first run, serve on http://127.0.0.1:8050
 #   make test     pytest on SQLite and PostgreSQL (ARGS="-k foo" passes extra args;
 #                 TEST_DATABASE_URL= make test  -> SQLite leg only, PG tests skip)
-#   make bench    tests/perf against BENCH_DATABASE_URL
+#   make bench    tests/perf against BENCH_DATABASE_URL (BENCH_CASES=20000 for a quick run)
 #   make migrate  alembic upgrade head on the configured database
 #   make clean / distclean
 
@@ -42,8 +42,15 @@ test: venv
 	if [ $$rc -eq 5 ]; then echo "make test: WARNING: pytest collected no tests"; rc=0; fi; \
 	exit $$rc
 
+# The data set is built (or reused) first, outside pytest, so no test timeout can cut the
+# build short; BENCH_CASES=20000 make bench is the quick run. Results: instance/bench.json.
+BENCH_CASES   ?= 1000000
+BENCH_TIMEOUT ?= 1800
+export BENCH_CASES
+
 bench: venv
-	$(PY) -m pytest tests/perf -q -s -p no:cacheprovider $(ARGS)
+	$(PY) -m tests.perf.build
+	$(PY) -m pytest tests/perf -q -s -p no:cacheprovider --timeout=$(BENCH_TIMEOUT) $(ARGS)
 
 migrate: venv
 	$(PY) -m dashboard migrate

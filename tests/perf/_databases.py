@@ -1,15 +1,18 @@
 """The benchmark databases on PostgreSQL.
 
-- `rc_bench_cache_v1`: the generated data set (`data.bench_data.generate`), built once
+- `rc_bench_cache_v2`: the generated data set (`data.bench_data.generate`), built once
   and kept between runs. Its `COMMENT ON DATABASE` records what it holds (cases, the
   generation time `now`, the migration heads and hashes of the migrations and of the
   generator); it is reused only when all of those match and its `cases` row count is
   right, otherwise rebuilt. `BENCH_FRESH=1` always rebuilds it. The comment is written last, so an
   interrupted build is never mistaken for a finished one.
 - `rc_bench_<pid hex>_<random hex>` (and `..._jobs`): per-run copies made with
-  `CREATE DATABASE ... TEMPLATE rc_bench_cache_v1`, so benchmarks that write never
+  `CREATE DATABASE ... TEMPLATE rc_bench_cache_v2`, so benchmarks that write never
   touch the cache. Dropped at the end of the run; copies left by a run whose process
   is gone are dropped at the start of the next.
+
+`make bench` builds (or reuses) the cache with `python -m tests.perf.build` before pytest
+starts, so a build of a million cases is never cut short by a test timeout.
 """
 from __future__ import annotations
 
@@ -29,7 +32,8 @@ from sqlalchemy.engine import make_url
 
 from tests import _dbs
 
-CACHE_DB = "rc_bench_cache_v1"
+CACHE_DB = "rc_bench_cache_v2"
+DEFAULT_CASES = 1_000_000
 COPY_PREFIX = "rc_bench_"
 COPY_RE = re.compile(r"rc_bench_([0-9a-f]+)_[0-9a-f]{8}(?:_\w+)?")
 LOCK_KEY = 724_099  # serialises cache checks, builds and copies between concurrent runs
@@ -41,7 +45,7 @@ class CacheInfo:
     cases: int
     now: dt.datetime  # the `now` the data set was generated for
     reused: bool
-    build_seconds: float
+    build_seconds: float  # of this run's build, or of the build that made the reused cache
     counts: dict[str, int]
 
 
@@ -65,9 +69,20 @@ def fingerprint() -> dict[str, str]:
     migrations = hashlib.sha256()
     for path in sorted((MIGRATIONS_DIR / "versions").glob("*.py")):
         migrations.update(path.name.encode() + b"\0" + path.read_bytes())
-    source = (ROOT / "data" / "bench_data.py").read_bytes()
+    # The generator, and the rollups it rebuilds at the end (data/rollups.py or data/rollups/).
+    generator = hashlib.sha256((ROOT / "data" / "bench_data.py").read_bytes())
+    for path in sorted([*(ROOT / "data").glob("rollups.py"), *(ROOT / "data" / "rollups").glob("*.py")]):
+        generator.update(path.name.encode() + b"\0" + path.read_bytes())
     return {"heads": ",".join(sorted(heads)), "migrations": migrations.hexdigest()[:16],
-            "generator": hashlib.sha256(source).hexdigest()[:16]}
+            "generator": generator.hexdigest()[:16]}
+
+
+def bench_cases() -> int:
+    return int(os.environ.get("BENCH_CASES") or DEFAULT_CASES)
+
+
+def bench_fresh() -> bool:
+    return os.environ.get("BENCH_FRESH", "").strip().lower() in {"1", "true", "yes", "on"}
 
 
 def _exists(conn, name: str) -> bool:
@@ -136,7 +151,8 @@ def ensure_cache(admin_url: str, *, cases: int, fresh: bool, progress=print) -> 
                         counts = _table_counts(db_url(admin_url, CACHE_DB))
                         if counts.get("cases") == cases:
                             progress(f"bench: reusing {CACHE_DB} ({cases:,} cases; BENCH_FRESH=1 rebuilds it)")
-                            return CacheInfo(cases, dt.datetime.fromisoformat(meta["now"]), True, 0.0, counts)
+                            return CacheInfo(cases, dt.datetime.fromisoformat(meta["now"]), True,
+                                             float(meta.get("build_seconds") or 0.0), counts)
                     progress(f"bench: {CACHE_DB} is {'to be rebuilt (BENCH_FRESH=1)' if fresh else 'stale'}; "
                              f"dropping it")
                     _drop(c, CACHE_DB)
@@ -161,15 +177,16 @@ def _build(admin_conn, admin_url: str, want: dict, progress) -> CacheInfo:
         migrate(eng)
         generate(eng, cases=want["cases"], now=now, progress=lambda m: progress("bench:" + m))
         # Steady state, as autovacuum would leave a live database: visibility map set
-        # (index-only scans), hint bits written, statistics fresh.
+        # (index-only scans) and hint bits written. The COPYs froze their rows already and
+        # generate() ran ANALYZE, so this mostly covers the rollup tables.
         with eng.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.exec_driver_sql("VACUUM (ANALYZE)")
+            conn.exec_driver_sql("VACUUM")
     finally:
         eng.dispose()
     counts = _table_counts(url)
-    meta = json.dumps({**want, "now": now.isoformat()})
-    admin_conn.execute(sa.text(f"COMMENT ON DATABASE \"{CACHE_DB}\" IS '{meta}'"))
     took = time.perf_counter() - started
+    meta = json.dumps({**want, "now": now.isoformat(), "build_seconds": round(took, 1)})
+    admin_conn.execute(sa.text(f"COMMENT ON DATABASE \"{CACHE_DB}\" IS '{meta}'"))
     progress(f"bench: built {CACHE_DB} in {took:.0f} s")
     return CacheInfo(want["cases"], now, False, took, counts)
 

@@ -81,7 +81,6 @@ def _run(fn, kwargs: dict[str, Any], *, roles, public: bool, max_body) -> Respon
     replay: Optional[idempotency.Stored] = None
     record_id: Optional[int] = None
     try:
-        key = None if public else idempotency.key_of(request)
         with rt.Session.begin() as session:
             ctx = Ctx(session, utcnow(), rt.settings)
             user = None
@@ -89,6 +88,7 @@ def _run(fn, kwargs: dict[str, Any], *, roles, public: bool, max_body) -> Respon
                 user = authenticate(ctx)
                 user_id = user.id
                 require_role(user, roles)
+            key = None if public else idempotency.key_of(request)  # after auth: a stranger learns nothing
             claimed = idempotency.claim(ctx, user, key, request) if key else None
             if isinstance(claimed, idempotency.Stored):
                 replay = claimed

@@ -180,3 +180,16 @@ def test_concurrent_requests_with_one_key_write_one_note(api, w, story):
     results = _at_once(api, w.reviewer, f"{OPEN}/{case_id}/notes", {"message": "Only once."}, "race-note", 4)
     assert [status for status, _ in results] == [200] * 4, results
     assert story.count(CaseEvent, case_id=case_id, action="note") == 1
+
+
+def test_expired_records_are_cleaned_up(api, w, story, Session):  # noqa: N803
+    from dashboard.api.idempotency import delete_expired
+    from dashboard.context import Ctx
+
+    assert api.post(w.customer, OPEN, opening(w), **keyed("to-clean")).status_code == 201
+    now = dt.datetime.now(dt.timezone.utc)
+    with Session.begin() as s:
+        assert delete_expired(Ctx(s, now + dt.timedelta(hours=23))) == 0
+    with Session.begin() as s:
+        assert delete_expired(Ctx(s, now + dt.timedelta(hours=25))) == 1
+    assert story.count(IdempotencyRecord) == 0

@@ -234,3 +234,28 @@ def test_the_navbar_signs_out_with_a_form_posting_the_session_token(server, peop
     assert f'"value": "{token}"' in text and '"name": "csrf_token"' in text
     assert '"href": "/logout"' not in text
     assert '"href": "/audit"' in text
+
+
+@pytest.mark.postgres
+def test_parallel_guesses_cannot_outrun_the_count(server, people):
+    """Each attempt is counted (under a row lock) before its slow hash: 20 at once on one
+    account get exactly the limit's worth of password checks."""
+    import threading
+
+    limit = throttle.DEFAULT_POLICY.account.failures
+    n = limit * 2
+    clients = [browser(server, f"198.51.100.{i}") for i in range(n)]
+    tokens = [csrf(c) for c in clients]
+    barrier, statuses = threading.Barrier(n), [None] * n
+
+    def guess(i):
+        barrier.wait()
+        statuses[i] = clients[i].post("/login", data={"csrf_token": tokens[i], "email": people["known"],
+                                                      "password": "wrong", "next": ""}).status_code
+
+    threads = [threading.Thread(target=guess, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(statuses) == [401] * limit + [429] * limit

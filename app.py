@@ -68,7 +68,11 @@ app.layout = serve_layout
 
 import callbacks  # noqa: E402,F401  registers every callback
 
-dash_guard.install(app)  # after the callbacks: checks calls against them, hashes Dash's inline scripts
+from callbacks._validate import problem as callback_value_problem  # noqa: E402
+
+# After the callbacks: checks each call against them and its values against what the
+# properties may hold; hashes Dash's inline scripts for the CSP.
+dash_guard.install(app, check_value=callback_value_problem)
 
 if settings.scheduler:
     from jobs.runner import start_in_thread

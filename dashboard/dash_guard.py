@@ -7,8 +7,9 @@
    declared shape and count (a pattern-matching `ALL` slot is a list). Anything else is a
    400 here; Dash's own dispatcher would index into it and answer 500. The JSON parsed
    here is Flask's cached copy, so Dash does not parse it twice.
-2. The values inside are each callback's business (callbacks/_validate.py). Should one
-   still raise, `callback_failed` (Dash's `on_error`) logs it as the bug it is and
+2. Each input and state value is checked against what its property may hold
+   (`check_value`, app.py passes callbacks/_validate.problem): 400 naming it otherwise.
+   What the values mean is each callback's business. Should a callback still raise, `callback_failed` (Dash's `on_error`) logs it as the bug it is and
    answers "no update" — the screen stays as it was — instead of a 500.
 3. A page path no page is registered for answers 404 (with Dash's not-found page, which
    the renderer shows for it), not 200.
@@ -69,8 +70,9 @@ def envelope_problem(body: Any, callback_map: dict) -> Optional[str]:
     if not isinstance(body, dict):
         return "The callback request must be a JSON object."
     output = body.get("output")
-    if not isinstance(output, str) or output not in callback_map:
-        return "The callback request names no callback of this app."
+    if not isinstance(output, str) or not callable(callback_map.get(output, {}).get("callback")):
+        # A clientside callback is in the map too, with nothing to run on the server.
+        return "The callback request names no server callback of this app."
     cb = callback_map[output]
     if not cb.get("no_output") and not _outputs_ok(body.get("outputs"), output):
         return "The callback request's outputs do not match the callback."
@@ -91,7 +93,17 @@ def _refuse(message: str, code: str = "invalid_callback_request"):
     return error_response(400, code, message)
 
 
-def check_update_request(app) -> Optional[flask.Response]:
+def value_problem(body: dict, check) -> Optional[str]:
+    """The first input or state value `check(id, property, value)` finds wrong, if any."""
+    for slot in [*body.get("inputs", []), *body.get("state", [])]:
+        for item in slot if isinstance(slot, list) else [slot]:
+            problem = check(item["id"], item["property"], item.get("value"))
+            if problem:
+                return problem
+    return None
+
+
+def check_update_request(app, check_value=None) -> Optional[flask.Response]:
     """`before_request`: refuse a malformed `/_dash-update-component` call with 400."""
     request = flask.request
     if request.path != UPDATE_PATH or request.method != "POST":
@@ -105,7 +117,10 @@ def check_update_request(app) -> Optional[flask.Response]:
     if not json_depth_ok(body):
         return _refuse(f"The callback request nests deeper than {MAX_JSON_DEPTH} levels.", "json_too_deep")
     problem = envelope_problem(body, app.callback_map)
-    return _refuse(problem) if problem else None
+    if problem:
+        return _refuse(problem)
+    problem = value_problem(body, check_value) if check_value else None
+    return _refuse(problem, "invalid_callback_value") if problem else None
 
 
 # ------------------------------------------------------------------ a failing callback
@@ -159,10 +174,11 @@ def mark_unknown_pages(app):
     return mark
 
 
-def install(app) -> None:
+def install(app, *, check_value=None) -> None:
+    """`check_value(id, property, value) -> problem or None`: callbacks._validate.problem."""
     from dashboard.headers import allow_inline_scripts
 
     server = app.server
-    server.before_request(lambda: check_update_request(app))
+    server.before_request(lambda: check_update_request(app, check_value))
     server.after_request(mark_unknown_pages(app))
     allow_inline_scripts(server, app.csp_hashes())

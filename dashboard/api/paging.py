@@ -141,7 +141,24 @@ def _beyond(keys: Sequence[SortKey], values: list, *, later: bool) -> ColumnElem
         cond = step(k, values[i])
         if cond is not None:
             ors.append(and_(*(_eq(keys[j], values[j]) for j in range(i)), cond))
-    return or_(*ors) if ors else false()
+    if not ors:
+        return false()
+    # The leading key's own bound beside the OR, so a deep page still starts an index
+    # range there instead of filtering the index from its first entry.
+    bound = _bound(keys[0], values[0], later=later)
+    return and_(bound, or_(*ors)) if bound is not None else or_(*ors)
+
+
+def _bound(k: SortKey, v, *, later: bool) -> Optional[ColumnElement[bool]]:
+    """At or beyond `v` on the leading key alone (nulls last); None: no bound narrows it."""
+    if later:
+        if v is None:
+            return k.column.is_(None)
+        cmp = k.column <= v if k.descending else k.column >= v
+        return or_(cmp, k.column.is_(None)) if k.nullable else cmp
+    if v is None:
+        return None  # every non-null row and the earlier nulls come before
+    return k.column >= v if k.descending else k.column <= v
 
 
 def _order(keys: Sequence[SortKey], *, reverse: bool) -> list:

@@ -59,7 +59,7 @@ def scalar(v: Any) -> bool:
 def scalar_or_list(v: Any) -> bool:
     """A form control's `value`: a scalar, or (a multi-select, a checklist) a list of them."""
     if isinstance(v, list):
-        return len(v) <= MAX_LIST and all(scalar(i) and not isinstance(i, bool) for i in v)
+        return len(v) <= MAX_LIST and all(scalar(i) for i in v)
     return scalar(v)
 
 

@@ -6,7 +6,8 @@
   nowhere. Styles allow inline because Plotly and AG Grid inject `<style>` elements at
   run time; images allow `data:` for Bootstrap's icons and the upload previews.
 - Everything else (JSON, CSV) gets `default-src 'none'`: nothing in it should ever run.
-- A route that sets its own CSP (the evidence downloads' sandbox) keeps it.
+- A route that sets its own CSP (the evidence downloads' sandbox) keeps it, plus
+  `frame-ancestors 'none'` if it had none.
 - All answers: `frame-ancestors 'none'` and `X-Frame-Options: DENY` (no clickjacking of
   the Confirm buttons), `nosniff`, `Referrer-Policy: same-origin` (case URLs carry ids),
   `Cross-Origin-Opener-Policy`, HSTS under an https BASE_URL, and no `Server` header:
@@ -65,8 +66,11 @@ def page_policy(server: flask.Flask) -> str:
 def _secure_headers(response: flask.Response) -> flask.Response:
     server = flask.current_app
     h = response.headers
-    if "Content-Security-Policy" not in h:
+    own = h.get("Content-Security-Policy")
+    if own is None:
         h["Content-Security-Policy"] = page_policy(server) if response.mimetype == "text/html" else DATA_POLICY
+    elif "frame-ancestors" not in own:
+        h["Content-Security-Policy"] = own.rstrip("; ") + "; frame-ancestors 'none'"
     h["X-Frame-Options"] = "DENY"
     h["X-Content-Type-Options"] = "nosniff"
     h["Referrer-Policy"] = "same-origin"

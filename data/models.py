@@ -132,6 +132,9 @@ class Payment(Base):
     __table_args__ = (Index("ix_payments_customer_paid", "customer_id", "paid_at"),)
 
 
+_AWAITING = ("awaiting_merchant", "awaiting_customer")  # statuses of a case waiting on a party
+
+
 class Case(Base):
     """One dispute. `payment_id` is unique: one case per payment, ever.
 
@@ -210,6 +213,12 @@ class Case(Base):
               postgresql_where=column("stage") == "under_review", sqlite_where=column("stage") == "under_review"),
         Index("ix_cases_appealed_waiting", func.coalesce(column("appealed_at"), column("updated_at")), "id",
               postgresql_where=column("stage") == "final_review", sqlite_where=column("stage") == "final_review"),
+        # The Open tab's keyset pages (data.read.queue): by deadline (its default) and by amount,
+        # (key, id) in index order either way, over the cases waiting on a party alone.
+        Index("ix_cases_open_due", "response_due_at", "id",
+              postgresql_where=column("status").in_(_AWAITING), sqlite_where=column("status").in_(_AWAITING)),
+        Index("ix_cases_open_amount", "amount_minor", "id",
+              postgresql_where=column("status").in_(_AWAITING), sqlite_where=column("status").in_(_AWAITING)),
     )
 
 

@@ -21,11 +21,11 @@ Anything that writes cases with Core statements or COPY bypasses this; it must c
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from typing import Any, Iterable
 
 from sqlalchemy import event, inspect, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
@@ -239,18 +239,38 @@ VALUE_COLUMN = {RollupMoney: "amount_minor", RollupFirstResponse: "n", RollupRes
                 RollupPayments: "n", OpenCaseCount: "n"}
 
 
-def _upsert(dialect: str, model):
+_PG_TYPES = {"VARCHAR": "text", "DATE": "date", "INTEGER": "int", "BIGINT": "bigint"}
+
+
+@functools.cache
+def _upsert_sql(dialect: str, model) -> str:
+    """INSERT .. ON CONFLICT (key) DO UPDATE SET v = v + excluded.v, as driver SQL.
+
+    Written out once per table rather than built with SQLAlchemy per commit: compiling a
+    multi-row INSERT costs more than running it. On PostgreSQL the rows travel as one
+    array per column (`unnest`), so a commit's rows for a table are one statement; on
+    SQLite they go through the driver's executemany, which loops in C."""
     table = model.__table__
-    ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-    keys = list(model.KEY)
     values = COUNTERS if model is RollupCases else (VALUE_COLUMN[model],)
-    return ins.on_conflict_do_update(index_elements=keys,
-                                     set_={v: table.c[v] + ins.excluded[v] for v in values})
+    cols = [*model.KEY, *values]
+    listed = ", ".join(cols)
+    update = ", ".join(f"{v} = {table.name}.{v} + excluded.{v}" for v in values)
+    conflict = f"ON CONFLICT ({', '.join(model.KEY)}) DO UPDATE SET {update}"
+    if dialect == "postgresql":
+        arrays = ", ".join(f"%s::{_PG_TYPES[str(table.c[c].type).split('(')[0]]}[]" for c in cols)
+        return f"INSERT INTO {table.name} ({listed}) SELECT * FROM unnest({arrays}) AS u({listed}) {conflict}"
+    return f"INSERT INTO {table.name} ({listed}) VALUES ({', '.join('?' for _ in cols)}) {conflict}"
 
 
 def add(session_or_conn, delta: Delta) -> None:
-    """Add `delta` to the rollup tables (in the caller's transaction)."""
-    dialect = session_or_conn.get_bind().dialect.name if isinstance(session_or_conn, Session) \
-        else session_or_conn.dialect.name
+    """Add `delta` to the rollup tables (in the caller's transaction): one statement per
+    table on PostgreSQL, one executemany on SQLite."""
+    conn = session_or_conn.connection() if isinstance(session_or_conn, Session) else session_or_conn
+    dialect = conn.dialect.name
     for model, rows in table_rows(delta).items():
-        session_or_conn.execute(_upsert(dialect, model), rows)
+        values = COUNTERS if model is RollupCases else (VALUE_COLUMN[model],)
+        cols = [*model.KEY, *values]
+        if dialect == "postgresql":
+            conn.exec_driver_sql(_upsert_sql(dialect, model), tuple([r[c] for r in rows] for c in cols))
+        else:
+            conn.exec_driver_sql(_upsert_sql(dialect, model), [tuple(r[c] for c in cols) for r in rows])

@@ -343,3 +343,69 @@ def test_a_rolled_back_change_and_a_rolled_back_savepoint_leave_no_trace(Session
         after = m.counts(s, m.MetricsFilter(START.date(), START.date()))
         assert (before.cases, after.cases, after.open) == (0, 1, 1)
         assert stage_counts(s) == {("awaiting_merchant", None): 1}
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def scratch_url(request, tmp_path):
+    """A database of its own, migrated by the test itself (the shared one is at head)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'old.db'}"
+        return
+    from tests import _dbs
+
+    admin = _dbs.pg_admin_url()
+    reason = _dbs.pg_unreachable_reason(admin) if admin else "TEST_DATABASE_URL is not set"
+    if reason:
+        if _dbs.in_ci():
+            pytest.fail(f"CI=true: PostgreSQL needed: {reason}")
+        pytest.skip(f"PostgreSQL leg disabled: {reason}")
+    url = _dbs.create_pg_database(admin)
+    try:
+        yield url
+    finally:
+        _dbs.drop_pg_database(admin, url)
+
+
+def test_the_migration_backfills_the_rollups_of_an_existing_database(scratch_url):
+    """A database that had cases before the rollups existed gets them counted on upgrade."""
+    from alembic import command
+    from sqlalchemy import insert
+
+    from data.db import alembic_config, make_engine
+    from data.models import Company, User
+
+    before_rollups = "e6b78e22ee5d"  # the revision the rollups migration (acc0fc5b9cc3) follows
+    command.upgrade(alembic_config(scratch_url), before_rollups)
+    engine = make_engine(scratch_url)
+    opened = dt.datetime(2026, 2, 3, 4, 5, tzinfo=UTC)
+    try:
+        with engine.begin() as conn:  # rows as an older release wrote them: no session, no hooks
+            conn.execute(insert(Company.__table__), [{"id": "biz_old", "name": "Old Co", "created_at": opened}])
+            conn.execute(insert(User.__table__), [{"id": "user_old", "email": "o@x.test", "name": "O",
+                                                  "role": "customer", "is_active": True, "created_at": opened}])
+            for i, (status, outcome, provider) in enumerate([("awaiting_merchant", None, "stripe"),
+                                                            ("closed", "merchant_won", "paypal")]):
+                conn.execute(insert(Payment.__table__), [{
+                    "id": f"pay_old{i}", "company_id": "biz_old", "customer_id": "user_old", "provider": provider,
+                    "amount_minor": 1000, "currency": "USD", "paid_at": opened - H, "refunded_minor": 0,
+                    "refunded_externally": False, "created_at": opened}])
+                conn.execute(insert(Case.__table__), [{
+                    "id": f"reso_old{i}", "payment_id": f"pay_old{i}", "company_id": "biz_old",
+                    "customer_id": "user_old", "reason": "fraudulent", "message": "m", "amount_minor": 1000,
+                    "currency": "USD", "stage": status, "status": status, "escalated": False, "final_review": False,
+                    "customer_appealed": False, "merchant_appealed": False, "outcome": outcome, "final": False,
+                    "merchant_info_requests": 0, "refunded_minor": 0, "credited_minor": 0, "created_at": opened,
+                    "updated_at": opened, "first_merchant_response_at": opened + 5 * H,
+                    "closed_at": opened + 30 * H if status == "closed" else None, "version": 1}])
+        command.upgrade(alembic_config(scratch_url), "head")
+        from sqlalchemy.orm import Session as OrmSession
+
+        with OrmSession(engine) as s:
+            k = m.kpis(s, m.MetricsFilter(opened.date(), opened.date()))
+            assert (k.counts.cases, k.counts.open, k.counts.merchant_won, k.counts.responded) == (2, 1, 1, 2)
+            assert (k.median_first_response_s, k.median_resolution_s) == (5 * 3600, 30 * 3600)
+            assert stage_counts(s) == {("awaiting_merchant", None): 1}
+            assert [r.payments for r in m.breakdown(s, m.MetricsFilter(opened.date(), opened.date()),
+                                                    by="provider")] == [1, 1]
+    finally:
+        engine.dispose()

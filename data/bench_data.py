@@ -50,7 +50,7 @@ DAY, HOUR, MINUTE = 86_400, 3_600, 60
 SPAN_DAYS = 730  # two years of cases
 RESPONSE_DAYS = APPEAL_DAYS = 7  # dashboard.settings defaults
 MISSED_HOURS = 24  # escalations due in the last day are left undone: the escalation job's work
-OUTBOX_KEEP_DAYS = 150  # sent emails older than this are not in the outbox any more
+OUTBOX_KEEP_DAYS = 95  # sent emails older than this are not in the outbox any more (~1 row per case)
 CHUNK = 4_000  # cases per COPY round
 QUEUE = 3  # chunks waiting for the writer at most
 BIG_CASE_EVERY = 50_000  # one case in this many is a long-running one with ~BIG_CASE_EVENTS
@@ -376,7 +376,7 @@ class _Generator:
         rng = self.rng
         reviewer = self.claim(c, t + self.delay(3, 1.0))
         t = c["updated"]
-        if rng.random() < 0.35:
+        if rng.random() < 0.25:
             t = self.at(c, t + self.delay(2, 1.0))
             self.event(c, t, "note", "platform", reviewer, "Checked the delivery logs; nothing conclusive.",
                        staff_only=True)

@@ -1,48 +1,56 @@
 """Timing, recording and EXPLAIN helpers for the benchmarks (tests/perf).
 
-`measure(fn)` warms up, then times `fn` RUNS times with `time.perf_counter` and keeps
-the samples; nothing here ever asserts on a time. `Recorder` collects one row per
-benchmark, prints it at once (`make bench` runs pytest with -s) and, at the end of
-the session, prints the summary and writes it to test-artifacts/bench.txt.
+`Recorder.bench(name, fn, sql=...)` warms up, times `fn` RUNS times (p50 and p95 by nearest
+rank), counts the statements of one more, untimed call (`QueryLog`), and times `sql` — the
+bare SQL a DBA would write for the same answer, run on a plain DBAPI connection — the
+same way, so every result carries its own baseline from the same run (`sql_p50_ms`).
+Nothing here asserts on a time: each test asserts that the answer is right.
 
-`QueryLog` watches an engine for one extra, untimed call of the benchmarked function:
-how many statements it ran (an N+1 shows up as a count that grows with the rows), and
-the slowest SELECT, which `explain()` runs again under EXPLAIN (ANALYZE, BUFFERS) when
-the benchmark is slow (BENCH_EXPLAIN_MS), into test-artifacts/bench-explain.txt.
+At the end of the session the Recorder prints the table (name, p50, p95, sql p50, ratio,
+statements) and writes instance/bench.json, test-artifacts/bench.txt and, for benchmarks
+slower than BENCH_EXPLAIN_MS, EXPLAIN (ANALYZE, BUFFERS) of their slowest statement into
+test-artifacts/bench-explain.txt.
 """
 from __future__ import annotations
 
+import json
 import math
 import os
 import re
 import statistics
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional
 
 import sqlalchemy as sa
 
-RUNS = int(os.environ.get("BENCH_RUNS", "15"))
+RUNS = int(os.environ.get("BENCH_RUNS", "20"))
 WARMUP = int(os.environ.get("BENCH_WARMUP", "3"))
 EXPLAIN_MS = float(os.environ.get("BENCH_EXPLAIN_MS", "50"))
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+RESULTS = ROOT / "instance" / "bench.json"
 
 
 # ------------------------------------------------------------------------ timing
+def nearest_rank(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+
 @dataclass
 class Timing:
     samples: list[float]  # seconds
     result: Any = None
 
     @property
-    def median_ms(self) -> float:
+    def p50_ms(self) -> float:
         return statistics.median(self.samples) * 1000
 
     @property
-    def p90_ms(self) -> float:
-        ordered = sorted(self.samples)
-        return ordered[max(0, math.ceil(0.9 * len(ordered)) - 1)] * 1000  # nearest rank
+    def p95_ms(self) -> float:
+        return nearest_rank(self.samples, 0.95) * 1000
 
 
 def measure(fn: Callable[[], Any], *, runs: int = RUNS, warmup: int = WARMUP,
@@ -109,8 +117,7 @@ class QueryLog:
 
 
 def explain(engine: sa.Engine, sql: str) -> str:
-    """EXPLAIN (ANALYZE, BUFFERS) of one SELECT, through a raw cursor (no parameter
-    formatting, so LIKE patterns with % survive)."""
+    """EXPLAIN (ANALYZE, BUFFERS) of one SELECT, through a raw cursor."""
     raw = engine.raw_connection()
     try:
         cur = raw.cursor()
@@ -132,62 +139,84 @@ def plan_summary(plan: str) -> str:
         m = _NODE.match(line)
         if m:
             name, index, table = m.groups()
-            label = name.strip()
-            if index:
-                label += f" using {index}"
-            if table:
-                label += f" on {table}"
+            label = name.strip() + (f" using {index}" if index else "") + (f" on {table}" if table else "")
             if label not in nodes:
                 nodes.append(label)
     took = re.search(r"Execution Time: ([\d.]+) ms", plan)
     return " > ".join(nodes[:8]) + (f"; {float(took.group(1)):.1f} ms" if took else "")
 
 
+class BareSQL:
+    """A plain DBAPI connection (autocommit) for the baselines: `run(sql, params)` -> rows."""
+
+    def __init__(self, engine: sa.Engine):
+        self.raw = engine.raw_connection()
+        self.raw.driver_connection.autocommit = True  # the psycopg2 connection itself
+
+    def run(self, sql: str, params: Any = None) -> list[tuple]:
+        cur = self.raw.cursor()
+        cur.execute(sql, params)
+        return cur.fetchall() if cur.description else []
+
+    def close(self) -> None:
+        self.raw.close()
+
+
 # ---------------------------------------------------------------------- recorder
 @dataclass
-class Row:
-    group: str
+class Result:
     name: str
-    median_ms: float
-    p90_ms: float
-    rows: Optional[int]
-    queries: Optional[int]
-    per_second: Optional[tuple[float, str]] = None  # (rate, unit), for the jobs
+    p50_ms: Optional[float]  # None where there is no latency (worker.rss)
+    p95_ms: Optional[float]
+    sql_p50_ms: Optional[float]
+    statements: Optional[int]
+    per_s: Optional[float] = None
+    rss_mb: Optional[float] = None
+    extra: dict = field(default_factory=dict)
+
+    def as_json(self) -> dict:
+        out = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in asdict(self).items() if k != "extra"}
+        out = {k: v for k, v in out.items()
+               if v is not None or k in ("p50_ms", "p95_ms", "sql_p50_ms", "statements")}
+        return out | self.extra
 
 
 @dataclass
 class Recorder:
-    header: list[str] = field(default_factory=list)
-    rows: list[Row] = field(default_factory=list)
-    ratios: list[tuple[str, str, str, str]] = field(default_factory=list)  # (label, numerator, denominator, note)
-    explains: list[str] = field(default_factory=list)
     engine: Optional[sa.Engine] = None
+    header: list[str] = field(default_factory=list)
+    results: list[Result] = field(default_factory=list)
+    explains: list[str] = field(default_factory=list)
+    bare: Optional[BareSQL] = None
+    meta: dict = field(default_factory=dict)  # scale, commit, date, machine for bench.json
 
-    WIDTH = 58
+    WIDTH = 34
 
-    def add(self, group: str, name: str, timing: Timing, *, rows: Optional[int] = None,
-            queries: Optional[int] = None, per_second: Optional[tuple[float, str]] = None) -> Row:
-        row = Row(group, name, timing.median_ms, timing.p90_ms, rows, queries, per_second)
-        self.rows.append(row)
-        print("\n" + self.format_row(row), flush=True)
-        return row
-
-    def run(self, group: str, name: str, fn: Callable[[], Any], *, count: Callable[[Any], int] = len,
-            engine: Optional[sa.Engine] = None, **measure_kw) -> Timing:
-        """Measure `fn`, then call it once more under a QueryLog (untimed) to count its
-        statements and, if it is slow, EXPLAIN its slowest SELECT."""
-        timing = measure(fn, **measure_kw)
+    def bench(self, name: str, fn: Callable[[], Any], *, sql: Optional[Callable[[BareSQL], Any]] = None,
+              engine: Optional[sa.Engine] = None, runs: int = RUNS, warmup: int = WARMUP,
+              **extra) -> tuple[Timing, Optional[Timing]]:
+        """Time `fn` and its bare-SQL twin `sql(bare)`; record; return both timings (their
+        `.result` is the last answer of each, for the test to check)."""
+        timing = measure(fn, runs=runs, warmup=warmup)
         engine = engine or self.engine
-        queries = None
+        statements = None
         if engine is not None:
             with QueryLog(engine) as log:
                 fn()
-            queries = log.count
-            if timing.median_ms >= EXPLAIN_MS:
-                self.explain_slowest(f"{group}: {name}", engine, log)
-        rows = count(timing.result)
-        self.add(group, name, timing, rows=rows if isinstance(rows, int) else len(rows), queries=queries)
-        return timing
+            statements = log.count
+            if timing.p50_ms >= EXPLAIN_MS:
+                self.explain_slowest(name, engine, log)
+        baseline = None
+        if sql is not None and self.bare is not None:
+            baseline = measure(lambda: sql(self.bare), runs=runs, warmup=warmup)
+        self.add(Result(name, timing.p50_ms, timing.p95_ms, baseline.p50_ms if baseline else None, statements,
+                        extra=extra))
+        return timing, baseline
+
+    def add(self, result: Result) -> Result:
+        self.results.append(result)
+        print("\n" + self.format_row(result), flush=True)
+        return result
 
     def explain_slowest(self, title: str, engine: sa.Engine, log: QueryLog) -> None:
         stmt = log.slowest_select()
@@ -198,48 +227,28 @@ class Recorder:
                              f"{stmt.sql}\n\n{plan}\n")
         print(f"\n   EXPLAIN {title}: {plan_summary(plan)}", flush=True)
 
-    def ratio(self, label: str, numerator: str, denominator: str, note: str = "") -> None:
-        self.ratios.append((label, numerator, denominator, note))
-
-    def median(self, name: str) -> Optional[float]:
-        for r in self.rows:
-            if f"{r.group}: {r.name}" == name:
-                return r.median_ms
-        return None
-
     # ------------------------------------------------------------------ output
-    def format_row(self, r: Row) -> str:
-        rows = "" if r.rows is None else f"{r.rows:,}"
-        queries = "" if r.queries is None else str(r.queries)
-        name = f"{r.group}: {r.name}"
-        return f"{name:<{self.WIDTH}} {r.median_ms:>10.1f} {r.p90_ms:>9.1f} {rows:>8} {queries:>7}"
+    def format_row(self, r: Result) -> str:
+        sql = "" if r.sql_p50_ms is None else f"{r.sql_p50_ms:.1f}"
+        ratio = "" if not r.sql_p50_ms or r.p50_ms is None else f"{r.p50_ms / r.sql_p50_ms:.2f}x"
+        p50 = "" if r.p50_ms is None else f"{r.p50_ms:.1f}"
+        p95 = "" if r.p95_ms is None else f"{r.p95_ms:.1f}"
+        statements = "" if r.statements is None else str(r.statements)
+        more = []
+        if r.per_s is not None:
+            more.append(f"{r.per_s:,.0f}/s")
+        if r.rss_mb is not None:
+            more.append(f"{r.rss_mb:.0f} MB")
+        more += [f"{k}={v}" for k, v in r.extra.items()]
+        return (f"{r.name:<{self.WIDTH}} {p50:>9} {p95:>9} {sql:>9} {ratio:>7} {statements:>6}  "
+                + ", ".join(more)).rstrip()
 
     def summary(self, footer: list[str] = ()) -> str:
         out = [*self.header, ""]
-        out.append(f"{'benchmark':<{self.WIDTH}} {'median ms':>10} {'p90 ms':>9} {'rows':>8} {'queries':>7}")
-        out.append("-" * (self.WIDTH + 37))
-        group = None
-        for r in self.rows:
-            if group is not None and r.group != group:
-                out.append("")
-            group = r.group
-            out.append(self.format_row(r))
-        rates = [r for r in self.rows if r.per_second]
-        if rates:
-            out += ["", "Throughput (batch / median)"]
-            for r in rates:
-                rate, unit = r.per_second
-                per_item = f"{r.median_ms / r.rows:.2f} ms and {r.queries / r.rows:.1f} statements per item" \
-                    if r.rows and r.queries else ""
-                out.append(f"  {r.group}: {r.name}: {rate:,.0f} {unit} ({per_item})")
-        lines = []
-        width = max((len(label) for label, *_ in self.ratios), default=0)
-        for label, num, den, note in self.ratios:
-            a, b = self.median(num), self.median(den)
-            if a is not None and b:
-                lines.append(f"  {label:<{width}} {a / b:>7.2f}x" + (f"   {note}" if note else ""))
-        if lines:
-            out += ["", "Ratios (of medians)", *lines]
+        out.append(f"{'name':<{self.WIDTH}} {'p50 ms':>9} {'p95 ms':>9} {'sql p50':>9} {'ratio':>7} {'stmts':>6}  "
+                   f"other")
+        out.append("-" * (self.WIDTH + 60))
+        out += [self.format_row(r) for r in self.results]
         out += ["", *footer]
         return "\n".join(out).rstrip() + "\n"
 
@@ -252,4 +261,6 @@ class Recorder:
             explain_file.write_text("\n".join(self.explains))
         elif explain_file.exists():
             explain_file.unlink()
+        RESULTS.parent.mkdir(exist_ok=True)
+        RESULTS.write_text(json.dumps({**self.meta, "results": [r.as_json() for r in self.results]}, indent=2) + "\n")
         return text

@@ -1,100 +1,103 @@
-"""The managers' metrics read model (data/read/metrics.py) over the default 90 days, by
-week, unfiltered and filtered to the largest company: the KPIs, every chart series
-and the three breakdowns, then the whole screen as its callbacks query it."""
+"""The managers' metrics screen, whole: every read-model call its callbacks make for one
+page load (callbacks/metrics.py: the overview's series, histograms and KPIs, the volume
+chart, the three breakdowns), by week.
+
+    metrics.screen.all_90d       the default 90 days, every company
+    metrics.screen.company_90d   90 days, the largest company
+    metrics.screen.all_2y        the two years of the data set, every company
+
+The bare SQL computes the same figures straight from the cases and payments (what the
+screen would cost without maintained rollups).
+"""
 from __future__ import annotations
 
 import datetime as dt
 
 import pytest
-import sqlalchemy as sa
 
 from data.read import metrics
 
-GROUP = "metrics"
 BUCKET = "week"
 
-SERIES = {
-    "kpis": lambda s, v, f: metrics.kpis(s, v, f),
-    "outcome series": lambda s, v, f: metrics.outcome_series(s, v, f, bucket=BUCKET),
-    "volume by reason": lambda s, v, f: metrics.volume_series(s, v, f, bucket=BUCKET, by="reason"),
-    "volume by provider": lambda s, v, f: metrics.volume_series(s, v, f, bucket=BUCKET, by="provider"),
-    "money series": lambda s, v, f: metrics.money_series(s, v, f, bucket=BUCKET),
-    "first-response histogram": lambda s, v, f: metrics.first_response_histogram(s, v, f),
-    "resolution histogram": lambda s, v, f: metrics.resolution_histogram(s, v, f),
-    "breakdown by company": lambda s, v, f: metrics.breakdown(s, v, f, by="company"),
-    "breakdown by provider": lambda s, v, f: metrics.breakdown(s, v, f, by="provider"),
-    "breakdown by reason": lambda s, v, f: metrics.breakdown(s, v, f, by="reason"),
-}
+
+def whole_screen(s, f):
+    o = metrics.overview(s, f, bucket=BUCKET)
+    return {"overview": o, "volume": metrics.volume_series(s, f, bucket=BUCKET, by="reason"),
+            **{f"by_{by}": metrics.breakdown(s, f, by=by) for by in ("company", "provider", "reason")}}
 
 
-def size(result) -> int:
-    """Rows of aggregates that came back (the KPIs are one row)."""
-    if isinstance(result, metrics.Kpis):
-        return 1
-    if isinstance(result, metrics.Histogram):
-        return len(result.counts)
-    if isinstance(result, dict):
-        return sum(size(v) for v in result.values())
-    return len(result)
+# ------------------------------------------------------------------ bare SQL
+WHERE = "c.created_at >= %(start)s AND c.created_at < %(end)s {company}"
+SCREEN_SQL = (
+    # outcome series (and the KPI counts, their sum)
+    """SELECT date_trunc('week', c.created_at AT TIME ZONE 'UTC') AS b, count(*), count(*) FILTER (WHERE c.status <> 'closed'),
+              count(c.first_merchant_response_at), count(*) FILTER (WHERE c.escalated), count(c.decision),
+              count(*) FILTER (WHERE c.outcome = 'customer_won' AND c.status = 'closed'),
+              count(*) FILTER (WHERE c.outcome = 'merchant_won' AND c.status = 'closed'),
+              count(*) FILTER (WHERE c.outcome = 'withdrawn')
+       FROM cases c WHERE {where} GROUP BY b ORDER BY b""",
+    # money series
+    """SELECT date_trunc('week', c.created_at AT TIME ZONE 'UTC') AS b, c.currency, sum(c.refunded_minor), sum(c.credited_minor)
+       FROM cases c WHERE {where} GROUP BY b, c.currency ORDER BY b""",
+    # first-response and resolution histograms (hours), their medians
+    """SELECT floor(extract(epoch FROM c.first_merchant_response_at - c.created_at) / 3600) AS h, count(*)
+       FROM cases c WHERE {where} AND c.first_merchant_response_at IS NOT NULL GROUP BY h""",
+    """SELECT floor(extract(epoch FROM c.closed_at - c.created_at) / 3600) AS h, count(*)
+       FROM cases c WHERE {where} AND c.status = 'closed' GROUP BY h""",
+    # volume by reason
+    """SELECT date_trunc('week', c.created_at AT TIME ZONE 'UTC') AS b, c.reason, count(*)
+       FROM cases c WHERE {where} GROUP BY b, c.reason ORDER BY b""",
+    # breakdowns: company (top 20, with their payments), provider (with payments), reason
+    """WITH top AS (SELECT c.company_id, count(*) AS n, count(*) FILTER (WHERE c.escalated) AS escalated
+                    FROM cases c WHERE {where} GROUP BY c.company_id ORDER BY n DESC, c.company_id LIMIT 20)
+       SELECT top.*, b.name, (SELECT count(*) FROM payments p WHERE p.company_id = top.company_id
+                              AND p.paid_at >= %(start)s AND p.paid_at < %(end)s)
+       FROM top JOIN companies b ON b.id = top.company_id ORDER BY top.n DESC""",
+    """SELECT p.provider, count(*), count(*) FILTER (WHERE c.escalated)
+       FROM cases c JOIN payments p ON p.id = c.payment_id WHERE {where} GROUP BY p.provider""",
+    """SELECT p.provider, count(*) FROM payments p
+       WHERE p.paid_at >= %(start)s AND p.paid_at < %(end)s {pcompany} GROUP BY p.provider""",
+    """SELECT c.reason, count(*), count(*) FILTER (WHERE c.escalated) FROM cases c WHERE {where} GROUP BY c.reason""",
+)
+
+
+def sql_screen(f: metrics.MetricsFilter):
+    company = "AND c.company_id = %(company)s" if f.company_ids else ""
+    params = {"start": f.start_at, "end": f.end_before, "company": f.company_ids[0] if f.company_ids else None}
+    statements = [sql.format(where=WHERE.format(company=company),
+                             pcompany="AND p.company_id = %(company)s" if f.company_ids else "")
+                  for sql in SCREEN_SQL]
+
+    def run(bare):
+        return [bare.run(sql, params) for sql in statements]
+
+    return run
 
 
 @pytest.fixture(scope="module")
 def filters(world):
-    unfiltered = metrics.parse_filter(today=world.now.date())
-    company = metrics.parse_filter(company_ids=[world.company_id], today=world.now.date())
-    assert (unfiltered.end - unfiltered.start).days == metrics.DEFAULT_DAYS - 1
-    return {"90 days": unfiltered, "90 days, largest company": company}
+    today = world.now.date()
+    return {
+        "all_90d": metrics.parse_filter(today=today),
+        "company_90d": metrics.parse_filter(company_ids=[world.company_id], today=today),
+        "all_2y": metrics.parse_filter(start=(today - dt.timedelta(days=729)).isoformat(), today=today),
+    }
 
 
-@pytest.fixture(scope="module")
-def run(bench_session):
-    def _run(what, f):
-        with bench_session() as s:
-            return SERIES[what](s, sa.true(), f) if isinstance(what, str) else what(s, f)
-
-    return _run
-
-
-@pytest.mark.parametrize("scope", ["90 days", "90 days, largest company"])
-@pytest.mark.parametrize("what", list(SERIES))
-def test_series(what, scope, run, filters, world, recorder):
+@pytest.mark.parametrize("scope", ["all_90d", "company_90d", "all_2y"])
+def test_whole_screen(scope, filters, bench_session, world, recorder):
     f = filters[scope]
-    t = recorder.run(GROUP, f"{what} ({scope})", lambda: run(what, f), count=size)
-    result = t.result
-    if what == "kpis":
-        c = result.counts
-        assert c.cases > 0 and c.closed == c.customer_won + c.merchant_won + c.withdrawn
-        assert result.median_first_response_s and result.median_resolution_s and result.refunded["USD"] > 0
-    elif what.startswith("breakdown"):
-        assert result and all(a.counts.cases >= b.counts.cases for a, b in zip(result, result[1:]))  # most first
-        if what == "breakdown by company":
-            assert result[0].key == world.company_id
-    elif isinstance(result, metrics.Histogram):
-        assert result.counts and result.median_s
-    else:
-        assert result
-        buckets = [row[0] for row in result]
-        assert buckets == sorted(buckets) and all(dt.date.fromisoformat(b) for b in buckets)
-    if scope != "90 days":
-        recorder.ratio(f"metrics: {what}, one company / all", f"metrics: {what} ({scope})",
-                       f"metrics: {what} (90 days)")
 
+    def screen():
+        with bench_session() as s:
+            return whole_screen(s, f)
 
-OVERVIEW = ("kpis", "outcome series", "money series", "first-response histogram", "resolution histogram")
-
-
-def whole_screen(s, f):
-    """What the overview, volume and breakdown callbacks query for one page load (the
-    overview's KPIs are derived from its series and histograms, metrics.overview)."""
-    o = metrics.overview(s, sa.true(), f, bucket=BUCKET)
-    out = dict(zip(OVERVIEW, (o.kpis, o.outcomes, o.money, o.first_response, o.resolution)))
-    return out | {what: fn(s, sa.true(), f) for what, fn in SERIES.items() if what not in OVERVIEW}
-
-
-@pytest.mark.parametrize("scope", ["90 days", "90 days, largest company"])
-def test_whole_screen(scope, run, filters, recorder):
-    t = recorder.run(GROUP, f"whole screen ({scope})", lambda: run(whole_screen, filters[scope]), count=size)
-    assert t.result["kpis"].counts.cases > 0
-    if scope != "90 days":
-        recorder.ratio("metrics: whole screen, one company / all", f"metrics: whole screen ({scope})",
-                       "metrics: whole screen (90 days)")
+    ours, bare = recorder.bench(f"metrics.screen.{scope}", screen, sql=sql_screen(f), days=(f.end - f.start).days + 1)
+    o = ours.result["overview"]
+    cases = sum(row[1] for row in bare.result[0])
+    assert o.kpis.counts.cases == cases > 0
+    assert o.kpis.counts.customer_won == sum(row[6] for row in bare.result[0])
+    top = ours.result["by_company"]
+    assert top and [r.key for r in top][:5] == [row[0] for row in bare.result[5]][:5]
+    if scope == "company_90d":
+        assert {r.key for r in top} == {world.company_id}

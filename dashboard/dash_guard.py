@@ -16,6 +16,7 @@
 """
 from __future__ import annotations
 
+import json
 import logging
 import re
 from typing import Any, Optional
@@ -41,7 +42,7 @@ def _slots_ok(sent: Any, declared: list[dict]) -> bool:
     if not isinstance(sent, list) or len(sent) != len(declared):
         return False
     for item, spec in zip(sent, declared):
-        wildcard = isinstance(spec.get("id"), dict) and _has_wildcard(spec["id"])
+        wildcard = _has_wildcard(spec.get("id"))
         if wildcard:
             if isinstance(item, dict):  # MATCH sends one item
                 if not _prop(item):
@@ -53,8 +54,14 @@ def _slots_ok(sent: Any, declared: list[dict]) -> bool:
     return True
 
 
-def _has_wildcard(ident: dict) -> bool:
-    return any(isinstance(v, list) for v in ident.values())
+def _has_wildcard(ident: Any) -> bool:
+    """A pattern-matching id (ALL/MATCH/ALLSMALLER): the callback map keeps it as JSON text."""
+    if isinstance(ident, str) and ident.startswith("{"):
+        try:
+            ident = json.loads(ident)
+        except ValueError:
+            return False
+    return isinstance(ident, dict) and any(isinstance(v, list) for v in ident.values())
 
 
 def _outputs_ok(sent: Any, output: str) -> bool:
@@ -80,15 +87,18 @@ def envelope_problem(body: Any, callback_map: dict) -> Optional[str]:
         return "The callback request's inputs do not match the callback."
     if not _slots_ok(body.get("state", []), cb.get("state", [])):
         return "The callback request's state does not match the callback."
-    for key in ("changedPropIds", "parsedChangedPropsIds"):
-        changed = body.get(key, [])
-        if not (isinstance(changed, list) and all(isinstance(c, str) for c in changed)):
-            return f"The callback request's {key} must be a list of strings."
+    changed = body.get("changedPropIds", [])
+    if not (isinstance(changed, list) and all(isinstance(c, str) for c in changed)):
+        return "The callback request's changedPropIds must be a list of strings."
+    if not isinstance(body.get("parsedChangedPropsIds", []), list):  # parsed pattern ids are objects
+        return "The callback request's parsedChangedPropsIds must be a list."
     return None
 
 
 def _refuse(message: str, code: str = "invalid_callback_request"):
     from dashboard.api.errors import error_response
+
+    log.info("callback call refused (%s): %s", code, message)
 
     return error_response(400, code, message)
 
@@ -157,12 +167,13 @@ def _page_patterns() -> list[re.Pattern]:
 
 def mark_unknown_pages(app):
     patterns: list[re.Pattern] = []
+    index_rule = app.config.routes_pathname_prefix + "<path:path>"
 
     def mark(response: flask.Response) -> flask.Response:
         request = flask.request
         rule = request.url_rule.rule if request.url_rule is not None else ""
-        if request.method != "GET" or response.status_code != 200 or not rule.startswith(
-                app.config.routes_pathname_prefix) or "<path:" not in rule:
+        # Only Dash's page catch-all (the index for any path), not its bundles' routes.
+        if request.method != "GET" or response.status_code != 200 or rule != index_rule:
             return response
         if not patterns:
             patterns.extend(_page_patterns())
@@ -181,4 +192,5 @@ def install(app, *, check_value=None) -> None:
     server = app.server
     server.before_request(lambda: check_update_request(app, check_value))
     server.after_request(mark_unknown_pages(app))
-    allow_inline_scripts(server, app.csp_hashes())
+    # Asked per page, not now: Dash pages add their own clientside script at the first request.
+    allow_inline_scripts(server, app.csp_hashes)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from typing import Iterable
+from typing import Callable, Iterable
 
 import flask
 from werkzeug.serving import WSGIRequestHandler
@@ -51,15 +51,18 @@ def template_script_hashes(*templates: str) -> list[str]:
     return [script_hash(body) for template in templates for body in INLINE_SCRIPT.findall(template)]
 
 
-def allow_inline_scripts(server: flask.Flask, hashes: Iterable[str]) -> None:
-    """Add the hashes of inline scripts the app writes (app.py passes Dash's `csp_hashes()`)."""
-    known = server.extensions.setdefault(_EXTRA, [])
-    known.extend(h for h in hashes if h not in known)
+def allow_inline_scripts(server: flask.Flask, hashes: Iterable[str] | Callable[[], Iterable[str]]) -> None:
+    """Allow the inline scripts the app writes, by hash: a list, or a function asked on
+    every page (dash_guard passes Dash's `csp_hashes`, whose set grows at first request)."""
+    server.extensions.setdefault(_EXTRA, []).append(hashes)
 
 
 def page_policy(server: flask.Flask) -> str:
     policy = {k: list(v) for k, v in PAGE_POLICY.items()}
-    policy["script-src"] += server.extensions.get(_EXTRA, [])
+    for source in server.extensions.get(_EXTRA, []):
+        for h in (source() if callable(source) else source):
+            if h not in policy["script-src"]:
+                policy["script-src"].append(h)
     return "; ".join(f"{k} {' '.join(v)}" for k, v in policy.items())
 
 

@@ -163,7 +163,7 @@ def load_kpis(_load):
         with acting_user() as (ctx, user):
             if not is_creator(user):
                 return None
-            k = parties.company_kpis(ctx.session, case_visibility(user), now=ctx.now,
+            k = parties.company_kpis(ctx.session, user.company_id, now=ctx.now,
                                      response_window=ctx.days(ctx.settings.response_days))
             return kpi_cards(k, ctx.settings.response_days)
     except DomainError as exc:

@@ -9,12 +9,13 @@ values are the public wire strings.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Optional
 
 from sqlalchemy import ColumnElement, and_, func, not_, or_, select
 from sqlalchemy.orm import Session, contains_eager
 
+from data.rollups import counts as rollup_counts
 from data.models import Case, Payment, User
 from data.read import keyset
 
@@ -208,79 +209,10 @@ def company_cases_page(session: Session, visibility: ColumnElement[bool], *, sta
     return keyset.GridPage(rows, total, next_cursor, seek is not None)
 
 
-@dataclass(frozen=True)
-class CompanyKpis:
-    total: int
-    open: int
-    responded: int
-    median_first_response: Optional[dt.timedelta]
-    # Of the cases whose first-response window has passed (or that were answered): answered in time.
-    responded_in_window: int
-    response_window_cases: int
-    escalated: int
-    outcomes: dict[str, int] = field(default_factory=dict)
-    refunded: dict[str, int] = field(default_factory=dict)  # currency -> minor units
-
-    @property
-    def response_rate(self) -> Optional[float]:
-        if not self.response_window_cases:
-            return None
-        return self.responded_in_window / self.response_window_cases
-
-
-def _seconds_between(session: Session, later, earlier):
-    """`later - earlier` in seconds, in SQL, on PostgreSQL and SQLite alike."""
-    if session.get_bind().dialect.name == "postgresql":
-        return func.extract("epoch", later - earlier)
-    return (func.julianday(later) - func.julianday(earlier)) * 86400.0
-
-
-def company_kpis(session: Session, visibility: ColumnElement[bool], *, now: dt.datetime,
-                 response_window: dt.timedelta) -> CompanyKpis:
-    """The merchant's own numbers: first-response times, escalations, outcomes, refunds.
-
-    One pass over the cases, grouped by outcome and currency (a handful of groups) so the
-    outcome mix and the refunds per currency come with the counts, which are summed here;
-    then the median, which needs the number of responses to find the middle."""
-    responded_cond = Case.first_merchant_response_at.is_not(None)
-    wait = _seconds_between(session, Case.first_merchant_response_at, Case.created_at)
-    window_s = response_window.total_seconds()
-    closed_with_outcome = and_(Case.status == CLOSED, Case.outcome.is_not(None))
-    rows = session.execute(select(
-        Case.outcome, Case.currency, func.count().label("total"),
-        func.count().filter(Case.status != CLOSED).label("open"),
-        func.count().filter(responded_cond).label("responded"),
-        func.count().filter(responded_cond, wait <= window_s).label("in_window"),
-        # A case counts once the merchant answered or the window ran out; a case the customer
-        # withdrew before any answer is left out (the merchant never had the full window).
-        func.count().filter(Case.first_merchant_response_at.is_(None), Case.created_at <= now - response_window,
-                            or_(Case.outcome.is_(None), Case.outcome != "withdrawn")).label("unanswered"),
-        func.count().filter(or_(Case.escalated.is_(True), Case.escalated_at.is_not(None))).label("escalated"),
-        func.count().filter(closed_with_outcome).label("closed"),
-        func.sum(Case.refunded_minor).filter(Case.refunded_minor > 0).label("refunded"),
-    ).where(visibility).group_by(Case.outcome, Case.currency)).all()
-
-    def total(name: str) -> int:
-        return sum(int(getattr(r, name)) for r in rows)
-
-    outcomes: dict[str, int] = {}
-    refunded: dict[str, int] = {}
-    for r in rows:
-        if r.closed:
-            outcomes[r.outcome] = outcomes.get(r.outcome, 0) + int(r.closed)
-        if r.refunded is not None:
-            refunded[r.currency] = refunded.get(r.currency, 0) + int(r.refunded)
-    refunded = dict(sorted(refunded.items()))
-    responded = total("responded")
-    median = None
-    if responded:
-        offset, take = (responded - 1) // 2, 1 if responded % 2 else 2
-        middle = [float(v) for v in session.scalars(
-            select(wait).where(visibility, responded_cond).order_by(wait).offset(offset).limit(take))]
-        median = dt.timedelta(seconds=round(sum(middle) / len(middle)))
-    return CompanyKpis(total=total("total"), open=total("open"), responded=responded, median_first_response=median,
-                       responded_in_window=total("in_window"), response_window_cases=responded + total("unanswered"),
-                       escalated=total("escalated"), outcomes=outcomes, refunded=refunded)
+# The company page's KPIs come from the rollups (one company's monthly rows, whatever
+# the number of its cases): data.rollups.counts.
+company_kpis = rollup_counts.company_kpis
+CompanyKpis = rollup_counts.CompanyKpis
 
 
 # ---------------------------------------------------------------------- customer page

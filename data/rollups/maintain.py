@@ -16,7 +16,9 @@ two transactions never wait on each other's rollup rows in opposite orders (no
 deadlocks); the rows stay locked only for the moment of the commit.
 
 Anything that writes cases with Core statements or COPY bypasses this; it must call
-`data.rollups.rebuild` afterwards (the benchmark generator does).
+`data.rollups.rebuild` afterwards (the benchmark generator does). A bulk UPDATE or DELETE
+through a session that would change what a case, payment or money movement counts for is
+refused outright (`_refuse_bulk_writes`), so that mistake cannot drift the metrics silently.
 """
 from __future__ import annotations
 
@@ -31,7 +33,7 @@ from sqlalchemy.orm.util import identity_key
 
 from data.models import Case, MoneyMovement, Payment
 from data.rollups.contrib import (CASE_FIELDS, MOVEMENT_FIELDS, PAYMENT_FIELDS, CaseFacts, Delta, Group,
-                                  MovementFacts, PaymentFacts, group_of)
+                                  MovementFacts, PaymentFacts)
 from data.rollups.models import (COUNTERS, OpenCaseCount, RollupCases, RollupFirstResponse, RollupMoney,
                                  RollupPayments, RollupResolution)
 
@@ -103,6 +105,30 @@ def _record_changes(session: Session, _ctx) -> None:
             entries.append((-1, _now(obj)))
     if entries:
         session.info.setdefault(_RECORD, {}).setdefault(_innermost(session), []).extend(entries)
+
+
+# Columns a bulk UPDATE may set without changing any rollup (the money executor's lease).
+_UNTRACKED = {"money_movements": {"attempts", "next_attempt_at", "last_error", "provider_reference"}}
+_TRACKED_TABLES = {"cases", "payments", "money_movements"}
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_bulk_writes(state) -> None:
+    if not (state.is_update or state.is_delete):
+        return
+    table = getattr(state.statement, "table", None)
+    name = getattr(table, "name", None)
+    if name not in _TRACKED_TABLES:
+        return
+    if state.is_update:
+        # The SET clause's columns (a private attribute; when it cannot be read, refuse).
+        values = getattr(state.statement, "_values", None) or {}
+        columns = {getattr(k, "key", k) for k in values}
+        if columns and columns <= _UNTRACKED.get(name, set()):
+            return
+    raise RuntimeError(f"A bulk {'UPDATE' if state.is_update else 'DELETE'} of {name} through a session would "
+                       "bypass the metrics rollups: change the rows through the ORM (or run "
+                       "data.rollups.rebuild after a bulk load).")
 
 
 @event.listens_for(Session, "after_commit")

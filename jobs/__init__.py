@@ -9,8 +9,11 @@ no rules of its own; `runner` runs them once (`run_all_once`) or on a schedule
 - `outbox.drain_outbox`          — sends the email outbox over SMTP or to .eml files (§7)
 
 Every job is driven by deadlines stored in the database, so it is safe to run twice,
-late, or in several processes at once: cases are claimed one at a time with
-`FOR UPDATE SKIP LOCKED` and re-checked under that lock; outbox rows and money
-movements are claimed with `SKIP LOCKED` and a lease; money carries an idempotency
-key from before the provider is called.
+late, or in several processes at once. Each works in batches: cases are claimed 200 at
+a time with one `FOR UPDATE SKIP LOCKED ... LIMIT n` and each batch is applied in one
+transaction, every case re-checked under its lock by the lifecycle table; outbox rows
+and money movements are leased a batch at a time in one `UPDATE ... RETURNING` over a
+`SKIP LOCKED` subquery, and each batch's results are recorded in one transaction;
+money carries an idempotency key from before the provider is called. With nothing
+due, a run of every job is one statement per job.
 """

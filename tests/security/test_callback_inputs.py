@@ -160,7 +160,7 @@ def test_the_issue_s_crafted_payloads(live_app, world, sign_in):
     manager, creator, customer = sign_in("manager"), sign_in("creator_a"), sign_in("customer_a")
 
     def call(http, start, values, trigger=None):
-        dep = next(d for out, d in deps.items() if out.startswith(start))
+        dep = next(d for out, d in deps.items() if start.lstrip(".") in out)
         width = len(dep["inputs"]) + len(dep["state"])
         values = (values + [None] * width)[:width]
         answer = http.post(live_app.url + "/_dash-update-component", json=payload(dep, values, trigger))

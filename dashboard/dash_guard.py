@@ -118,8 +118,14 @@ def check_update_request(app, check_value=None) -> Optional[flask.Response]:
     request = flask.request
     if request.path != UPDATE_PATH or request.method != "POST":
         return None
+    if not request.is_json:
+        # Never parse it anyway: a cross-site form can post text/plain with the victim's
+        # cookie, and Flask's JSON cache would then hand Dash what it parsed here.
+        from dashboard.api.errors import error_response
+
+        return error_response(415, "unsupported_media_type", "Send the callback as application/json.")
     try:
-        body = request.get_json(force=True, silent=False, cache=True)
+        body = request.get_json(silent=False, cache=True)
     except RecursionError:
         return _refuse(f"The callback request nests deeper than {MAX_JSON_DEPTH} levels.", "json_too_deep")
     except BadRequest:

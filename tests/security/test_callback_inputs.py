@@ -144,12 +144,17 @@ def test_malformed_callback_envelopes_are_400(live_app, sign_in):
             answer = http.post(live_app.url + "/_dash-update-component", data="[" * 10_000 + "]" * 10_000,
                                headers={"Content-Type": "application/json"})
         else:
-            answer = http.post(live_app.url + "/_dash-update-component", json=body)
+            answer = http.post(live_app.url + "/_dash-update-component", data=json.dumps(body),
+                               headers={"Content-Type": "application/json"})
         assert answer.status_code == 400, f"{name}: {answer.status_code} {answer.text[:200]}"
         assert answer.json()["error"]["code"] in ("invalid_callback_request", "json_too_deep", "invalid_json"), name
     not_json = http.post(live_app.url + "/_dash-update-component", data=b"{not json",
                          headers={"Content-Type": "application/json"})
     assert not_json.status_code == 400
+    # JSON sent as text/plain (what a cross-site form can post) is never parsed.
+    as_text = http.post(live_app.url + "/_dash-update-component", data=json.dumps(good),
+                        headers={"Content-Type": "text/plain"})
+    assert as_text.status_code == 415
     # The same envelope, well-formed, is answered (so the refusals above are the checks').
     assert http.post(live_app.url + "/_dash-update-component", json=good).status_code == 200
 

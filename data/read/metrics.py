@@ -16,6 +16,7 @@ middle cases for an even count), exact to the hour, as the screen shows it.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Iterable, Literal, Optional, Sequence
@@ -110,18 +111,22 @@ def _cases(f: MetricsFilter, visible: ColumnElement[bool], *columns, payments: b
 # ------------------------------------------------------------------------ rollups
 def _rows(model, f: MetricsFilter, *, whole: bool = True, company_level: Optional[bool] = None) -> list:
     """WHERE clauses choosing the rollup rows of `model` that add up to exactly the
-    filter's cases: whole months from the monthly rows and the edge days from the
-    daily ones (`whole=False`: daily rows only, for series by day, week or month);
-    the chosen companies' rows, or the all-companies rows ('') when none are chosen
-    (`company_level=True`: every company's own rows, for the breakdown by company)."""
-    clauses = [periods(model, f.start, f.end) if whole else
-               and_(model.grain == "d", model.period >= f.start, model.period <= f.end)]
+    filter's cases: whole months from the monthly rows and the edge days from the daily
+    ones (`whole=False`: daily rows only, for series by day, week or month); the chosen
+    companies' rows, or the all-companies rows ('') when none are chosen
+    (`company_level=True`: every company's own rows, for the breakdown by company).
+
+    The company condition is repeated inside each period's arm so that every arm is one
+    range of the primary key (grain, company_id, period, ...)."""
     if f.company_ids:
-        clauses.append(model.company_id.in_(f.company_ids))
+        company = model.company_id.in_(f.company_ids)
     elif company_level:
-        clauses.append(model.company_id != "")
+        company = model.company_id != ""
     else:
-        clauses.append(model.company_id == "")
+        company = model.company_id == ""
+    arms = periods(f.start, f.end) if whole else [("d", f.start, f.end + dt.timedelta(days=1))]
+    clauses = [or_(*(and_(model.grain == grain, company, model.period >= lo, model.period < hi)
+                     for grain, lo, hi in arms))]
     if f.providers:
         clauses.append(model.provider.in_(f.providers))
     if f.reasons and hasattr(model, "reason"):
@@ -129,16 +134,20 @@ def _rows(model, f: MetricsFilter, *, whole: bool = True, company_level: Optiona
     return clauses
 
 
-def periods(model, start: dt.date, end: dt.date) -> ColumnElement[bool]:
-    """The rows of `model` covering the UTC days start..end (both included) exactly once."""
-    first_full = start if start.day == 1 else _next_month(start)
+def periods(start: dt.date, end: dt.date) -> list[tuple[str, dt.date, dt.date]]:
+    """(grain, first period, period after the last) covering the UTC days start..end (both
+    included) exactly once: whole months from the monthly rows, the rest from the daily."""
     after_end = end + dt.timedelta(days=1)
+    first_full = start if start.day == 1 else _next_month(start)
     last_full_end = after_end.replace(day=1)  # months before this one end inside the range
     if first_full >= last_full_end:
-        return and_(model.grain == "d", model.period >= start, model.period <= end)
-    return or_(and_(model.grain == "m", model.period >= first_full, model.period < last_full_end),
-               and_(model.grain == "d", model.period >= start, model.period < first_full),
-               and_(model.grain == "d", model.period >= last_full_end, model.period <= end))
+        return [("d", start, after_end)]
+    arms = [("m", first_full, last_full_end)]
+    if start < first_full:
+        arms.append(("d", start, first_full))
+    if last_full_end < after_end:
+        arms.append(("d", last_full_end, after_end))
+    return arms
 
 
 def _next_month(day: dt.date) -> dt.date:
@@ -423,8 +432,11 @@ def breakdown(session: Session, f: MetricsFilter, *, by: Literal["company", "pro
     payments: dict[str, int] = {}
     if by in ("company", "provider"):
         pkey = RollupPayments.company_id if by == "company" else RollupPayments.provider
+        keys = [r.key for r in rows]
+        # By company: those companies' own rows (one key range each), whatever was chosen.
+        pf = dataclasses.replace(f, company_ids=tuple(keys)) if by == "company" else f
         pstmt = (select(pkey, func.sum(RollupPayments.n))
-                 .where(*_rows(RollupPayments, f, company_level=by == "company"), pkey.in_([r.key for r in rows]))
+                 .where(*_rows(RollupPayments, pf), pkey.in_(keys))
                  .group_by(pkey))
         payments = {k: int(n) for k, n in session.execute(pstmt)}
     return [BreakdownRow(r.key, labels.get(r.key, r.key), Counts.of(r),

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    and_,
     column,
     func,
 )
@@ -198,7 +199,6 @@ class Case(Base):
     __table_args__ = (
         Index("ix_cases_status_created", "status", "created_at"),
         Index("ix_cases_due", "response_due_at"),
-        Index("ix_cases_appeal_due", "appeal_due_at"),
         Index("ix_cases_company_created", "company_id", "created_at"),
         Index("ix_cases_customer_created", "customer_id", "created_at"),
         Index("ix_cases_assignee", "assignee_id", "status"),
@@ -219,6 +219,12 @@ class Case(Base):
               postgresql_where=column("status").in_(_AWAITING), sqlite_where=column("status").in_(_AWAITING)),
         Index("ix_cases_open_amount", "amount_minor", "id",
               postgresql_where=column("status").in_(_AWAITING), sqlite_where=column("status").in_(_AWAITING)),
+        # Appeal windows still open (jobs.deadlines, the company page): a closed case keeps its
+        # appeal_due_at once final, so a plain index on it (ix_cases_appeal_due, dropped) made
+        # an idle sweep range over every past window.
+        Index("ix_cases_appeal_open", "appeal_due_at", "id",
+              postgresql_where=and_(column("final").is_(False), column("appeal_due_at").is_not(None)),
+              sqlite_where=and_(column("final").is_(False), column("appeal_due_at").is_not(None))),
     )
 
 

@@ -31,6 +31,7 @@ from dashboard.context import utcnow
 from dashboard.runtime import Runtime
 from jobs.deadlines import close_expired
 from jobs.escalation import escalate_overdue
+from jobs.housekeeping import forget_expired
 from jobs.lock import LockLost, SchedulerBusy, SchedulerLock, holding, lock_for
 from jobs.money import retry_money
 from jobs.outbox import drain_outbox
@@ -51,6 +52,7 @@ JOBS: tuple[JobSpec, ...] = (
     JobSpec("deadlines", 60, lambda rt, s, now: close_expired(s, now, settings=rt.settings)),
     JobSpec("money", 30, lambda rt, s, now: retry_money(s, now, settings=rt.settings, gateways=rt.gateways)),
     JobSpec("outbox", 5, lambda rt, s, now: drain_outbox(s, now, settings=rt.settings)),
+    JobSpec("housekeeping", 3600, lambda rt, s, now: forget_expired(s, now, settings=rt.settings)),
 )
 
 _AUTO = object()
@@ -110,7 +112,7 @@ def stop_on_signals(stop_event: threading.Event) -> Iterator[None]:
 
 class Scheduler:
     """The jobs on their timetable (escalation and deadlines every minute, money every
-    30 s, outbox every 5 s). `clock` gives `now` for each run. `lock` defaults to the
+    30 s, outbox every 5 s, housekeeping hourly). `clock` gives `now` for each run. `lock` defaults to the
     SQLite lock (`jobs.lock.lock_for`); None runs without one."""
 
     def __init__(self, runtime: Runtime, *, clock: Callable[[], dt.datetime] = utcnow,

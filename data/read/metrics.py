@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from data.models import Case, Company, Payment, User
 from data.rollups.contrib import MONEY_KINDS
+from data.rollups.maintain import ALL
 from data.rollups.models import BINS, COUNTERS, RollupCases, RollupFirstResponse, RollupMoney, RollupPayments, RollupResolution
 
 Bucket = Literal["day", "week", "month"]
@@ -109,12 +110,18 @@ def _cases(f: MetricsFilter, visible: ColumnElement[bool], *columns, payments: b
 
 
 # ------------------------------------------------------------------------ rollups
-def _rows(model, f: MetricsFilter, *, whole: bool = True, company_level: Optional[bool] = None) -> list:
+def _rows(model, f: MetricsFilter, *, whole: bool = True, company_level: Optional[bool] = None,
+          by_dims: bool = False) -> list:
     """WHERE clauses choosing the rollup rows of `model` that add up to exactly the
     filter's cases: whole months from the monthly rows and the edge days from the daily
     ones (`whole=False`: daily rows only, for series by day, week or month); the chosen
     companies' rows, or the all-companies rows ('') when none are chosen
     (`company_level=True`: every company's own rows, for the breakdown by company).
+
+    The all-companies rows come twice: per provider and reason, and once more with both
+    '*' (every provider and reason: what the unfiltered platform view reads, a tenth of
+    the rows). A provider or reason filter, or grouping by them (`by_dims`), reads the
+    former; anything else the latter.
 
     The company condition is repeated inside each period's arm so that every arm is one
     range of the primary key (grain, company_id, period, ...)."""
@@ -125,6 +132,10 @@ def _rows(model, f: MetricsFilter, *, whole: bool = True, company_level: Optiona
     else:
         company = model.company_id == ""
     arms = periods(f.start, f.end) if whole else [("d", f.start, f.end + dt.timedelta(days=1))]
+    platform = not f.company_ids and not company_level
+    if platform:
+        every = not (by_dims or f.providers or (f.reasons and hasattr(model, "reason")))
+        company = and_(company, model.provider == ALL if every else model.provider != ALL)
     clauses = [or_(*(and_(model.grain == grain, company, model.period >= lo, model.period < hi)
                      for grain, lo, hi in arms))]
     if f.providers:
@@ -298,7 +309,8 @@ def volume_series(session: Session, f: MetricsFilter, *, bucket: str,
                   by: Literal["reason", "provider"]) -> list[tuple[str, str, int]]:
     """(bucket start, reason or provider, cases opened), in time order."""
     key = RollupCases.reason if by == "reason" else RollupCases.provider
-    stmt = (select(RollupCases.period, key, func.sum(RollupCases.cases)).where(*_rows(RollupCases, f, whole=False))
+    stmt = (select(RollupCases.period, key, func.sum(RollupCases.cases))
+            .where(*_rows(RollupCases, f, whole=False, by_dims=True))
             .group_by(RollupCases.period, key))
     acc: dict[tuple[dt.date, str], int] = {}
     for period, k, n in session.execute(stmt):
@@ -420,7 +432,7 @@ def breakdown(session: Session, f: MetricsFilter, *, by: Literal["company", "pro
     key = {"company": RollupCases.company_id, "provider": RollupCases.provider, "reason": RollupCases.reason}[by]
     sums = _sums()
     stmt = (select(key.label("key"), *sums)
-            .where(*_rows(RollupCases, f, company_level=by == "company"))
+            .where(*_rows(RollupCases, f, company_level=by == "company", by_dims=by != "company"))
             .group_by(key).having(func.sum(RollupCases.cases) > 0)
             .order_by(func.sum(RollupCases.cases).desc(), key).limit(limit))
     rows = session.execute(stmt).all()
@@ -436,7 +448,7 @@ def breakdown(session: Session, f: MetricsFilter, *, by: Literal["company", "pro
         # By company: those companies' own rows (one key range each), whatever was chosen.
         pf = dataclasses.replace(f, company_ids=tuple(keys)) if by == "company" else f
         pstmt = (select(pkey, func.sum(RollupPayments.n))
-                 .where(*_rows(RollupPayments, pf), pkey.in_(keys))
+                 .where(*_rows(RollupPayments, pf, by_dims=True), pkey.in_(keys))
                  .group_by(pkey))
         payments = {k: int(n) for k, n in session.execute(pstmt)}
     return [BreakdownRow(r.key, labels.get(r.key, r.key), Counts.of(r),

@@ -25,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections import defaultdict
-from typing import Any, Iterable
+from typing import Any, Iterable, Optional
 
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
@@ -211,15 +211,24 @@ def month_of(day: dt.date) -> dt.date:
     return day.replace(day=1)
 
 
-def _variants(day: dt.date, company_id: str):
-    """The four rows a fact of (day, company) counts in: day and month, company and all."""
+ALL = "*"  # provider and reason of the all-companies rows that count every provider and reason
+
+
+def _variants(day: dt.date, company_id: str, provider: str, reason: Optional[str]):
+    """The six rows a fact counts in: its day and its month, each for its company, for all
+    companies, and for all companies whatever the provider and reason ('*': the rows the
+    unfiltered platform view reads, a tenth of the others)."""
     month = month_of(day)
-    return (("d", company_id, day), ("m", company_id, month), ("d", "", day), ("m", "", month))
+    dims, every = ((provider, reason), (ALL, ALL)) if reason is not None else ((provider,), (ALL,))
+    for grain, period in (("d", day), ("m", month)):
+        yield (grain, company_id, period, *dims)
+        yield (grain, "", period, *dims)
+        yield (grain, "", period, *every)
 
 
 def table_rows(delta: Delta) -> dict[Any, list[dict]]:
-    """The delta as rows per table, expanded to both grains and both company levels,
-    summed per key and sorted by key."""
+    """The delta as rows per table, expanded to both grains, both company levels and the
+    all-dimensions rows (`_variants`), summed per key and sorted by key."""
     acc: dict[Any, dict[tuple, Any]] = defaultdict(dict)
     for kind, key, values in delta.nonzero():
         if kind == "stages":
@@ -228,15 +237,14 @@ def table_rows(delta: Delta) -> dict[Any, list[dict]]:
             continue
         if kind == "payments":
             day, company_id, provider = key
-            for v in _variants(day, company_id):
-                k = v + (provider,)
+            for k in _variants(day, company_id, provider, None):
                 acc[RollupPayments][k] = acc[RollupPayments].get(k, 0) + values
             continue
         day, company_id, provider, reason, *rest = key
         model = {"cases": RollupCases, "money": RollupMoney, "first_response": RollupFirstResponse,
                  "resolution": RollupResolution}[kind]
-        for v in _variants(day, company_id):
-            k = v + (provider, reason, *rest)
+        for v in _variants(day, company_id, provider, reason):
+            k = v + tuple(rest)
             if kind == "cases":
                 row = acc[model].setdefault(k, defaultdict(int))
                 for name, n in values.items():

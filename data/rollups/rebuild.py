@@ -109,12 +109,15 @@ def _by_month(conn: Connection, stmt, when, add, flush, say, what: str) -> int:
 
 
 # ------------------------------------------------------------------ PostgreSQL
-# Each case once per rollup row it counts in: day and month, its company and all ('').
+# Each fact once per rollup row it counts in (maintain._variants): day and month; its
+# company, all companies (''), and all companies whatever the provider and reason ('*').
 _VARIANTS = """
     CROSS JOIN (VALUES ('d'), ('m')) AS g(grain)
-    CROSS JOIN (VALUES (true), (false)) AS k(own)"""
-_GROUP = """g.grain, CASE WHEN k.own THEN x.company_id ELSE '' END,
+    CROSS JOIN (VALUES ('own'), ('all'), ('every')) AS k(level)"""
+_GROUP = """g.grain, CASE WHEN k.level = 'own' THEN x.company_id ELSE '' END,
     CASE WHEN g.grain = 'd' THEN x.day ELSE date_trunc('month', x.day)::date END"""
+_PROVIDER = "CASE WHEN k.level = 'every' THEN '*' ELSE x.provider END"
+_REASON = "CASE WHEN k.level = 'every' THEN '*' ELSE x.reason END"
 _CASES = """(SELECT c.*, p.provider, (c.created_at AT TIME ZONE 'UTC')::date AS day
              FROM cases c JOIN payments p ON p.id = c.payment_id) AS x"""
 
@@ -154,12 +157,12 @@ def _statements() -> dict[str, str]:
     return {
         "rollup_cases": f"""
             INSERT INTO rollup_cases ({key}, {counters})
-            SELECT {_GROUP}, x.provider, x.reason, {counts}
+            SELECT {_GROUP}, {_PROVIDER}, {_REASON}, {counts}
             FROM {_CASES} {_VARIANTS}
             GROUP BY 1, 2, 3, 4, 5""",
         "rollup_money": f"""
             INSERT INTO rollup_money ({key}, kind, currency, amount_minor)
-            SELECT {_GROUP}, x.provider, x.reason, x.kind, x.currency, sum(x.amount_minor)
+            SELECT {_GROUP}, {_PROVIDER}, {_REASON}, x.kind, x.currency, sum(x.amount_minor)
             FROM (SELECT c.day, c.company_id, c.provider, c.reason, m.kind, m.currency, m.amount_minor
                   FROM money_movements m JOIN {_CASES.replace(') AS x', ') AS c')} ON c.id = m.case_id
                   WHERE m.status = 'succeeded' AND m.kind IN ({", ".join(f"'{k}'" for k in MONEY_KINDS)})
@@ -169,21 +172,21 @@ def _statements() -> dict[str, str]:
             GROUP BY 1, 2, 3, 4, 5, 6, 7 HAVING sum(x.amount_minor) <> 0""",
         "rollup_first_response": f"""
             INSERT INTO rollup_first_response ({key}, bin, n)
-            SELECT {_GROUP}, x.provider, x.reason, {_hour_bin('x.first_merchant_response_at', 'x.created_at')},
+            SELECT {_GROUP}, {_PROVIDER}, {_REASON}, {_hour_bin('x.first_merchant_response_at', 'x.created_at')},
                    count(*)
             FROM {_CASES} {_VARIANTS}
             WHERE x.first_merchant_response_at IS NOT NULL
             GROUP BY 1, 2, 3, 4, 5, 6""",
         "rollup_resolution": f"""
             INSERT INTO rollup_resolution ({key}, outcome, bin, n)
-            SELECT {_GROUP}, x.provider, x.reason, coalesce(x.outcome, 'unknown'),
+            SELECT {_GROUP}, {_PROVIDER}, {_REASON}, coalesce(x.outcome, 'unknown'),
                    {_hour_bin('x.closed_at', 'x.created_at')}, count(*)
             FROM {_CASES} {_VARIANTS}
             WHERE x.status = 'closed' AND x.closed_at IS NOT NULL
             GROUP BY 1, 2, 3, 4, 5, 6, 7""",
         "rollup_payments": f"""
             INSERT INTO rollup_payments (grain, company_id, period, provider, n)
-            SELECT {_GROUP}, x.provider, count(*)
+            SELECT {_GROUP}, {_PROVIDER}, count(*)
             FROM (SELECT company_id, provider, (paid_at AT TIME ZONE 'UTC')::date AS day FROM payments) AS x
             {_VARIANTS}
             GROUP BY 1, 2, 3, 4""",

@@ -150,8 +150,16 @@ TRANSITIONS: tuple[Transition, ...] = (
 )
 
 
+_BY_START: dict[tuple[Action, Party, Stage], list[Transition]] = {}
+for _t in TRANSITIONS:
+    _BY_START.setdefault((_t.action, _t.party, _t.source), []).append(_t)
+_PARTY_ACTIONS = {(t.action, t.party) for t in TRANSITIONS}
+
+
 def candidates(action: Action, party: Party, stage: Stage) -> list[Transition]:
-    return [t for t in TRANSITIONS if t.action == action and t.party == party and t.source == stage]
+    """The transitions `party` may take with `action` from `stage`, in table order (looked
+    up, not scanned: available_actions asks this for every action of every listed case)."""
+    return _BY_START.get((action, party, stage), [])
 
 
 def allowed(ctx: Ctx, case: Case, action: Action, party: Party, actor: Optional[User] = None,
@@ -172,7 +180,7 @@ def check(ctx: Ctx, case: Case, action: Action, party: Party, actor: Optional[Us
     A party that can never take this action gets 403; a party that could, but not in
     the case's current state, gets 409 with the case's state so the caller can refresh.
     """
-    if not any(t.action == action and t.party == party for t in TRANSITIONS):
+    if (action, party) not in _PARTY_ACTIONS:
         raise Forbidden("action_not_permitted", f"A {party.value} cannot {action.value.replace('_', ' ')} a case.")
     reasons = []
     for t in candidates(action, party, Stage(case.stage)):

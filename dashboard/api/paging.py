@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Optional, Sequence
 
-from sqlalchemy import ColumnElement, Select, and_, false, literal, or_, tuple_
+from sqlalchemy import ColumnElement, Select, and_, false, literal, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from dashboard.api.params import query_int
@@ -172,8 +172,11 @@ def _order(keys: Sequence[SortKey], *, reverse: bool) -> list:
     return out
 
 
-def _exists(session: Session, stmt: Select, condition) -> bool:
-    return bool(session.scalar(stmt.where(condition).exists().select()))
+def _exists(session: Session, stmt: Select, *conditions) -> bool:
+    """Whether any row of `stmt` meets any of `conditions`: one EXISTS per condition in one
+    statement, so each can start its own index range (an OR inside one EXISTS made the
+    planner filter the whole index from its first entry: 22 ms at 100,000 cases)."""
+    return bool(session.scalar(select(or_(*(stmt.where(c).exists() for c in conditions)))))
 
 
 # ------------------------------------------------------------------------------ page
@@ -195,11 +198,11 @@ def fetch_page(session: Session, stmt: Select, keys: Sequence[SortKey], req: Pag
         rows.reverse()
         has_previous = more
         has_next = req.before is not None and _exists(
-            session, stmt, or_(_beyond(keys, req.before, later=True), last_key.column == req.before[-1]))
+            session, stmt, _beyond(keys, req.before, later=True), last_key.column == req.before[-1])
     else:
         has_next = more
         has_previous = req.after is not None and _exists(
-            session, stmt, or_(_beyond(keys, req.after, later=False), last_key.column == req.after[-1]))
+            session, stmt, _beyond(keys, req.after, later=False), last_key.column == req.after[-1])
     page_info = {
         "has_next_page": has_next,
         "has_previous_page": has_previous,

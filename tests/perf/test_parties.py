@@ -74,7 +74,7 @@ def company_page(ctx, user):
     needs = [(c, available_actions(ctx, c, user)) for c in parties.cases_awaiting_merchant(s, visible)]
     appeals = [(c, available_actions(ctx, c, user))
                for c in parties.cases_in_merchant_appeal_window(s, visible, now=ctx.now)]
-    kpis = parties.company_kpis(s, visible, now=ctx.now, response_window=RESPONSE_WINDOW)
+    kpis = parties.company_kpis(s, user.company_id, now=ctx.now, response_window=RESPONSE_WINDOW)
     grid = parties.company_cases_page(s, visible, start=0, end=50)
     return needs, appeals, kpis, grid
 

@@ -127,9 +127,14 @@ def forgive(ctx: Ctx, reservation: Reservation) -> None:
     ctx.session.flush()
 
 
-def delete_idle(ctx: Ctx, *, policy: Policy = DEFAULT_POLICY) -> int:
-    """Drop counters nothing depends on any more (no lockout running, window over): for a
-    periodic cleanup job. Returns how many rows went."""
+def idle_clause(now: dt.datetime, *, policy: Policy = DEFAULT_POLICY):
+    """The counters nothing depends on any more as of `now` (no lockout running, window over)."""
     longest = max(policy.account.window, policy.address.window, policy.account.lockout, policy.address.lockout)
-    result = ctx.session.execute(delete(LoginThrottle).where(LoginThrottle.updated_at < ctx.now - longest))
+    return LoginThrottle.updated_at < now - longest
+
+
+def delete_idle(ctx: Ctx, *, policy: Policy = DEFAULT_POLICY) -> int:
+    """Drop counters nothing depends on any more: for a periodic cleanup job. Returns how
+    many rows went."""
+    result = ctx.session.execute(delete(LoginThrottle).where(idle_clause(ctx.now, policy=policy)))
     return result.rowcount or 0

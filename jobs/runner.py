@@ -22,9 +22,10 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional
 
 import schedule
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dashboard.context import utcnow
@@ -34,6 +35,7 @@ from jobs.escalation import escalate_overdue
 from jobs.housekeeping import forget_expired
 from jobs.lock import LockLost, SchedulerBusy, SchedulerLock, holding, lock_for
 from jobs.money import retry_money
+from jobs import probe
 from jobs.outbox import drain_outbox
 
 log = logging.getLogger(__name__)
@@ -44,15 +46,25 @@ class JobSpec:
     name: str
     every_seconds: float
     run: Callable[[Runtime, Session, dt.datetime], dict]
+    # An EXISTS of the work the job would find as of `now` (jobs.probe), and what it reports
+    # when there is none: run_all_once asks every job's probe in one statement.
+    due: Optional[Callable[[dt.datetime], Any]] = None
+    idle: Optional[dict] = None
 
 
 # In run order: deadlines first, so money and emails they cause go out in the same pass.
 JOBS: tuple[JobSpec, ...] = (
-    JobSpec("escalation", 60, lambda rt, s, now: escalate_overdue(s, now, settings=rt.settings)),
-    JobSpec("deadlines", 60, lambda rt, s, now: close_expired(s, now, settings=rt.settings)),
-    JobSpec("money", 30, lambda rt, s, now: retry_money(s, now, settings=rt.settings, gateways=rt.gateways)),
-    JobSpec("outbox", 5, lambda rt, s, now: drain_outbox(s, now, settings=rt.settings)),
-    JobSpec("housekeeping", 3600, lambda rt, s, now: forget_expired(s, now, settings=rt.settings)),
+    JobSpec("escalation", 60, lambda rt, s, now: escalate_overdue(s, now, settings=rt.settings),
+            probe.escalation, {"due": 0, "escalated": 0, "errors": 0}),
+    JobSpec("deadlines", 60, lambda rt, s, now: close_expired(s, now, settings=rt.settings),
+            probe.deadlines, {"review_requests_due": 0, "review_requests_expired": 0, "appeal_windows_due": 0,
+                              "appeal_windows_closed": 0, "errors": 0}),
+    JobSpec("money", 30, lambda rt, s, now: retry_money(s, now, settings=rt.settings, gateways=rt.gateways),
+            probe.money, {"claimed": 0, "succeeded": 0, "failed": 0}),
+    JobSpec("outbox", 5, lambda rt, s, now: drain_outbox(s, now, settings=rt.settings),
+            probe.outbox, {"claimed": 0, "sent": 0, "retrying": 0, "failed": 0}),
+    JobSpec("housekeeping", 3600, lambda rt, s, now: forget_expired(s, now, settings=rt.settings),
+            probe.housekeeping, {"idempotency_records_deleted": 0, "throttle_counters_deleted": 0}),
 )
 
 _AUTO = object()
@@ -83,12 +95,34 @@ def run_all_once(runtime: Runtime, now: dt.datetime, *, stop_event: Optional[thr
                  jobs: Optional[tuple[JobSpec, ...]] = None) -> dict[str, dict]:
     """Every job once, in order, as of `now`: {job name: counts or {"error": ...}}.
     When `stop_event` is set the jobs not started yet are left out."""
+    jobs = JOBS if jobs is None else jobs
+    due = _due(runtime, jobs, now)
     results = {}
-    for job in JOBS if jobs is None else jobs:
+    for job in jobs:
         if stop_event is not None and stop_event.is_set():
             break
+        if due is not None and job.name in due and not due[job.name]:
+            results[job.name] = dict(job.idle or {})
+            continue
         results[job.name] = run_job(runtime, job, now)
+        if any(v for v in results[job.name].values()):
+            due = None  # it may have made work for the jobs after it (emails, money): they run
     return results
+
+
+def _due(runtime: Runtime, jobs: tuple[JobSpec, ...], now: dt.datetime) -> Optional[dict[str, bool]]:
+    """{job name: has work} for the jobs with a probe, in one statement; None if the probe
+    itself failed (then every job runs and finds out for itself)."""
+    probes = [job for job in jobs if job.due is not None and job.idle is not None]
+    if not probes:
+        return {}
+    try:
+        with runtime.engine.connect() as conn:  # a read of a few index pages: no session needed
+            row = conn.execute(select(*(job.due(now).label(job.name) for job in probes))).one()
+    except Exception:  # noqa: BLE001 - a failed probe must not stop the jobs
+        log.exception("job probe failed; running every job")
+        return None
+    return {job.name: bool(getattr(row, job.name)) for job in probes}
 
 
 @contextmanager

@@ -243,7 +243,7 @@ def _table(sql: str) -> str:
 
 
 # --------------------------------------------------------------------------- idle run
-def test_an_idle_run_of_every_job_is_one_statement_per_job(runtime, act, w):
+def test_an_idle_run_of_every_job_is_one_statement(runtime, act, w):
     case_id = act.open(T0)
     act(T0 + days(1), party.deny, actor=w.creator, case_id=case_id, message="Delivered.")  # an appeal window open
     with runtime.Session() as s:
@@ -251,7 +251,23 @@ def test_an_idle_run_of_every_job_is_one_statement_per_job(runtime, act, w):
     with Statements(runtime.engine) as seen:
         results = run_all_once(runtime, T0 + days(2))  # nothing is due yet
     assert all(not any(v for v in counts.values()) for counts in results.values()), results
-    sweeps = [sql for sql in seen.sql if not sql.lstrip().upper().startswith("DELETE")]
-    assert len(sweeps) == 4 and len(results) == 5, seen.sql  # one statement per sweep
-    # Housekeeping (hourly) is its two deletes of expired idempotency records and throttle rows.
-    assert len(seen.sql) - len(sweeps) == 2, seen.sql
+    assert len(results) == 5 and len(seen.sql) == 1, seen.sql  # every job's probe in one statement
+    assert seen.sql[0].lstrip().upper().startswith("SELECT") and seen.sql[0].upper().count("EXISTS") >= 5
+
+
+def test_each_job_sweeps_alone_in_one_statement_when_idle(runtime, act, w):
+    """On its own timetable (jobs.runner.Scheduler) a job is its own probe: one statement."""
+    from jobs.runner import JOBS, run_job
+
+    with Statements(runtime.engine) as seen:
+        for job in JOBS[:4]:
+            run_job(runtime, job, T0)
+    assert len(seen.sql) == 4, seen.sql
+
+
+def test_the_probe_runs_exactly_the_jobs_with_work(runtime, act, w):
+    case_id = act.open(T0)
+    results = run_all_once(runtime, T0 + days(8))  # the merchant never answered: escalation due
+    assert results["escalation"]["escalated"] == 1 and results["outbox"]["sent"] > 0
+    assert results["money"] == {"claimed": 0, "succeeded": 0, "failed": 0}
+    assert act.events(case_id, "escalated")

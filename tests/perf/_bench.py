@@ -262,5 +262,10 @@ class Recorder:
         elif explain_file.exists():
             explain_file.unlink()
         RESULTS.parent.mkdir(exist_ok=True)
-        RESULTS.write_text(json.dumps({**self.meta, "results": [r.as_json() for r in self.results]}, indent=2) + "\n")
+        text_json = json.dumps({**self.meta, "results": [r.as_json() for r in self.results]}, indent=2) + "\n"
+        RESULTS.write_text(text_json)
+        # Also kept per scale, so runs at two sizes can be compared (scripts/bench_table.py).
+        cases = (self.meta.get("scale") or {}).get("cases")
+        if cases:
+            RESULTS.with_name(f"bench-{cases}.json").write_text(text_json)
         return text

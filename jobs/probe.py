@@ -1,0 +1,47 @@
+"""Is there anything to do? One statement for every job at once.
+
+Each job's probe is an EXISTS over the same condition its claim uses (same columns, same
+index), so `run_all_once` — `jobs --once` and a tick that runs everything — can ask all
+of them in one round trip and run only the jobs that have work: an idle pass costs one
+indexed statement instead of a session, a statement and a commit per job. A probe that
+missed something would only delay it to the job's next run on its timetable.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import exists, or_, select
+
+from dashboard import throttle
+from dashboard.cases import system
+from dashboard.context import Ctx
+from dashboard.enums import Action
+from data.models import Case, IdempotencyRecord, LoginThrottle, MoneyMovement, OutboxEmail
+from jobs.deadlines import ACTIONS as DEADLINE_ACTIONS
+
+
+def _cases_due(now: dt.datetime, action: Action):
+    stmt, _column = system._due(Ctx(None, now), action, (Case.id,))  # the claim's own condition
+    return exists(stmt)
+
+
+def escalation(now: dt.datetime):
+    return _cases_due(now, Action.ESCALATE_OVERDUE)
+
+
+def deadlines(now: dt.datetime):
+    return or_(*(_cases_due(now, a) for a in DEADLINE_ACTIONS))
+
+
+def money(now: dt.datetime):
+    return exists(select(MoneyMovement.id).where(MoneyMovement.status == "pending",
+                                                 MoneyMovement.next_attempt_at <= now))
+
+
+def outbox(now: dt.datetime):
+    return exists(select(OutboxEmail.id).where(OutboxEmail.status == "pending", OutboxEmail.next_attempt_at <= now))
+
+
+def housekeeping(now: dt.datetime):
+    return or_(exists(select(IdempotencyRecord.id).where(IdempotencyRecord.expires_at <= now)),
+               exists(select(LoginThrottle.scope).where(throttle.idle_clause(now))))

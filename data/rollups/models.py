@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, Date, Index, Integer, PrimaryKeyConstraint, String
+from sqlalchemy import BigInteger, Date, Index, Integer, PrimaryKeyConstraint, String, column
 from sqlalchemy.orm import Mapped, mapped_column
 
 from data.models import Base
@@ -32,6 +32,13 @@ COUNTERS = (
     "st_awaiting_merchant", "st_awaiting_customer", "st_under_review",
     "out_customer_won", "out_merchant_won", "out_withdrawn", "unanswered",
 )
+
+
+def _every(table: str) -> Index:
+    """The all-companies rows for every provider and reason ('*'), which the unfiltered
+    platform view reads: a tenth of the rows, found without touching the rest."""
+    star = column("provider") == "*"
+    return Index(f"ix_{table}_every", "grain", "period", postgresql_where=star, sqlite_where=star)
 
 
 def _counter() -> Mapped[int]:
@@ -54,7 +61,8 @@ class RollupCases(_Group, Base):
     __tablename__ = "rollup_cases"
     KEY = GROUP_KEY
     # The breakdown by company reads every company's rows of a period.
-    __table_args__ = (PrimaryKeyConstraint(*KEY), Index("ix_rollup_cases_period", "grain", "period"))
+    __table_args__ = (PrimaryKeyConstraint(*KEY), Index("ix_rollup_cases_period", "grain", "period"),
+                      _every("rollup_cases"))
 
     cases: Mapped[int] = _counter()
     open: Mapped[int] = _counter()
@@ -83,7 +91,7 @@ class RollupMoney(_Group, Base):
 
     __tablename__ = "rollup_money"
     KEY = GROUP_KEY + ("kind", "currency")
-    __table_args__ = (PrimaryKeyConstraint(*KEY),)
+    __table_args__ = (PrimaryKeyConstraint(*KEY), _every("rollup_money"))
     kind: Mapped[str] = mapped_column(String(30))
     currency: Mapped[str] = mapped_column(String(3))
     amount_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
@@ -94,7 +102,7 @@ class RollupFirstResponse(_Group, Base):
 
     __tablename__ = "rollup_first_response"
     KEY = GROUP_KEY + ("bin",)
-    __table_args__ = (PrimaryKeyConstraint(*KEY),)
+    __table_args__ = (PrimaryKeyConstraint(*KEY), _every("rollup_first_response"))
     bin: Mapped[int] = mapped_column(Integer)
     n: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
@@ -104,7 +112,7 @@ class RollupResolution(_Group, Base):
 
     __tablename__ = "rollup_resolution"
     KEY = GROUP_KEY + ("outcome", "bin")
-    __table_args__ = (PrimaryKeyConstraint(*KEY),)
+    __table_args__ = (PrimaryKeyConstraint(*KEY), _every("rollup_resolution"))
     outcome: Mapped[str] = mapped_column(String(20))
     bin: Mapped[int] = mapped_column(Integer)
     n: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
@@ -115,7 +123,7 @@ class RollupPayments(Base):
 
     __tablename__ = "rollup_payments"
     KEY = ("grain", "company_id", "period", "provider")
-    __table_args__ = (PrimaryKeyConstraint(*KEY),)
+    __table_args__ = (PrimaryKeyConstraint(*KEY), _every("rollup_payments"))
     grain: Mapped[str] = mapped_column(String(1))
     company_id: Mapped[str] = mapped_column(String(40))
     period: Mapped[dt.date] = mapped_column(Date)

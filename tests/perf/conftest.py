@@ -201,7 +201,8 @@ def world(bench_engine, bench_session, bench_cache) -> World:
         big_id, big_events = s.execute(sa.select(Case.id, events_of.label("n")).where(Case.status != "closed")
                                        .order_by(sa.desc("n"), Case.id).limit(1)).one()
         typical_id, typical_events = s.execute(
-            sa.select(Case.id, events_of.label("n")).where(Case.stage == "under_review", Case.id != big_id)
+            sa.select(Case.id, events_of.label("n")).where(Case.stage == "under_review", Case.id != big_id,
+                                                          events_of <= 12)
             .order_by(Case.created_at, Case.id).limit(1)).one()
         w = World(now=now, cases=bench_cache.cases, reviewer_id=reviewer.id, reviewer_email=reviewer.email,
                   reviewer_token=issue_token(ctx, reviewer), manager_id=manager.id, company_id=company_id,

@@ -68,14 +68,21 @@ def register(app: Flask) -> None:
             message = "The request body is larger than this endpoint accepts."
         headers = {}
         if status == 405 and getattr(exc, "valid_methods", None):
-            headers["Allow"] = ", ".join(exc.valid_methods)
+            headers["Allow"] = ", ".join(allowed_methods())
         return error_response(status, code, message, headers=headers)
 
+    @app.after_request
+    def _true_allow(response: Response) -> Response:
+        # Werkzeug lists every rule matching the path, the GET catch-all below included, so a
+        # POST-only route would advertise GET in OPTIONS (and 405) answers: list the real ones.
+        if "Allow" in response.headers and _is_api_request():
+            response.headers["Allow"] = ", ".join(allowed_methods(implicit=request.method == "OPTIONS"))
+        return response
 
-def unknown_route(_path: str = ""):
-    """GET on nothing under /api/v1. Needed because the Dash app mounted on the same
-    server has a GET catch-all (`/<path:path>`) that would otherwise answer API clients
-    with the HTML page. A path that exists for other methods is a 405, as without it."""
+
+def allowed_methods(*, implicit: bool = False) -> list[str]:
+    """The methods a route under /api/v1 really serves at this path (never the catch-all);
+    `implicit` adds the HEAD and OPTIONS Flask answers by itself (for an OPTIONS answer)."""
     from flask import current_app
 
     adapter = current_app.url_map.bind_to_environ(request.environ)
@@ -87,6 +94,16 @@ def unknown_route(_path: str = ""):
             continue
         if endpoint != "api.unknown_route":
             allowed.append(method)
+    if implicit and allowed:
+        allowed += (["HEAD"] if "GET" in allowed else []) + ["OPTIONS"]
+    return allowed
+
+
+def unknown_route(_path: str = ""):
+    """GET on nothing under /api/v1. Needed because the Dash app mounted on the same
+    server has a GET catch-all (`/<path:path>`) that would otherwise answer API clients
+    with the HTML page. A path that exists for other methods is a 405, as without it."""
+    allowed = allowed_methods()
     if allowed:
         return error_response(405, *HTTP_CODES[405], headers={"Allow": ", ".join(allowed)})
     return error_response(404, *HTTP_CODES[404])

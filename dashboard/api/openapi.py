@@ -31,11 +31,18 @@ def _obj(props: dict[str, Any], required: tuple[str, ...] = ()) -> dict[str, Any
 STR, INT, NUM, BOOL = {"type": "string"}, {"type": "integer"}, {"type": "number"}, {"type": "boolean"}
 TIME = {"type": "string", "format": "date-time"}
 ERRORS = {
-    "400": "Malformed JSON or query parameter", "401": "Missing, invalid or revoked token",
+    "400": "Malformed JSON (`invalid_json`, `json_too_deep`), a bad query parameter (`invalid_parameter`), a time "
+           "outside 1900-9998 (`time_out_of_range`) or a bad `Idempotency-Key` (`invalid_idempotency_key`)", "401": "Missing, invalid or revoked token",
     "403": "Your role may not do this", "404": "Not found, or not yours to see",
-    "409": "Not possible in the current state, or someone acted first (`error.case` holds the current case)",
-    "413": "Body or file too large", "422": "A field is missing or invalid",
+    "409": "Not possible in the current state, or someone acted first (`error.case` holds the current case); "
+           "`idempotency_key_in_use` while a request with the same key is still running",
+    "413": "Body or file too large (JSON bodies: 1 MiB)",
+    "422": "A field is missing or invalid; `idempotency_key_reused` for a key already used with another request",
 }
+IDEMPOTENCY_KEY = {"name": "Idempotency-Key", "in": "header", "required": False,
+                   "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
+                   "description": "A retry with the same key and body within 24 hours replays the first answer "
+                                  "(`Idempotent-Replayed: true`); the same key with another body is a 422."}
 
 
 def _json(schema: dict[str, Any]) -> dict[str, Any]:
@@ -52,6 +59,9 @@ def op(summary: str, tag: str, *, ok: Optional[dict[str, Any]] = None, status: s
         out["description"] = description
     if body is not None:
         out["requestBody"] = {"required": True, **_json(body)}
+        # Every JSON POST: the body is capped, parsed and may carry an Idempotency-Key.
+        out["parameters"].append(IDEMPOTENCY_KEY)
+        errors = " ".join(sorted(set(errors.split()) | {"400", "409", "413", "422"}))
     for code in errors.split():
         out["responses"][code] = {"description": ERRORS[code], **_json(_ref("Error"))}
     if not auth:
@@ -73,9 +83,10 @@ def query(name: str, schema: dict[str, Any], *, repeat: bool = False, descriptio
     return param
 
 
-PAGING = (query("first", INT, description="Page size from the start (default 25, at most 100)"),
+PAGE_SIZE = {"type": "integer", "minimum": 1}
+PAGING = (query("first", PAGE_SIZE, description="Page size from the start (default 25; above 100 reads as 100)"),
           query("after", STR, description="page_info.end_cursor of the previous page"),
-          query("last", INT, description="Page size from the end"),
+          query("last", PAGE_SIZE, description="Page size from the end (not with `first`)"),
           query("before", STR, description="page_info.start_cursor of the next page"))
 FILTERS = (query("account_id", STR, description="Company (`biz_…`)"),
            query("user_id", STR, description="Customer (`user_…`) or `me`"),
@@ -96,45 +107,69 @@ def _money_list() -> dict[str, Any]:
     return {"type": "array", "items": _obj({"currency": STR, "amount": NUM, "amount_minor": INT})}
 
 
+ACCOUNT = _obj({"id": STR, "title": STR}, ("id", "title"))
+
 SCHEMAS: dict[str, Any] = {
     "Error": _obj({"error": _obj({"code": STR, "message": STR, "case": _ref("ResolutionCenterCase")},
                                  ("code", "message"))}, ("error",)),
     "PageInfo": _obj({"has_next_page": BOOL, "has_previous_page": BOOL, "start_cursor": _nullable(STR),
                       "end_cursor": _nullable(STR)}, ("has_next_page", "has_previous_page")),
     "ResolutionCenterCase": _obj({
-        "id": STR, "account": _obj({"id": STR, "title": STR}), "amount": NUM, "amount_minor": INT, "currency": STR,
+        "id": STR, "object": STR, "account": ACCOUNT, "amount": NUM, "amount_minor": INT, "currency": STR,
         "available_actions": {"type": "array", "items": STR},
-        "buyer": _obj({"user_id": _nullable(STR), "name": STR, "email": STR}),  # user_id: null for creators
-        "payment": _obj({"id": STR, "created_at": TIME, "payment_method_type": STR, "provider": STR}),
-        "line_items": {"type": "array", "items": _obj({"quantity": NUM, "label": STR})},
+        # user_id: null for creators (only the customer and staff see it); username, member_id: always null here
+        "buyer": _obj({"user_id": _nullable(STR), "name": STR, "email": STR, "username": _nullable(STR),
+                       "member_id": _nullable(STR)}, ("user_id", "name", "email")),
+        "payment": _obj({"id": STR, "created_at": TIME, "payment_method_type": STR, "provider": STR},
+                        ("id", "created_at", "payment_method_type", "provider")),
+        "line_items": {"type": "array", "items": _obj({
+            "quantity": NUM, "label": _nullable(STR), "product_title": _nullable(STR),
+            "subtotal": _obj({"amount": STR, "currency": STR, "decimals": INT, "display_decimals": INT},
+                             ("amount", "currency"))}, ("quantity", "label"))},
+        # outcome and refund: null until the case is closed (also while an appeal is open)
         "reason": _enum(Reason), "status": _enum(Status), "outcome": _nullable(_enum(Outcome)),
-        "refund": _enum(("none", "merchant", "platform")), "escalated": BOOL, "customer_appealed": BOOL,
+        "refund": _nullable(_enum(("none", "merchant", "platform"))), "escalated": BOOL, "customer_appealed": BOOL,
         "merchant_appealed": BOOL, "response_due_at": _nullable(TIME), "created_at": TIME, "updated_at": TIME,
         "final_review": BOOL, "appeal_due_at": _nullable(TIME), "final": BOOL, "refunded": NUM, "credit": NUM,
         "decision": _nullable(_obj({"outcome": STR, "amount": _nullable(NUM), "amount_minor": _nullable(INT),
-                                    "reason": STR, "final_decision": _nullable(STR)})),
-        "assignee": _nullable(_obj({"id": STR, "name": STR})),
-    }, ("id", "amount", "available_actions", "buyer", "created_at", "customer_appealed", "escalated", "line_items",
-        "payment", "reason", "status", "updated_at")),
+                                    "reason": _nullable(STR), "final_decision": _nullable(STR),
+                                    "decided_by_id": _nullable(STR), "final_decided_by_id": _nullable(STR)},
+                                   ("outcome", "amount", "amount_minor", "reason", "final_decision"))),
+        "assignee": _nullable(_obj({"id": STR, "name": STR}, ("id", "name"))),  # staff only; null for parties
+    }, ("id", "object", "account", "amount", "amount_minor", "currency", "available_actions", "buyer", "payment",
+        "line_items", "reason", "status", "outcome", "refund", "escalated", "customer_appealed", "merchant_appealed",
+        "response_due_at", "created_at", "updated_at", "final_review", "appeal_due_at", "final", "refunded",
+        "credit", "decision", "assignee")),
     "ResolutionEvent": _obj({
-        "id": STR, "action": STR, "created_at": TIME, "details": _nullable(STR),
+        "id": STR, "object": STR, "action": STR, "created_at": TIME, "details": _nullable(STR),
         "reporter_type": _enum(("customer", "merchant", "platform", "system")),
-        "attachments": {"type": "array", "items": _obj({"id": STR, "url": STR, "filename": STR, "content_type": STR})},
+        "attachments": {"type": "array", "items": _obj({"id": STR, "url": STR, "filename": STR,
+                                                        "content_type": _nullable(STR)}, ("id", "url", "filename"))},
         "viewable_by_customer": BOOL, "viewable_by_merchant": BOOL,
-    }, ("id", "action", "attachments", "created_at", "reporter_type", "viewable_by_customer", "viewable_by_merchant")),
+    }, ("id", "object", "action", "attachments", "created_at", "details", "reporter_type", "viewable_by_customer",
+        "viewable_by_merchant")),
     "File": _obj({
         "id": STR, "object": STR, "created_at": TIME, "filename": STR, "content_type": _nullable(STR),
-        "size": _nullable(INT), "url": _nullable(STR), "upload_status": _enum(("pending", "ready", "failed")),
-        "visibility": STR, "removed_by_moderation": BOOL, "upload_url": STR, "upload_headers": {"type": "object"},
-    }, ("id", "created_at", "object", "removed_by_moderation", "upload_status", "visibility")),
+        "size": _nullable(INT), "sha256": _nullable(STR), "url": _nullable(STR),
+        "upload_status": _enum(("pending", "ready", "failed")), "visibility": STR, "removed_by_moderation": BOOL,
+        "case_id": _nullable(STR), "upload_url": STR,
+        "upload_headers": {"type": "object", "additionalProperties": STR},  # upload_*: only when just created
+    }, ("id", "object", "created_at", "filename", "content_type", "size", "sha256", "url", "upload_status",
+        "visibility", "removed_by_moderation", "case_id")),
     "Payment": _obj({
-        "id": STR, "account": _obj({"id": STR, "title": STR}), "customer_id": STR, "amount": NUM,
-        "amount_minor": INT, "currency": STR, "provider": _enum(Provider), "paid_at": TIME,
-        "refunded": NUM, "case_id": _nullable(STR), "can_open_case": BOOL,
-        "ineligible_reason": _nullable(_obj({"code": STR, "message": STR})),
-    }, ("id", "amount", "currency", "provider", "paid_at")),
-    "Company": _obj({"id": STR, "title": STR, "support_email": _nullable(STR)}, ("id", "title")),
-    "User": _obj({"id": STR, "email": STR, "name": STR, "role": STR, "company_id": _nullable(STR)}, ("id", "role")),
+        "id": STR, "object": STR, "account": ACCOUNT, "customer_id": STR, "amount": NUM,
+        "amount_minor": INT, "currency": STR, "provider": _enum(Provider), "payment_method_type": STR,
+        "product_title": _nullable(STR), "paid_at": TIME, "created_at": TIME, "refunded": NUM,
+        "refunded_at": _nullable(TIME), "case_id": _nullable(STR),
+        # only in GET /payments (a customer's list):
+        "can_open_case": BOOL, "ineligible_reason": _nullable(_obj({"code": STR, "message": STR}, ("code", "message"))),
+        "claim_closes_at": _nullable(TIME),
+    }, ("id", "object", "account", "customer_id", "amount", "amount_minor", "currency", "provider",
+        "payment_method_type", "product_title", "paid_at", "created_at", "refunded", "refunded_at", "case_id")),
+    "Company": _obj({"id": STR, "object": STR, "title": STR, "name": STR, "support_email": _nullable(STR),
+                     "created_at": TIME}, ("id", "object", "title", "name", "support_email", "created_at")),
+    "User": _obj({"id": STR, "object": STR, "email": STR, "name": STR, "role": STR, "company_id": _nullable(STR),
+                  "created_at": TIME}, ("id", "object", "email", "name", "role", "company_id", "created_at")),
     "Summary": _obj({"total": INT, "groups": _obj({
         "status": _obj({s.value: INT for s in Status}), "reason": _obj({r.value: INT for r in Reason}),
         "outcome": _obj({o.value: INT for o in Outcome})})}, ("total", "groups")),
@@ -212,7 +247,7 @@ PATHS: dict[str, Any] = {
     "/files/{file_id}/content": {"get": {
         **op("Download file", "Files", params=(FILE_ID,), errors="401 403 404"),
         "responses": {"200": {"description": "The bytes, with the type judged from them and nosniff"},
-                      "404": {"description": ERRORS["404"], **_json(_ref("Error"))}}}},
+                      **{code: {"description": ERRORS[code], **_json(_ref("Error"))} for code in ("401", "403", "404")}}}},
     "/companies": {"post": op("Create company", "Integration", ok=_ref("Company"), status="201",
                               errors="401 403 422", body=_obj({"name": STR, "support_email": STR}, ("name",)))},
     "/users": {"post": op("Create user", "Integration", ok=_ref("User"), status="201", errors="401 403 409 422",

@@ -23,8 +23,8 @@ def main(small_path: str, large_path: str) -> None:
     a = {r["name"]: r for r in small["results"]}
     print(f"{small['scale']['cases']:,} cases vs {large['scale']['cases']:,} cases; "
           f"commit {large.get('commit')}, {large.get('date')}, {large.get('machine')}\n")
-    print("| measure | p50 / p95 ms (small) | p50 / p95 ms (large) | bare SQL p50 ms | ours / SQL | statements "
-          "| growth (p95) | per s (small → large) |")
+    print("| measure | p50 / p95 ms (first file) | p50 / p95 ms (second file) | bare SQL p50 ms | ours / SQL | statements "
+          "| growth (p95) | per s (first → second) |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for r in large["results"]:
         s = a.get(r["name"], {})

@@ -14,23 +14,17 @@ from sqlalchemy import exists, or_, select
 
 from dashboard import throttle
 from dashboard.cases import system
-from dashboard.context import Ctx
 from dashboard.enums import Action
-from data.models import Case, IdempotencyRecord, LoginThrottle, MoneyMovement, OutboxEmail
+from data.models import IdempotencyRecord, LoginThrottle, MoneyMovement, OutboxEmail
 from jobs.deadlines import ACTIONS as DEADLINE_ACTIONS
 
 
-def _cases_due(now: dt.datetime, action: Action):
-    stmt, _column = system._due(Ctx(None, now), action, (Case.id,))  # the claim's own condition
-    return exists(stmt)
-
-
 def escalation(now: dt.datetime):
-    return _cases_due(now, Action.ESCALATE_OVERDUE)
+    return system.due_exists(now, Action.ESCALATE_OVERDUE)
 
 
 def deadlines(now: dt.datetime):
-    return or_(*(_cases_due(now, a) for a in DEADLINE_ACTIONS))
+    return or_(*(system.due_exists(now, a) for a in DEADLINE_ACTIONS))
 
 
 def money(now: dt.datetime):

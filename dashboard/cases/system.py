@@ -9,6 +9,7 @@ is safe to run twice, late, or in several processes at once.
 """
 from __future__ import annotations
 
+import datetime as dt
 from typing import Collection, Iterable, Optional
 
 from sqlalchemy import exists, or_, select
@@ -186,6 +187,12 @@ def claim_due(ctx: Ctx, action: Action, *, limit: int, exclude: Collection[str] 
             .with_for_update(skip_locked=True, of=Case)
             .execution_options(populate_existing=True))
     return list(ctx.session.scalars(stmt))
+
+
+def due_exists(now: dt.datetime, action: Action):
+    """An EXISTS of the cases due for `action` as of `now`: the claim's own condition, for a
+    probe that asks several jobs at once (jobs.probe)."""
+    return exists(_due(Ctx(None, now), action, (Case.id,))[0])
 
 
 def any_due(ctx: Ctx, actions: Iterable[Action]) -> bool:

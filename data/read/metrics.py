@@ -25,7 +25,7 @@ from sqlalchemy import ColumnElement, Date, Select, and_, cast, func, or_, selec
 from sqlalchemy.orm import Session
 
 from data.models import Case, Company, Payment, User
-from data.rollups.contrib import MONEY_KINDS
+from data.rollups.contrib import MONEY_KINDS, median_hours
 from data.rollups.maintain import ALL
 from data.rollups.models import BINS, COUNTERS, RollupCases, RollupFirstResponse, RollupMoney, RollupPayments, RollupResolution
 
@@ -286,20 +286,6 @@ def _hour_counts(session: Session, model, f: MetricsFilter, *extra) -> dict[tupl
     stmt = (select(*extra, model.bin, func.sum(model.n)).where(*_rows(model, f))
             .group_by(*extra, model.bin))
     return {tuple(r[:-1]): int(r[-1]) for r in session.execute(stmt) if r[-1]}
-
-
-def median_hours(hours: dict[int, int]) -> Optional[int]:
-    """The hour bin of the middle case (of the lower of the two middle cases for an even
-    count), so the median is exact to the hour; None without cases."""
-    total = sum(hours.values())
-    if not total:
-        return None
-    rank, seen = (total + 1) // 2, 0
-    for h in sorted(hours):
-        seen += hours[h]
-        if seen >= rank:
-            return h
-    return None  # unreachable
 
 
 def _median_s(hours: dict[int, int]) -> Optional[float]:

@@ -73,6 +73,20 @@ def utc_day(at: dt.datetime) -> dt.date:
     return at.astimezone(dt.timezone.utc).date()
 
 
+def median_hours(hours: dict[int, int]) -> Optional[int]:
+    """The hour bin of the middle case (of the lower of the two middle cases for an even
+    count), so the median is exact to the hour; None without cases."""
+    total = sum(hours.values())
+    if not total:
+        return None
+    rank, seen = (total + 1) // 2, 0
+    for h in sorted(hours):
+        seen += hours[h]
+        if seen >= rank:
+            return h
+    return None  # unreachable
+
+
 def group_of(case: CaseFacts, provider: str) -> Group:
     return utc_day(case.created_at), case.company_id, provider, case.reason
 

@@ -10,6 +10,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from data.models import Case
+from data.rollups.contrib import median_hours
 from data.rollups.models import OpenCaseCount, RollupCases, RollupFirstResponse, RollupMoney
 
 
@@ -71,8 +72,6 @@ def company_kpis(session: Session, company_id: str, *, now: dt.datetime,
         .where(Case.company_id == company_id, Case.created_at >= day_start, Case.created_at <= cutoff,
                Case.first_merchant_response_at.is_(None),
                or_(Case.outcome.is_(None), Case.outcome != "withdrawn"))) or 0)
-    from data.read.metrics import median_hours  # the one median rule (a late import: metrics imports us)
-
     median = median_hours(hours)
     outcomes = {k: int(getattr(c, k)) for k in ("customer_won", "merchant_won", "withdrawn") if getattr(c, k)}
     return CompanyKpis(total=int(c.cases), open=int(c.open), responded=int(c.responded),

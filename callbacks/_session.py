@@ -13,7 +13,7 @@ import flask
 from flask_login import current_user
 
 from data.models import User
-from dashboard.context import Ctx, utcnow
+from dashboard.context import Ctx
 from dashboard.errors import DomainError, Unauthorized
 
 
@@ -31,7 +31,7 @@ def acting_user(*, now=None) -> Iterator[tuple[Ctx, User]]:
         user = session.get(User, current_user.get_id())
         if user is None or not user.is_active:
             raise Unauthorized("unauthenticated", "Your session has ended. Sign in again.")
-        yield Ctx(session, now or utcnow(), rt.settings), user
+        yield Ctx(session, now or rt.now(), rt.settings), user
 
 
 def settle_money(case_id: str) -> None:
@@ -41,7 +41,7 @@ def settle_money(case_id: str) -> None:
     rt = runtime()
     try:
         with rt.Session() as session:
-            settle_due(session, rt.gateways, utcnow(), settings=rt.settings, case_id=case_id)
+            settle_due(session, rt.gateways, rt.now(), settings=rt.settings, case_id=case_id)
     except Exception:  # noqa: BLE001 - money retries in the scheduler; the action already succeeded
         flask.current_app.logger.exception("settling money for %s failed; the scheduler will retry", case_id)
 

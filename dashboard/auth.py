@@ -27,7 +27,7 @@ from flask_login import LoginManager, UserMixin, current_user, login_user, logou
 from data.models import User
 from dashboard import audit, signin, throttle
 from dashboard.audit_routes import register as register_audit_export
-from dashboard.context import Ctx, utcnow
+from dashboard.context import Ctx
 from dashboard.enums import Role
 
 # Paths that answer without a session: the API has its own bearer-token auth. Exact
@@ -151,7 +151,7 @@ def _csrf_ok(sent: str | None) -> bool:
 
 
 def _clock() -> Callable[[], dt.datetime]:
-    return flask.current_app.extensions.get("rc_clock", utcnow)
+    return flask.current_app.extensions["rc"].clock
 
 
 def _check_sign_in(email: str, password: str | None):
@@ -187,7 +187,7 @@ def init_auth(server: flask.Flask, *, clock: Callable[[], dt.datetime] | None = 
               throttle_policy: throttle.Policy | None = None) -> LoginManager:
     """`clock` and `throttle_policy` are for tests (a lockout that ends, without waiting)."""
     if clock is not None:
-        server.extensions["rc_clock"] = clock
+        server.extensions["rc"].clock = clock
     if throttle_policy is not None:
         server.extensions["rc_throttle_policy"] = throttle_policy
     runtime_settings = server.extensions["rc"].settings

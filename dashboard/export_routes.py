@@ -26,7 +26,6 @@ from flask_login import current_user
 
 from data.models import User
 from data.read.metrics import MetricsFilter, export_rows, parse_filter
-from dashboard.context import utcnow
 from dashboard.enums import Role
 from dashboard.limits import day_in_range
 from dashboard.money.amounts import to_major
@@ -96,7 +95,7 @@ def export_cases_csv() -> flask.Response:
     args = flask.request.args
     # Like an unreadable date, one outside 1900..9998 means the default range (not an overflow).
     f = parse_filter(day_in_range(args.get("start")), day_in_range(args.get("end")), args.getlist("company"),
-                     args.getlist("provider"), args.getlist("reason"), today=utcnow().date())
+                     args.getlist("provider"), args.getlist("reason"), today=runtime.now().date())
     response = flask.Response(stream_csv(runtime.Session, visible, f), mimetype="text/csv")
     name = f"resolution-center-cases_{f.start.isoformat()}_{f.end.isoformat()}.csv"
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'

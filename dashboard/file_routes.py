@@ -18,7 +18,7 @@ import flask
 from flask_login import current_user
 
 from data.models import User
-from dashboard.context import Ctx, utcnow
+from dashboard.context import Ctx
 from dashboard.errors import NotFound
 from dashboard.evidence.files import load_for_download, read_bytes
 from dashboard.evidence.sniff import IMAGE_TYPES
@@ -39,7 +39,7 @@ def download_file(file_id: str):
         user = session.get(User, current_user.get_id())
         if user is None or not user.is_active:
             return _not_found()
-        ctx = Ctx(session, utcnow(), runtime.settings)
+        ctx = Ctx(session, runtime.now(), runtime.settings)
         try:
             f = load_for_download(ctx, user, file_id)
             data = read_bytes(ctx, f)

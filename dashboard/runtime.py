@@ -3,16 +3,22 @@
 Built once by app.py, the CLI or a test, then handed to whoever needs it (the Flask
 app keeps it in `app.extensions["rc"]`). Nothing here is a global singleton, so tests
 can run several side by side.
+
+`clock` is the one place a request reads the time: callbacks, API routes, file and
+export routes and sign-in all call `runtime.now()`, so a test sets `runtime.clock` and
+acts "as of" a fixed moment instead of racing the wall clock.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Optional
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Callable, Optional
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from data.db import make_engine, make_session_factory, migrate
+from dashboard.context import utcnow
 from dashboard.money.gateways import GatewayRegistry
 from dashboard.settings import Settings, load_settings
 
@@ -23,6 +29,10 @@ class Runtime:
     engine: Engine
     Session: sessionmaker[Session]
     gateways: GatewayRegistry
+    clock: Callable[[], dt.datetime] = field(default=utcnow)
+
+    def now(self) -> dt.datetime:
+        return self.clock()
 
     @classmethod
     def build(cls, settings: Optional[Settings] = None, *, engine: Optional[Engine] = None,

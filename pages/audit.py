@@ -4,6 +4,7 @@ as CSV. Filled by `callbacks/audit.py`, which checks the role on every call."""
 import datetime as dt
 
 import dash
+import flask
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
@@ -16,7 +17,7 @@ DEFAULT_DAYS = 30
 
 
 def layout(**_kwargs):
-    today = dt.datetime.now(dt.timezone.utc).date()
+    today = flask.current_app.extensions["rc"].now().date()
     label = "form-label small text-muted mb-1"
     export = html.A([html.I(className="bi bi-download me-1"), "Export CSV"], id="audit-export", href="/audit/export.csv",
                     className="btn btn-outline-secondary btn-sm")

@@ -8,6 +8,7 @@ reads the database. The default range is the last 90 UTC days.
 import datetime as dt
 
 import dash
+import flask
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
@@ -62,7 +63,7 @@ def _filters(today: dt.date) -> dbc.Card:
 
 
 def layout(**_kwargs):
-    today = dt.datetime.now(dt.timezone.utc).date()
+    today = flask.current_app.extensions["rc"].now().date()
     export = html.A([html.I(className="bi bi-download me-2"), "Export CSV"], id="metrics-export",
                     href="/metrics/export.csv", className="btn btn-outline-primary btn-sm",
                     title="Download the filtered cases as CSV", style={"display": "none"})

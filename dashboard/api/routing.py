@@ -32,7 +32,7 @@ from dashboard.api import blueprint, idempotency
 from dashboard.api.auth import PARTIES_AND_STAFF, authenticate, require_role
 from dashboard.api.errors import domain_error_response, error_response
 from dashboard.api.serializers import case_json
-from dashboard.context import Ctx, utcnow
+from dashboard.context import Ctx
 from dashboard.errors import Conflict, DomainError
 from dashboard.permissions import load_case
 from dashboard.runtime import Runtime
@@ -82,7 +82,7 @@ def _run(fn, kwargs: dict[str, Any], *, roles, public: bool, max_body) -> Respon
     record_id: Optional[int] = None
     try:
         with rt.Session.begin() as session:
-            ctx = Ctx(session, utcnow(), rt.settings)
+            ctx = Ctx(session, rt.now(), rt.settings)
             user = None
             if not public:
                 user = authenticate(ctx)
@@ -189,7 +189,7 @@ def current_case(rt: Runtime, user_id: Optional[str], case_id: str) -> Optional[
     """The case as `user_id` may see it now, in a fresh read; None if not visible."""
     try:
         with rt.Session.begin() as session:
-            ctx = Ctx(session, utcnow(), rt.settings)
+            ctx = Ctx(session, rt.now(), rt.settings)
             user = session.get(User, user_id) if user_id else None
             if user is None:
                 return None
@@ -205,6 +205,6 @@ def settle_money(rt: Runtime, case_id: str) -> None:
 
     try:
         with rt.Session() as session:
-            settle_due(session, rt.gateways, utcnow(), settings=rt.settings, case_id=case_id)
+            settle_due(session, rt.gateways, rt.now(), settings=rt.settings, case_id=case_id)
     except Exception:  # noqa: BLE001
         log.exception("settling money for case %s failed; the scheduler will retry", case_id)

@@ -1,0 +1,285 @@
+"""Every Dash component id that a layout and a callback share, one class per page.
+
+A layout names a component with one of these and a callback listens to or writes the
+same constant, so a typo is a NameError at import instead of a callback that silently
+never fires. `tests/callbacks/test_ids.py` checks that every id a registered callback
+uses exists in some layout.
+
+This lives in `dashboard.components` rather than `pages/` because the components build
+most of these ids (the case panels, the timeline, the navbar) and must not import the
+pages; pages and callbacks both import components already.
+
+The string values are part of the screens' contract: the browser tests, the callback
+tests and the security matrix select by them. Change a value only with those.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+
+class ShellIds:
+    """The frame around every page (app.py and `components.shell`)."""
+
+    URL = "url"
+    NAV_USER = "nav-user"
+    LOGOUT_FORM = "nav-logout-form"
+    LOGOUT = "nav-logout"
+    LOGOUT_CSRF = "nav-logout-csrf"
+
+    @staticmethod
+    def nav_link(href: str) -> str:
+        """'/my-cases' -> 'nav-my-cases'."""
+        return f"nav-{href.strip('/')}"
+
+
+class CaseIds:
+    """`/cases/<case_id>`: the skeleton (`pages/case.py`), what `callbacks/case.py` renders
+    into CONTENT (`components.case_panels`, `components.timeline`), and the action form."""
+
+    # The skeleton
+    PAGE = "case-page"
+    ID = "case-id"  # Store: the case id from the path (only a key; the callbacks load with the user)
+    REFRESH = "case-refresh"  # Store: bumped after an action to re-render
+    FEEDBACK = "case-feedback"
+    CONTENT = "case-content"
+    CONFIRM = "case-confirm"
+    CONFIRM_TITLE = "case-confirm-title"
+    CONFIRM_BODY = "case-confirm-body"
+    CONFIRM_CANCEL = "case-confirm-cancel"
+    CONFIRM_OK = "case-confirm-ok"
+    TOAST = "case-toast"
+
+    # Feedback the actions put into FEEDBACK
+    ERROR = "case-error"
+    CONFLICT = "case-conflict"
+
+    # The rendered case
+    VIEW = "case-view"
+    HEADER = "case-header"
+    ID_LABEL = "case-id-label"
+    STATUS = "case-status"
+    DEADLINE = "case-deadline"
+    OUTCOME = "case-outcome"
+    JUMP_ACTIONS = "case-jump-actions"
+    PAYMENT = "case-payment"
+    PARTIES = "case-parties"
+    MONEY = "case-money"
+    CONTEXT = "case-context"
+    OTHER_CASES = "case-other-cases"
+    DISPUTE_RATE = "case-dispute-rate"
+    EVIDENCE = "case-evidence"
+    EMAILS = "case-emails"
+
+    # The timeline
+    TIMELINE = "case-timeline"
+    TIMELINE_LIST = "case-timeline-list"
+    TIMELINE_BEFORE = "case-timeline-before"  # Store: keyset position of the page before
+    TIMELINE_EARLIER = "case-timeline-earlier"
+
+    @staticmethod
+    def event(event_id: Any) -> str:
+        return f"case-event-{event_id}"
+
+    # The action form
+    ACTIONS = "case-actions"
+    NO_ACTIONS = "case-no-actions"
+    ASSIGNED_ELSEWHERE = "case-assigned-elsewhere"
+    FORM_META = "case-form-meta"  # Store: per-action form settings for this viewer
+    ACT_CHOICE = "case-act-choice"
+    ACT_HINT = "case-act-hint"
+    ACT_PARTY_GROUP = "case-act-party-group"
+    ACT_PARTY = "case-act-party"
+    ACT_REVIEWER_GROUP = "case-act-reviewer-group"
+    ACT_REVIEWER = "case-act-reviewer"
+    DECIDE_GROUP = "case-decide-group"
+    DECIDE_OUTCOME = "case-decide-outcome"
+    DECIDE_AMOUNT_GROUP = "case-decide-amount-group"
+    DECIDE_AMOUNT = "case-decide-amount"
+    FINAL_GROUP = "case-final-group"
+    FINAL_DECISION = "case-final-decision"
+    FINAL_REMEDY_GROUP = "case-final-remedy-group"
+    FINAL_REMEDY = "case-final-remedy"
+    FINAL_AMOUNT = "case-final-amount"
+    FINAL_NEEDS_REMEDY = "case-final-needs-remedy"  # Store
+    ACT_MESSAGE_GROUP = "case-act-message-group"
+    ACT_MESSAGE_LABEL = "case-act-message-label"
+    ACT_MESSAGE = "case-act-message"
+    ACT_UPLOAD_GROUP = "case-act-upload-group"
+    ACT_UPLOAD = "case-act-upload"
+    ACT_FILES = "case-act-files"
+    ACT_FILES_CLEAR = "case-act-files-clear"
+    ACT_SUBMIT = "case-act-submit"
+
+
+class QueueIds:
+    """`/queue` (`pages/queue.py`, `callbacks/queue.py`)."""
+
+    LOAD = "queue-load"
+    REFRESH = "queue-refresh"  # Store: bumped after a claim or an assignment
+    GRID_SYNC = "queue-grid-sync"
+    GRID_CURSORS = "queue-grid-cursors"
+    INTERVAL = "queue-interval"
+    GATE = "queue-gate"
+    BODY = "queue-body"
+    REFRESHED_AT = "queue-refreshed-at"
+    REFRESH_BUTTON = "queue-refresh-button"
+    TABS = "queue-tabs"
+    TAB_HINT = "queue-tab-hint"
+    ASSIGNED = "queue-assigned"
+    SELECTED = "queue-selected"
+    CLAIM = "queue-claim"
+    ASSIGN_CONTROLS = "queue-assign-controls"
+    ASSIGN_REVIEWER = "queue-assign-reviewer"
+    ASSIGN = "queue-assign"
+    FEEDBACK = "queue-feedback"
+    GRID = "queue-grid"
+
+    @staticmethod
+    def tab(tab: str) -> str:
+        return f"queue-tab-{tab}"
+
+
+class CompanyIds:
+    """`/company` (`pages/company.py`, `callbacks/company.py`)."""
+
+    LOAD = "company-load"
+    GRID_CURSORS = "company-grid-cursors"
+    SUBTITLE = "company-subtitle"
+    ALERT = "company-alert"
+    BODY = "company-body"
+    KPIS = "company-kpis"
+    NEEDS = "company-needs"
+    NEEDS_COUNT = "company-needs-count"
+    NEEDS_TABLE = "company-needs-table"
+    APPEALS = "company-appeals"
+    APPEALS_COUNT = "company-appeals-count"
+    APPEALS_TABLE = "company-appeals-table"
+    GRID = "company-grid"
+    OUTCOME_DONUT = "company-outcome-donut"
+    KPI_MEDIAN = "company-kpi-median"
+    KPI_RATE = "company-kpi-rate"
+    KPI_ESCALATED = "company-kpi-escalated"
+    KPI_REFUNDED = "company-kpi-refunded"
+
+
+class MyCasesIds:
+    """`/my-cases` (`pages/my_cases.py`, `callbacks/my_cases.py`)."""
+
+    LOAD = "my-cases-load"
+    PAYMENT = "my-cases-payment"  # Store: the payment the form is open for (only a key)
+    ALERT = "my-cases-alert"
+    BODY = "my-cases-body"
+    CASES = "my-cases-cases"
+    CASES_PAGER = "my-cases-cases-pager"
+    CASES_PAGER_TEXT = "my-cases-cases-pager-text"
+    CASES_TABLE = "my-cases-cases-table"
+    PAYMENTS = "my-cases-payments"
+    PAYMENTS_PAGER = "my-cases-payments-pager"
+    PAYMENTS_PAGER_TEXT = "my-cases-payments-pager-text"
+    PAYMENTS_HINT = "my-cases-payments-hint"
+    PAYMENTS_TABLE = "my-cases-payments-table"
+    # The open-a-case form
+    MODAL = "my-cases-modal"
+    FORM_PAYMENT = "my-cases-form-payment"
+    FORM_ALERT = "my-cases-form-alert"
+    FORM_FIELDS = "my-cases-form-fields"
+    REASON = "my-cases-reason"
+    MESSAGE = "my-cases-message"
+    COUNTER = "my-cases-counter"
+    UPLOAD = "my-cases-upload"
+    FILES = "my-cases-files"
+    RESULT = "my-cases-result"
+    CANCEL = "my-cases-cancel"
+    SUBMIT = "my-cases-submit"
+    NEW_CASE_LINK = "my-cases-new-case-link"
+
+    OPEN = "my-cases-open"  # type of the per-payment "Open a case" buttons
+
+    @staticmethod
+    def pager_text(pager_id: str) -> str:
+        """The text beside a pager: 'my-cases-cases-pager' -> 'my-cases-cases-pager-text'."""
+        return f"{pager_id}-text"
+
+    @staticmethod
+    def open_button(payment: Any) -> dict:
+        """The "Open a case" button of one payment; `payment=dash.ALL` to match them all."""
+        return {"type": MyCasesIds.OPEN, "payment": payment}
+
+
+class DeliveriesIds:
+    """`/deliveries` (`pages/deliveries.py`, `callbacks/deliveries.py`)."""
+
+    REFRESH = "deliveries-refresh"
+    ALERT = "deliveries-alert"
+    ACTION_ALERT = "deliveries-action-alert"
+    CHANGED = "deliveries-changed"  # Store: bumped after a retry
+    BODY = "deliveries-body"
+    STATUS = "deliveries-status"
+    EMAILS = "deliveries-emails"
+    EMAIL_TABLE = "deliveries-email-table"
+    PAGER = "deliveries-pager"
+    PAGER_TEXT = "deliveries-pager-text"
+    MONEY = "deliveries-money"
+    MONEY_COUNT = "deliveries-money-count"
+    MONEY_TABLE = "deliveries-money-table"
+
+    RETRY = "deliveries-retry"  # type of the per-row Retry buttons
+
+    @staticmethod
+    def retry_button(kind: Any, row_id: Any) -> dict:
+        """The Retry button of one failed email or movement; `dash.ALL` to match them all."""
+        return {"type": DeliveriesIds.RETRY, "kind": kind, "id": row_id}
+
+
+class MetricsIds:
+    """`/metrics` (`pages/metrics.py`, `callbacks/metrics.py`, `components.charts`)."""
+
+    EXPORT = "metrics-export"
+    ALERT = "metrics-alert"
+    BODY = "metrics-body"
+    DATES = "metrics-dates"
+    COMPANIES = "metrics-companies"
+    PROVIDERS = "metrics-providers"
+    REASONS = "metrics-reasons"
+    BUCKET = "metrics-bucket"
+    KPIS = "metrics-kpis"
+    VOLUME = "metrics-volume"
+    STACK = "metrics-stack"
+    OUTCOMES = "metrics-outcomes"
+    FIRST_RESPONSE = "metrics-first-response"
+    RESOLUTION = "metrics-resolution"
+    RATES = "metrics-rates"
+    MONEY = "metrics-money"
+    TABS = "metrics-tabs"
+    BY_COMPANY = "metrics-by-company"
+    BY_PROVIDER = "metrics-by-provider"
+    BY_REASON = "metrics-by-reason"
+
+    @staticmethod
+    def kpi(key: str) -> str:
+        return f"metrics-kpi-{key}"
+
+    @staticmethod
+    def breakdown_bar(what: str) -> str:
+        return f"metrics-bar-{what}"
+
+    @staticmethod
+    def breakdown_table(what: str) -> str:
+        return f"metrics-table-{what}"
+
+
+class AuditIds:
+    """`/audit` (`pages/audit.py`, `callbacks/audit.py`)."""
+
+    EXPORT = "audit-export"
+    ALERT = "audit-alert"
+    BODY = "audit-body"
+    KINDS = "audit-kinds"
+    DATES = "audit-dates"
+    TABLE = "audit-table"
+    EVENTS_TABLE = "audit-events-table"
+    PAGER = "audit-pager"
+    PAGER_TEXT = "audit-pager-text"
+
+
+__all__ = ["ShellIds", "CaseIds", "QueueIds", "CompanyIds", "MyCasesIds", "DeliveriesIds", "MetricsIds", "AuditIds"]

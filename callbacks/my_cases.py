@@ -8,8 +8,6 @@ answers "not found" for anyone else's.
 """
 from __future__ import annotations
 
-import base64
-import binascii
 import math
 from pathlib import Path
 from typing import Optional
@@ -28,7 +26,8 @@ from dashboard.components.format import PROVIDER_LABELS, local_time, money, reas
 from dashboard.components.shell import empty_state
 from dashboard.eligibility import payment_verdict
 from dashboard.enums import Action, Role
-from dashboard.errors import DomainError, Invalid, NotFound
+from dashboard.errors import DomainError, NotFound
+from dashboard.evidence.dataurl import decode_uploads
 from dashboard.evidence.files import storage_path, upload
 from dashboard.permissions import case_visibility, load_payment, payment_visibility
 
@@ -242,31 +241,6 @@ clientside_callback(
 )
 
 
-def decode_uploads(contents, filenames, max_files: int) -> list[tuple[str, bytes, Optional[str]]]:
-    """dcc.Upload's data URLs as (filename, bytes, declared type). The bytes are judged later,
-    by the evidence checks; the declared type is only the browser's claim."""
-    if not contents:
-        return []
-    if isinstance(contents, str):
-        contents, filenames = [contents], [filenames]
-    filenames = list(filenames or [])
-    if len(contents) > max_files:
-        raise Invalid("too_many_files", f"At most {max_files} files can be attached at once.")
-    out = []
-    for i, data_url in enumerate(contents):
-        name = filenames[i] if i < len(filenames) and filenames[i] else f"file-{i + 1}"
-        header, _, payload = (data_url or "").partition(",")
-        if not header.startswith("data:") or not header.endswith(";base64"):
-            raise Invalid("file_unreadable", f"{name} could not be read. Please choose it again.")
-        declared = header[len("data:"):-len(";base64")] or None
-        try:
-            data = base64.b64decode(payload, validate=True)
-        except (binascii.Error, ValueError):
-            raise Invalid("file_unreadable", f"{name} could not be read. Please choose it again.")
-        out.append((name, data, declared))
-    return out
-
-
 @callback(
     Output("my-cases-form-alert", "children", allow_duplicate=True),
     Output("my-cases-result", "children", allow_duplicate=True),
@@ -293,8 +267,9 @@ def submit_case(n_clicks, payment_id, reason, message, contents, filenames, load
             if not is_customer(user):
                 raise NotFound("payment", code="payment_not_found")
             file_ids = []
-            for name, data, declared in decode_uploads(contents, filenames, ctx.settings.max_files):
-                f = upload(ctx, user, filename=name, data=data, declared_type=declared)
+            for chosen in decode_uploads(contents, filenames, ctx.settings):
+                f = upload(ctx, user, filename=chosen.filename, data=chosen.data,
+                           declared_type=chosen.declared_type)
                 stored.append(storage_path(ctx, f))
                 file_ids.append(f.id)
             case = open_case(ctx, actor=user, payment_id=payment_id or "", reason=reason, message=message,

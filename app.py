@@ -33,7 +33,7 @@ register_exports(server)
 register_file_routes(server)
 
 if settings.demo_data:
-    from data.demo import demo_logins_text, seed_demo
+    from dashboard.demo import demo_logins_text, seed_demo
 
     if seed_demo(runtime, utcnow()).get("created"):
         log.info("Demo data created.")

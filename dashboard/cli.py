@@ -93,7 +93,7 @@ def cmd_rebuild_rollups(args, settings: Settings) -> int:
 
 
 def cmd_seed_demo(args, settings: Settings) -> int:
-    from data.demo import demo_logins_text, seed_demo
+    from dashboard.demo import demo_logins_text, seed_demo
 
     if not (settings.demo_data or args.force):
         raise CliError("DEMO_DATA is off for this database. The demo creates accounts whose password is "

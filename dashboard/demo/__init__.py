@@ -6,8 +6,8 @@ deadline functions the scheduler calls, decided, appealed; money settled through
 sandbox gateway and emails delivered (as `.eml` files in MAIL_DIR) at the moment of
 each step. So each timeline, email and money movement is a true one.
 
-Unlike the rest of `data/`, this package drives the domain (`dashboard`) and the
-outbox job: it is a client of the whole application, not a layer below it.
+It drives the domain (cases, money, the email outbox), so it lives beside it in
+`dashboard/`, not in `data/`, which imports nothing of ours.
 Deterministic for a given `seed` and `now`. Runs once: `manager@demo.test` marks it.
 
     content    people, products, messages, evidence bytes
@@ -25,7 +25,7 @@ from sqlalchemy import event, func, select
 from sqlalchemy.exc import IntegrityError
 
 from data.db import make_engine, make_session_factory
-from data.demo.content import DEMO_LOGINS, DEMO_PASSWORD, MARKER_EMAIL, SECOND_REVIEWER
+from dashboard.demo.content import DEMO_LOGINS, DEMO_PASSWORD, MARKER_EMAIL, SECOND_REVIEWER
 from data.models import Case, CaseEvent, Company, EvidenceFile, MoneyMovement, OutboxEmail, Payment, User
 
 __all__ = ["DEMO_LOGINS", "DEMO_PASSWORD", "MARKER_EMAIL", "SECOND_REVIEWER", "demo_logins_text", "is_seeded",
@@ -98,8 +98,8 @@ def _seed(runtime, factory, now: dt.datetime, seed: int, started: float) -> dict
                          lambda _s, _tx, conn: conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF"))
         if is_seeded(session):
             return {"created": False, **summary(session)}
-        from data.demo.scenarios import Scenarios  # the domain is imported only when seeding
-        from data.demo.world import World
+        from dashboard.demo.scenarios import Scenarios  # the domain is imported only when seeding
+        from dashboard.demo.world import World
 
         world = World(runtime, session, now.astimezone(dt.timezone.utc), random.Random(seed))
         try:

@@ -7,9 +7,9 @@ import datetime as dt
 from typing import Callable, Optional
 
 from data.models import Company, User
-from data.demo.content import OPENING
-from data.demo.story import Story
-from data.demo.world import World
+from dashboard.demo.content import OPENING
+from dashboard.demo.story import Story
+from dashboard.demo.world import World
 
 
 class Scenarios:

@@ -9,11 +9,11 @@ from data.models import Case, Company, Payment, User
 from dashboard.cases import opening, party, review, system
 from dashboard.enums import Stage
 from dashboard.evidence.files import upload
-from data.demo.content import (APPEALS, CUSTOMER_REPLY, DENIALS, FINAL, HISTORY_DAYS, MERCHANT_ASK, NOTES, OPENING,
+from dashboard.demo.content import (APPEALS, CUSTOMER_REPLY, DENIALS, FINAL, HISTORY_DAYS, MERCHANT_ASK, NOTES, OPENING,
                                REASONS, REVIEW_ASK, WITHDRAWALS)
 
 if TYPE_CHECKING:
-    from data.demo.world import World
+    from dashboard.demo.world import World
 
 
 class Story:

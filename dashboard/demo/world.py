@@ -14,8 +14,8 @@ from dashboard import accounts
 from dashboard.cases.system import report_refunded
 from dashboard.context import Ctx
 from dashboard.money.executor import settle_due
-from data.demo import content
-from data.demo.content import (COMPANIES, DEMO_PASSWORD, EXTRA_CREATORS, FIRST, HISTORY_DAYS, LAST, MARKER_EMAIL,
+from dashboard.demo import content
+from dashboard.demo.content import (COMPANIES, DEMO_PASSWORD, EXTRA_CREATORS, FIRST, HISTORY_DAYS, LAST, MARKER_EMAIL,
                                SECOND_REVIEWER)
 from jobs.mail import FileTransport, build_message
 from jobs.outbox import mark_sent, outgoing

@@ -82,7 +82,7 @@ def test_seed_demo_is_refused_where_demo_data_is_off(cli_env, monkeypatch, capsy
 
 
 def test_seed_demo_prints_the_logins_and_runs_once(cli_env, monkeypatch, capsys):
-    import data.demo
+    import dashboard.demo
 
     calls = []
 
@@ -92,7 +92,7 @@ def test_seed_demo_prints_the_logins_and_runs_once(cli_env, monkeypatch, capsys)
             return {"created": True, "cases": 150, "payments": 230, "users": 49, "companies": 5, "seconds": 1.5}
         return {"created": False}
 
-    monkeypatch.setattr(data.demo, "seed_demo", fake_seed)
+    monkeypatch.setattr(dashboard.demo, "seed_demo", fake_seed)
     assert main(["seed-demo"]) == 0
     first = capsys.readouterr().out
     assert "Seeded the demo data: 150 cases" in first

@@ -1,4 +1,4 @@
-"""data.demo.seed_demo: a demo world in every situation, played through the domain.
+"""dashboard.demo.seed_demo: a demo world in every situation, played through the domain.
 
 Seeded once per database leg for the whole module (it takes a few seconds), then
 only read; the tables are emptied when the module is done.
@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import close_all_sessions
 
-from data.demo import DEMO_LOGINS, DEMO_PASSWORD, SECOND_REVIEWER, demo_logins_text, seed_demo, summary
+from dashboard.demo import DEMO_LOGINS, DEMO_PASSWORD, SECOND_REVIEWER, demo_logins_text, seed_demo, summary
 from data.models import (Base, Case, CaseEvent, CreditEntry, EvidenceFile, MoneyMovement, OutboxEmail, Payment,
                          SandboxGatewayCall, User)
 from dashboard import accounts

@@ -15,6 +15,7 @@ from flask_login import current_user
 from data.models import User
 from dashboard.context import Ctx
 from dashboard.errors import DomainError, Unauthorized
+from dashboard.money.settle import settle_case
 
 
 def runtime():
@@ -36,14 +37,9 @@ def acting_user(*, now=None) -> Iterator[tuple[Ctx, User]]:
 
 def settle_money(case_id: str) -> None:
     """Move money recorded by the action that just committed (the scheduler retries failures)."""
-    from dashboard.money.executor import settle_due
-
     rt = runtime()
-    try:
-        with rt.Session() as session:
-            settle_due(session, rt.gateways, rt.now(), settings=rt.settings, case_id=case_id)
-    except Exception:  # noqa: BLE001 - money retries in the scheduler; the action already succeeded
-        flask.current_app.logger.exception("settling money for %s failed; the scheduler will retry", case_id)
+    settle_case(rt.Session, rt.gateways, rt.now(), settings=rt.settings, case_id=case_id,
+                logger=flask.current_app.logger)
 
 
 def error_text(exc: DomainError) -> str:

@@ -9,7 +9,7 @@
    With an `Idempotency-Key` on a POST, the key is claimed in that transaction first
    and a retry replays the first answer instead of running again (`idempotency`);
 4. commits; for a `CaseResult` with `settle=True` moves the money the action recorded
-   (`settle_due` in its own session: failures are logged and left to the scheduler),
+   (`money.settle.settle_case`: its own session; failures are logged and left to the scheduler),
    then answers with the case as it now is, re-read for this caller;
 5. turns failures into JSON errors: domain errors with their status; a lost race
    (stale version, serialization failure, lock timeout) into 409; a 409 on a case
@@ -34,6 +34,7 @@ from dashboard.api.errors import domain_error_response, error_response
 from dashboard.api.serializers import case_json
 from dashboard.context import Ctx
 from dashboard.errors import Conflict, DomainError
+from dashboard.money.settle import settle_case
 from dashboard.permissions import load_case
 from dashboard.runtime import Runtime
 
@@ -127,7 +128,7 @@ def _run(fn, kwargs: dict[str, Any], *, roles, public: bool, max_body) -> Respon
     if not isinstance(result, CaseResult):
         return response
     if result.settle:
-        settle_money(rt, result.case_id)
+        settle_case(rt.Session, rt.gateways, rt.now(), settings=rt.settings, case_id=result.case_id, logger=log)
     body = current_case(rt, user_id, result.case_id)
     if body is None:  # pragma: no cover - the actor can always see the case they acted on
         return error_response(404, "not_found", "Case not found.")
@@ -196,15 +197,3 @@ def current_case(rt: Runtime, user_id: Optional[str], case_id: str) -> Optional[
             return case_json(ctx, load_case(ctx, user, case_id), user)
     except DomainError:
         return None
-
-
-def settle_money(rt: Runtime, case_id: str) -> None:
-    """Move the money an action just recorded, at once. A failure here is not the
-    client's: the action is committed and the scheduler retries the movement."""
-    from dashboard.money.executor import settle_due
-
-    try:
-        with rt.Session() as session:
-            settle_due(session, rt.gateways, rt.now(), settings=rt.settings, case_id=case_id)
-    except Exception:  # noqa: BLE001
-        log.exception("settling money for case %s failed; the scheduler will retry", case_id)

@@ -19,6 +19,7 @@ from data.read import audit as audit_read
 from dashboard.audit import KIND_LABELS, AuditKind, describe, parse_filter
 from dashboard.components import case_table as ct
 from dashboard.components.format import local_time
+from dashboard.components.ids import AuditIds
 from dashboard.components.shell import empty_state
 from dashboard.enums import Role
 from dashboard.errors import DomainError
@@ -44,7 +45,7 @@ def audit_rows(rows: list[audit_read.AuditRow]) -> html.Div:
         [[local_time(r.at, fmt="%d %b %Y, %H:%M:%S"), _kind_badge(r.kind), r.actor_name or r.actor_id or "—",
           r.email or "—", r.address or "—", ct.case_link(r.case_id) if r.case_id else "—", describe(r)]
          for r in rows],
-        table_id="audit-events-table", row_ids=[str(r.id) for r in rows],
+        table_id=AuditIds.EVENTS_TABLE, row_ids=[str(r.id) for r in rows],
         empty=empty_state("Nothing was recorded for these filters.", icon="journal-check"))
 
 
@@ -59,16 +60,16 @@ def export_href(kinds, start, end) -> str:
 
 
 @callback(
-    Output("audit-alert", "children"),
-    Output("audit-body", "style"),
-    Output("audit-table", "children"),
-    Output("audit-pager", "max_value"),
-    Output("audit-pager-text", "children"),
-    Output("audit-export", "href"),
-    Input("audit-kinds", "value"),
-    Input("audit-dates", "start_date"),
-    Input("audit-dates", "end_date"),
-    Input("audit-pager", "active_page"),
+    Output(AuditIds.ALERT, "children"),
+    Output(AuditIds.BODY, "style"),
+    Output(AuditIds.TABLE, "children"),
+    Output(AuditIds.PAGER, "max_value"),
+    Output(AuditIds.PAGER_TEXT, "children"),
+    Output(AuditIds.EXPORT, "href"),
+    Input(AuditIds.KINDS, "value"),
+    Input(AuditIds.DATES, "start_date"),
+    Input(AuditIds.DATES, "end_date"),
+    Input(AuditIds.PAGER, "active_page"),
 )
 def load_audit(kinds, start, end, page):
     """One page of the audit log, newest first, for managers only."""

@@ -13,6 +13,7 @@ from dash import Input, Output, State, html
 from callbacks._session import acting_user, runtime
 from dashboard.cases.available import available_actions
 from dashboard.components import case_panels as panels
+from dashboard.components.ids import CaseIds
 from dashboard.components.shell import not_found
 from dashboard.components.timeline import earlier_button, timeline, timeline_items
 from dashboard.enums import Outcome, Party
@@ -21,7 +22,7 @@ from dashboard.permissions import case_visibility, event_visibility_for, is_staf
 from data.read import case_view
 
 
-@dash.callback(Output("case-content", "children"), Input("case-id", "data"), Input("case-refresh", "data"))
+@dash.callback(Output(CaseIds.CONTENT, "children"), Input(CaseIds.ID, "data"), Input(CaseIds.REFRESH, "data"))
 def render_case(case_id, _refresh):
     try:
         with acting_user() as (ctx, user):
@@ -59,7 +60,7 @@ def case_page(ctx, user, case_id):
     main = [
         panels.card("Timeline", timeline(page.entries, viewer_is_staff=staff, company_name=company.name,
                                        earlier=page.earlier),
-                    icon="clock-history", id="case-timeline"),
+                    icon="clock-history", id=CaseIds.TIMELINE),
         panels.action_panel(
             actions, party=party.value, amount_minor=case.amount_minor, currency=case.currency,
             max_files=settings.max_files, max_file_mb=settings.max_file_mb,
@@ -71,13 +72,13 @@ def case_page(ctx, user, case_id):
     return html.Div([
         panels.header(case, now=ctx.now, company_name=company.name, has_actions=bool(actions)),
         dbc.Row([dbc.Col(main, lg=8), dbc.Col(side, lg=4)]),
-    ], id="case-view", **{"data-case-id": case.id})
+    ], id=CaseIds.VIEW, **{"data-case-id": case.id})
 
 
 @dash.callback(
-    Output("case-timeline-list", "children"), Output("case-timeline-before", "data"),
-    Output("case-timeline-earlier", "style"),
-    Input("case-timeline-earlier", "n_clicks"), State("case-id", "data"), State("case-timeline-before", "data"),
+    Output(CaseIds.TIMELINE_LIST, "children"), Output(CaseIds.TIMELINE_BEFORE, "data"),
+    Output(CaseIds.TIMELINE_EARLIER, "style"),
+    Input(CaseIds.TIMELINE_EARLIER, "n_clicks"), State(CaseIds.ID, "data"), State(CaseIds.TIMELINE_BEFORE, "data"),
     prevent_initial_call=True,
 )
 def show_earlier_events(clicks, case_id, before):
@@ -102,12 +103,12 @@ def show_earlier_events(clicks, case_id, before):
 
 
 @dash.callback(
-    Output("case-act-party-group", "style"), Output("case-act-reviewer-group", "style"),
-    Output("case-decide-group", "style"), Output("case-final-group", "style"),
-    Output("case-act-message-group", "style"), Output("case-act-upload-group", "style"),
-    Output("case-act-message-label", "children"), Output("case-act-hint", "children"),
-    Output("case-act-submit", "children"), Output("case-act-submit", "color"), Output("case-act-submit", "disabled"),
-    Input("case-act-choice", "value"), State("case-form-meta", "data"),
+    Output(CaseIds.ACT_PARTY_GROUP, "style"), Output(CaseIds.ACT_REVIEWER_GROUP, "style"),
+    Output(CaseIds.DECIDE_GROUP, "style"), Output(CaseIds.FINAL_GROUP, "style"),
+    Output(CaseIds.ACT_MESSAGE_GROUP, "style"), Output(CaseIds.ACT_UPLOAD_GROUP, "style"),
+    Output(CaseIds.ACT_MESSAGE_LABEL, "children"), Output(CaseIds.ACT_HINT, "children"),
+    Output(CaseIds.ACT_SUBMIT, "children"), Output(CaseIds.ACT_SUBMIT, "color"), Output(CaseIds.ACT_SUBMIT, "disabled"),
+    Input(CaseIds.ACT_CHOICE, "value"), State(CaseIds.FORM_META, "data"),
 )
 def follow_choice(choice, meta):
     """Show the inputs the chosen action needs (pure presentation: the server checks again)."""
@@ -126,26 +127,26 @@ def follow_choice(choice, meta):
             spec["color"], False)
 
 
-@dash.callback(Output("case-decide-amount-group", "style"), Input("case-decide-outcome", "value"))
+@dash.callback(Output(CaseIds.DECIDE_AMOUNT_GROUP, "style"), Input(CaseIds.DECIDE_OUTCOME, "value"))
 def follow_outcome(outcome):
     return panels.SHOWN if outcome in ("refund", "credit") else panels.HIDDEN
 
 
-@dash.callback(Output("case-final-remedy-group", "style"), Input("case-final-decision", "value"),
-               State("case-final-needs-remedy", "data"))
+@dash.callback(Output(CaseIds.FINAL_REMEDY_GROUP, "style"), Input(CaseIds.FINAL_DECISION, "value"),
+               State(CaseIds.FINAL_NEEDS_REMEDY, "data"))
 def follow_final_decision(decision, needs_remedy):
     return panels.SHOWN if decision == "overturn" and needs_remedy else panels.HIDDEN
 
 
-@dash.callback(Output("case-act-files", "children"), Input("case-act-upload", "filename"))
+@dash.callback(Output(CaseIds.ACT_FILES, "children"), Input(CaseIds.ACT_UPLOAD, "filename"))
 def list_chosen_files(filenames):
     if isinstance(filenames, str):
         filenames = [filenames]
     return panels.selected_files(filenames, max_files=runtime().settings.max_files)
 
 
-@dash.callback(Output("case-act-upload", "contents"), Output("case-act-upload", "filename"),
-               Input("case-act-files-clear", "n_clicks"), prevent_initial_call=True)
+@dash.callback(Output(CaseIds.ACT_UPLOAD, "contents"), Output(CaseIds.ACT_UPLOAD, "filename"),
+               Input(CaseIds.ACT_FILES_CLEAR, "n_clicks"), prevent_initial_call=True)
 def clear_chosen_files(n_clicks):
     if not n_clicks:
         raise dash.exceptions.PreventUpdate

@@ -22,6 +22,7 @@ from dashboard.components.format import (
     money,
     reason_label,
 )
+from dashboard.components.ids import CompanyIds
 from dashboard.components.shell import empty_state
 from dashboard.enums import Action, Role
 from dashboard.errors import DomainError
@@ -66,14 +67,14 @@ def _decision_text(case) -> str:
 
 
 @callback(
-    Output("company-subtitle", "children"),
-    Output("company-alert", "children"),
-    Output("company-body", "style"),
-    Output("company-needs", "children"),
-    Output("company-needs-count", "children"),
-    Output("company-appeals", "children"),
-    Output("company-appeals-count", "children"),
-    Input("company-load", "data"),
+    Output(CompanyIds.SUBTITLE, "children"),
+    Output(CompanyIds.ALERT, "children"),
+    Output(CompanyIds.BODY, "style"),
+    Output(CompanyIds.NEEDS, "children"),
+    Output(CompanyIds.NEEDS_COUNT, "children"),
+    Output(CompanyIds.APPEALS, "children"),
+    Output(CompanyIds.APPEALS_COUNT, "children"),
+    Input(CompanyIds.LOAD, "data"),
 )
 def load_worklists(_load):
     """What needs the merchant's answer (most urgent first) and what they may still appeal."""
@@ -93,7 +94,7 @@ def load_worklists(_load):
                   _what_is_asked(c, acts), ct.deadline(c.response_due_at, now),
                   dcc.Link("Respond", href=f"/cases/{c.id}", className="btn btn-sm btn-outline-primary")]
                  for c, acts in needs],
-                table_id="company-needs-table", row_ids=[c.id for c, _ in needs],
+                table_id=CompanyIds.NEEDS_TABLE, row_ids=[c.id for c, _ in needs],
                 empty=empty_state("Nothing is waiting on you.", icon="check2-circle",
                                   hint="New cases and requests from the platform show up here."),
             )
@@ -101,7 +102,7 @@ def load_worklists(_load):
                 ["Case", "Customer", "Decision", "Appeal by"],
                 [[ct.case_link(c.id), _customer(c), _decision_text(c), ct.deadline(c.appeal_due_at, now)]
                  for c in appeals],
-                table_id="company-appeals-table", row_ids=[c.id for c in appeals],
+                table_id=CompanyIds.APPEALS_TABLE, row_ids=[c.id for c in appeals],
                 empty=empty_state("No decision is open to appeal.", icon="shield-check"),
             )
             subtitle = [html.I(className="bi bi-building me-1"), user.company.name if user.company else ""]
@@ -130,7 +131,7 @@ def _outcome_donut(outcomes: dict[str, int]):
     ))
     fig.update_layout(height=110, margin={"l": 0, "r": 0, "t": 0, "b": 0}, showlegend=True,
                       legend={"font": {"size": 11}, "x": 1.0, "y": 0.5}, paper_bgcolor="rgba(0,0,0,0)")
-    return dcc.Graph(figure=fig, config={"displayModeBar": False}, id="company-outcome-donut",
+    return dcc.Graph(figure=fig, config={"displayModeBar": False}, id=CompanyIds.OUTCOME_DONUT,
                      style={"height": "110px"})
 
 
@@ -141,14 +142,14 @@ def kpi_cards(k: parties.CompanyKpis, response_days: int):
     refunded = " · ".join(money(v, cur) for cur, v in k.refunded.items()) or money(0, "USD")
     return dbc.Row([
         _kpi("Median first response", median, f"over {k.responded} answered cases" if k.responded else None,
-             icon="stopwatch", kpi_id="company-kpi-median"),
+             icon="stopwatch", kpi_id=CompanyIds.KPI_MEDIAN),
         _kpi(f"Answered within {response_days} days", rate,
              f"{k.responded_in_window} of {k.response_window_cases}" if k.response_window_cases else None,
-             icon="check2-square", kpi_id="company-kpi-rate"),
+             icon="check2-square", kpi_id=CompanyIds.KPI_RATE),
         _kpi("Escalated to the platform", str(k.escalated), escal, icon="arrow-up-right-circle",
-             kpi_id="company-kpi-escalated"),
+             kpi_id=CompanyIds.KPI_ESCALATED),
         _kpi("Refunded to customers", refunded, f"{k.open} open of {k.total} cases", icon="cash-coin",
-             kpi_id="company-kpi-refunded"),
+             kpi_id=CompanyIds.KPI_REFUNDED),
         dbc.Col(dbc.Card(dbc.CardBody([
             html.Div([html.I(className="bi bi-pie-chart me-1"), "Outcomes"], className="text-muted small"),
             _outcome_donut(k.outcomes),
@@ -156,7 +157,7 @@ def kpi_cards(k: parties.CompanyKpis, response_days: int):
     ], className="g-3")
 
 
-@callback(Output("company-kpis", "children"), Input("company-load", "data"))
+@callback(Output(CompanyIds.KPIS, "children"), Input(CompanyIds.LOAD, "data"))
 def load_kpis(_load):
     """The merchant's own response times, escalations, outcomes and refunds."""
     try:
@@ -185,8 +186,8 @@ def grid_row(r: parties.CaseGridRow, now) -> dict:
     }
 
 
-@callback(Output("company-grid", "getRowsResponse"), Output("company-grid-cursors", "data"),
-          Input("company-grid", "getRowsRequest"), State("company-grid-cursors", "data"),
+@callback(Output(CompanyIds.GRID, "getRowsResponse"), Output(CompanyIds.GRID_CURSORS, "data"),
+          Input(CompanyIds.GRID, "getRowsRequest"), State(CompanyIds.GRID_CURSORS, "data"),
           prevent_initial_call=True)
 def grid_rows(request, book=None):
     """One block of the company's cases, sorted, filtered and paged in SQL: the next page

@@ -16,6 +16,7 @@ from data.read import deliveries
 from dashboard.components import case_table as ct
 from dashboard.components.case_panels import MOVEMENT_LABELS
 from dashboard.components.format import PROVIDER_LABELS, local_time, money
+from dashboard.components.ids import DeliveriesIds
 from dashboard.components.shell import empty_state
 from dashboard.errors import DomainError
 from dashboard.deliveries import retry_failed_email, retry_failed_movement
@@ -58,7 +59,7 @@ def retry_button(kind: str, row_id: int, status: str):
     if status != "failed":
         return ""
     return dbc.Button([html.I(className="bi bi-arrow-repeat me-1"), "Retry"], size="sm", color="danger",
-                      outline=True, id={"type": "deliveries-retry", "kind": kind, "id": row_id}, n_clicks=0)
+                      outline=True, id=DeliveriesIds.retry_button(kind, row_id), n_clicks=0)
 
 
 def email_rows(rows: list[deliveries.EmailDelivery]) -> html.Div:
@@ -67,7 +68,7 @@ def email_rows(rows: list[deliveries.EmailDelivery]) -> html.Div:
         [[ct.case_link(e.case_id) if e.case_id else "—", e.recipient, e.subject.split("] ", 1)[-1], email_status(e),
           _attempts(e.attempts), html.Span(e.last_error or "", className="text-danger small text-break"),
           local_time(e.created_at, fmt="%d %b, %H:%M"), retry_button("email", e.id, e.status)] for e in rows],
-        table_id="deliveries-email-table", row_ids=[str(e.id) for e in rows],
+        table_id=DeliveriesIds.EMAIL_TABLE, row_ids=[str(e.id) for e in rows],
         empty=empty_state("No emails with this status.", icon="envelope-check"))
 
 
@@ -88,22 +89,22 @@ def movement_rows(rows: list[deliveries.MovementDelivery]) -> html.Div:
           local_time(m.next_attempt_at, fmt="%d %b, %H:%M") if m.status == "pending" and m.next_attempt_at else "—",
           retry_button("movement", m.id, m.status)]
          for m in rows],
-        table_id="deliveries-money-table", row_ids=[str(m.id) for m in rows],
+        table_id=DeliveriesIds.MONEY_TABLE, row_ids=[str(m.id) for m in rows],
         empty=empty_state("Every refund and reimbursement has gone through.", icon="check2-circle"))
 
 
 @callback(
-    Output("deliveries-alert", "children"),
-    Output("deliveries-body", "style"),
-    Output("deliveries-emails", "children"),
-    Output("deliveries-pager", "max_value"),
-    Output("deliveries-pager-text", "children"),
-    Output("deliveries-money", "children"),
-    Output("deliveries-money-count", "children"),
-    Input("deliveries-status", "value"),
-    Input("deliveries-pager", "active_page"),
-    Input("deliveries-refresh", "n_clicks"),
-    Input("deliveries-changed", "data"),
+    Output(DeliveriesIds.ALERT, "children"),
+    Output(DeliveriesIds.BODY, "style"),
+    Output(DeliveriesIds.EMAILS, "children"),
+    Output(DeliveriesIds.PAGER, "max_value"),
+    Output(DeliveriesIds.PAGER_TEXT, "children"),
+    Output(DeliveriesIds.MONEY, "children"),
+    Output(DeliveriesIds.MONEY_COUNT, "children"),
+    Input(DeliveriesIds.STATUS, "value"),
+    Input(DeliveriesIds.PAGER, "active_page"),
+    Input(DeliveriesIds.REFRESH, "n_clicks"),
+    Input(DeliveriesIds.CHANGED, "data"),
 )
 def load_deliveries(status, page, _refresh, _changed):
     """Emails with the chosen status (a page of them) and the money not moved yet."""
@@ -128,9 +129,9 @@ def load_deliveries(status, page, _refresh, _changed):
 
 
 @callback(
-    Output("deliveries-action-alert", "children"),
-    Output("deliveries-changed", "data"),
-    Input({"type": "deliveries-retry", "kind": ALL, "id": ALL}, "n_clicks"),
+    Output(DeliveriesIds.ACTION_ALERT, "children"),
+    Output(DeliveriesIds.CHANGED, "data"),
+    Input(DeliveriesIds.retry_button(ALL, ALL), "n_clicks"),
     prevent_initial_call=True,
 )
 def retry_delivery(clicks):

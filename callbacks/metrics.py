@@ -15,6 +15,7 @@ from dash import Input, Output, State, callback, html
 from callbacks._session import acting_user
 from data.read import metrics
 from dashboard.components import charts
+from dashboard.components.ids import MetricsIds
 from dashboard.components.shell import empty_state
 from dashboard.enums import Role
 from dashboard.errors import DomainError
@@ -23,9 +24,9 @@ HIDDEN, SHOWN = {"display": "none"}, {}
 NO_FIGURE = {"data": [], "layout": {}}
 FORBIDDEN = empty_state("Metrics are for the platform's managers.", icon="lock",
                         hint="Use the menu above to go to your own pages.")
-FILTERS = dict(start=Input("metrics-dates", "start_date"), end=Input("metrics-dates", "end_date"),
-               companies=Input("metrics-companies", "value"), providers=Input("metrics-providers", "value"),
-               reasons=Input("metrics-reasons", "value"))
+FILTERS = dict(start=Input(MetricsIds.DATES, "start_date"), end=Input(MetricsIds.DATES, "end_date"),
+               companies=Input(MetricsIds.COMPANIES, "value"), providers=Input(MetricsIds.PROVIDERS, "value"),
+               reasons=Input(MetricsIds.REASONS, "value"))
 FIGURES = ("outcomes", "first_response", "resolution", "rates", "money")
 
 
@@ -82,13 +83,13 @@ def kpi_rows(k: metrics.Kpis) -> html.Div:
 
 
 @callback(
-    output=dict(alert=Output("metrics-alert", "children"), body_style=Output("metrics-body", "style"),
-                export_href=Output("metrics-export", "href"), export_style=Output("metrics-export", "style"),
-                kpis=Output("metrics-kpis", "children"), outcomes=Output("metrics-outcomes", "figure"),
-                first_response=Output("metrics-first-response", "figure"),
-                resolution=Output("metrics-resolution", "figure"), rates=Output("metrics-rates", "figure"),
-                money=Output("metrics-money", "figure")),
-    inputs=dict(**FILTERS, bucket=Input("metrics-bucket", "value")),
+    output=dict(alert=Output(MetricsIds.ALERT, "children"), body_style=Output(MetricsIds.BODY, "style"),
+                export_href=Output(MetricsIds.EXPORT, "href"), export_style=Output(MetricsIds.EXPORT, "style"),
+                kpis=Output(MetricsIds.KPIS, "children"), outcomes=Output(MetricsIds.OUTCOMES, "figure"),
+                first_response=Output(MetricsIds.FIRST_RESPONSE, "figure"),
+                resolution=Output(MetricsIds.RESOLUTION, "figure"), rates=Output(MetricsIds.RATES, "figure"),
+                money=Output(MetricsIds.MONEY, "figure")),
+    inputs=dict(**FILTERS, bucket=Input(MetricsIds.BUCKET, "value")),
 )
 def metrics_overview(start, end, companies, providers, reasons, bucket):
     try:
@@ -109,8 +110,8 @@ def metrics_overview(start, end, companies, providers, reasons, bucket):
         return _denied(dbc.Alert([html.I(className="bi bi-exclamation-triangle me-2"), exc.message], color="danger"))
 
 
-@callback(Output("metrics-volume", "figure"), inputs=dict(**FILTERS, bucket=Input("metrics-bucket", "value"),
-                                                           stack=Input("metrics-stack", "value")))
+@callback(Output(MetricsIds.VOLUME, "figure"), inputs=dict(**FILTERS, bucket=Input(MetricsIds.BUCKET, "value"),
+                                                           stack=Input(MetricsIds.STACK, "value")))
 def metrics_volume(start, end, companies, providers, reasons, bucket, stack):
     by, b = ("provider" if stack == "provider" else "reason"), _bucket(bucket)
     try:
@@ -124,9 +125,9 @@ def metrics_volume(start, end, companies, providers, reasons, bucket, stack):
         return NO_FIGURE
 
 
-@callback(output=dict(company=Output("metrics-by-company", "children"),
-                      provider=Output("metrics-by-provider", "children"),
-                      reason=Output("metrics-by-reason", "children")),
+@callback(output=dict(company=Output(MetricsIds.BY_COMPANY, "children"),
+                      provider=Output(MetricsIds.BY_PROVIDER, "children"),
+                      reason=Output(MetricsIds.BY_REASON, "children")),
           inputs=FILTERS)
 def metrics_breakdowns(start, end, companies, providers, reasons):
     try:
@@ -149,13 +150,13 @@ def _breakdown(rows, what: str):
     hint = (html.Div("The 20 companies with the most cases; choose companies above to see others.",
                      className="text-muted small mb-2") if what == "company" and len(rows) >= 20 else None)
     return dbc.Row([
-        dbc.Col(charts.graph(charts.breakdown_figure(rows, what=what), f"metrics-bar-{what}"), lg=5),
+        dbc.Col(charts.graph(charts.breakdown_figure(rows, what=what), MetricsIds.breakdown_bar(what)), lg=5),
         dbc.Col([hint, charts.breakdown_table(rows, what=what)], lg=7),
     ], className="g-3")
 
 
-@callback(Output("metrics-companies", "options"), Input("metrics-companies", "search_value"),
-          State("metrics-companies", "value"))
+@callback(Output(MetricsIds.COMPANIES, "options"), Input(MetricsIds.COMPANIES, "search_value"),
+          State(MetricsIds.COMPANIES, "value"))
 def metrics_company_options(search, chosen):
     try:
         with acting_user() as (ctx, user):

@@ -14,6 +14,7 @@ from dash import Input, Output, State, callback, clientside_callback, html, no_u
 from callbacks._session import acting_user
 from dashboard.cases import review
 from dashboard.components.format import local_time, viewer_zone
+from dashboard.components.ids import QueueIds, ShellIds
 from dashboard.components.queue_grid import FILTER_LABELS, TAB_HINTS, TAB_LABELS, grid_row, tab_label
 from dashboard.components.shell import not_found
 from dashboard.enums import Role
@@ -35,9 +36,9 @@ def _alert(message: str, color: str = "warning", icon: str = "exclamation-triang
 
 
 @callback(
-    Output("queue-gate", "children"), Output("queue-body", "style"), Output("queue-assign-controls", "style"),
-    Output("queue-assign-reviewer", "options"),
-    Input("queue-load", "data"),
+    Output(QueueIds.GATE, "children"), Output(QueueIds.BODY, "style"), Output(QueueIds.ASSIGN_CONTROLS, "style"),
+    Output(QueueIds.ASSIGN_REVIEWER, "options"),
+    Input(QueueIds.LOAD, "data"),
 )
 def show_queue(_load):
     """Staff see the queue; managers also get the assign menu. Anyone else: not found."""
@@ -53,8 +54,8 @@ def show_queue(_load):
 
 
 @callback(
-    *(Output(f"queue-tab-{tab}", "label") for tab in TABS), Output("queue-refreshed-at", "children"),
-    Input("queue-interval", "n_intervals"), Input("queue-refresh-button", "n_clicks"), Input("queue-refresh", "data"),
+    *(Output(QueueIds.tab(tab), "label") for tab in TABS), Output(QueueIds.REFRESHED_AT, "children"),
+    Input(QueueIds.INTERVAL, "n_intervals"), Input(QueueIds.REFRESH_BUTTON, "n_clicks"), Input(QueueIds.REFRESH, "data"),
 )
 def refresh_counts(_tick, _clicks, _bump):
     with acting_user() as (ctx, user):
@@ -66,9 +67,9 @@ def refresh_counts(_tick, _clicks, _bump):
 
 
 @callback(
-    Output("queue-grid", "getRowsResponse"), Output("queue-grid-cursors", "data"),
-    Input("queue-grid", "getRowsRequest"),
-    State("queue-tabs", "active_tab"), State("queue-assigned", "value"), State("queue-grid-cursors", "data"),
+    Output(QueueIds.GRID, "getRowsResponse"), Output(QueueIds.GRID_CURSORS, "data"),
+    Input(QueueIds.GRID, "getRowsRequest"),
+    State(QueueIds.TABS, "active_tab"), State(QueueIds.ASSIGNED, "value"), State(QueueIds.GRID_CURSORS, "data"),
 )
 def load_rows(request, tab, assigned, book=None):
     """One block of rows for AG Grid's infinite row model: sorted, filtered, paged in SQL.
@@ -108,8 +109,8 @@ def _selected_case_id(selected) -> str | None:
 
 
 @callback(
-    Output("queue-feedback", "children", allow_duplicate=True), Output("queue-refresh", "data", allow_duplicate=True),
-    Input("queue-claim", "n_clicks"), State("queue-grid", "selectedRows"), State("queue-refresh", "data"),
+    Output(QueueIds.FEEDBACK, "children", allow_duplicate=True), Output(QueueIds.REFRESH, "data", allow_duplicate=True),
+    Input(QueueIds.CLAIM, "n_clicks"), State(QueueIds.GRID, "selectedRows"), State(QueueIds.REFRESH, "data"),
     prevent_initial_call=True,
 )
 def claim_case(_clicks, selected, bump):
@@ -128,9 +129,9 @@ def claim_case(_clicks, selected, bump):
 
 
 @callback(
-    Output("queue-feedback", "children", allow_duplicate=True), Output("queue-refresh", "data", allow_duplicate=True),
-    Input("queue-assign", "n_clicks"), State("queue-grid", "selectedRows"), State("queue-assign-reviewer", "value"),
-    State("queue-refresh", "data"),
+    Output(QueueIds.FEEDBACK, "children", allow_duplicate=True), Output(QueueIds.REFRESH, "data", allow_duplicate=True),
+    Input(QueueIds.ASSIGN, "n_clicks"), State(QueueIds.GRID, "selectedRows"), State(QueueIds.ASSIGN_REVIEWER, "value"),
+    State(QueueIds.REFRESH, "data"),
     prevent_initial_call=True,
 )
 def assign_case(_clicks, selected, reviewer_id, bump):
@@ -153,8 +154,8 @@ def assign_case(_clicks, selected, reviewer_id, bump):
 
 
 @callback(
-    Output("url", "pathname", allow_duplicate=True),
-    Input("queue-grid", "cellClicked"),
+    Output(ShellIds.URL, "pathname", allow_duplicate=True),
+    Input(QueueIds.GRID, "cellClicked"),
     prevent_initial_call=True,
 )
 def open_case(cell):
@@ -167,19 +168,20 @@ def open_case(cell):
     return f"/cases/{value}"
 
 
-@callback(Output("queue-tab-hint", "children"), Input("queue-tabs", "active_tab"))
+@callback(Output(QueueIds.TAB_HINT, "children"), Input(QueueIds.TABS, "active_tab"))
 def tab_hint(tab):
     return TAB_HINTS.get(tab, "")
 
 
 # The grid keeps blocks of rows in its cache; tell it when they are stale. A new tab or
 # "assigned" filter empties it (back to the top); a refresh reloads the blocks in place.
+# The script names the ids too: they are filled in from QueueIds (same text as before).
 clientside_callback(
     """
     function(tab, assigned, clicks, bump, tick) {
         const trigger = (dash_clientside.callback_context.triggered_id || "");
-        const purge = trigger === "queue-tabs" || trigger === "queue-assigned";
-        dash_ag_grid.getApiAsync("queue-grid").then(function (api) {
+        const purge = trigger === "@TABS@" || trigger === "@ASSIGNED@";
+        dash_ag_grid.getApiAsync("@GRID@").then(function (api) {
             if (purge) {
                 api.deselectAll();  // the selected case may not be in the new list
                 api.purgeInfiniteCache();
@@ -189,10 +191,10 @@ clientside_callback(
         });
         return dash_clientside.no_update;
     }
-    """,
-    Output("queue-grid-sync", "data"),
-    Input("queue-tabs", "active_tab"), Input("queue-assigned", "value"), Input("queue-refresh-button", "n_clicks"),
-    Input("queue-refresh", "data"), Input("queue-interval", "n_intervals"),
+    """.replace("@TABS@", QueueIds.TABS).replace("@ASSIGNED@", QueueIds.ASSIGNED).replace("@GRID@", QueueIds.GRID),
+    Output(QueueIds.GRID_SYNC, "data"),
+    Input(QueueIds.TABS, "active_tab"), Input(QueueIds.ASSIGNED, "value"), Input(QueueIds.REFRESH_BUTTON, "n_clicks"),
+    Input(QueueIds.REFRESH, "data"), Input(QueueIds.INTERVAL, "n_intervals"),
     prevent_initial_call=True,
 )
 
@@ -204,6 +206,6 @@ clientside_callback(
         return [none, none, none ? "" : "Selected: " + row.id];
     }
     """,
-    Output("queue-claim", "disabled"), Output("queue-assign", "disabled"), Output("queue-selected", "children"),
-    Input("queue-grid", "selectedRows"),
+    Output(QueueIds.CLAIM, "disabled"), Output(QueueIds.ASSIGN, "disabled"), Output(QueueIds.SELECTED, "children"),
+    Input(QueueIds.GRID, "selectedRows"),
 )

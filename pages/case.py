@@ -7,6 +7,8 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from dashboard.components.ids import CaseIds
+
 _CASE_ID = re.compile(r"reso_[A-Za-z0-9]{1,40}")
 
 
@@ -21,21 +23,21 @@ dash.register_page(__name__, path_template="/cases/<case_id>", title=_title)
 
 def layout(case_id=None, **_kwargs):
     return html.Div([
-        dcc.Store(id="case-id", data=case_id),
-        dcc.Store(id="case-refresh", data=0),
+        dcc.Store(id=CaseIds.ID, data=case_id),
+        dcc.Store(id=CaseIds.REFRESH, data=0),
         # Fixed under the navbar: an error is seen wherever the person was when they clicked.
-        html.Div(id="case-feedback", className="shadow-sm", style={"position": "fixed", "top": "4.5rem", "left": "50%", "zIndex": 1070,
+        html.Div(id=CaseIds.FEEDBACK, className="shadow-sm", style={"position": "fixed", "top": "4.5rem", "left": "50%", "zIndex": 1070,
                                             "transform": "translateX(-50%)", "width": "min(92vw, 44rem)"}),
-        dcc.Loading(html.Div(id="case-content", style={"minHeight": "40vh"}), type="default", delay_show=300,
-                    target_components={"case-content": "children"}),
+        dcc.Loading(html.Div(id=CaseIds.CONTENT, style={"minHeight": "40vh"}), type="default", delay_show=300,
+                    target_components={CaseIds.CONTENT: "children"}),
         dbc.Modal([
-            dbc.ModalHeader(dbc.ModalTitle("Please confirm", id="case-confirm-title")),
-            dbc.ModalBody(id="case-confirm-body"),
+            dbc.ModalHeader(dbc.ModalTitle("Please confirm", id=CaseIds.CONFIRM_TITLE)),
+            dbc.ModalBody(id=CaseIds.CONFIRM_BODY),
             dbc.ModalFooter([
-                dbc.Button("Cancel", id="case-confirm-cancel", color="secondary", outline=True),
-                dbc.Button("Confirm", id="case-confirm-ok", color="danger"),
+                dbc.Button("Cancel", id=CaseIds.CONFIRM_CANCEL, color="secondary", outline=True),
+                dbc.Button("Confirm", id=CaseIds.CONFIRM_OK, color="danger"),
             ]),
-        ], id="case-confirm", is_open=False, centered=True, backdrop="static"),
-        dbc.Toast(id="case-toast", header="Done", icon="success", is_open=False, dismissable=True, duration=5000,
+        ], id=CaseIds.CONFIRM, is_open=False, centered=True, backdrop="static"),
+        dbc.Toast(id=CaseIds.TOAST, header="Done", icon="success", is_open=False, dismissable=True, duration=5000,
                   style={"position": "fixed", "top": "4.5rem", "right": "1.5rem", "zIndex": 1080, "minWidth": "18rem"}),
-    ], id="case-page")
+    ], id=CaseIds.PAGE)

@@ -6,6 +6,7 @@ import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from dashboard.components.ids import CompanyIds
 from dashboard.components.shell import page_header
 
 dash.register_page(__name__, path="/company", title="Company cases · Resolution Center")
@@ -47,16 +48,16 @@ def _card(title, icon, body_id, *, count_id=None, hint=None, max_height=None):
 
 def layout(**_kwargs):
     return html.Div([
-        dcc.Store(id="company-load", data=0),
+        dcc.Store(id=CompanyIds.LOAD, data=0),
         # Where each block of the grid ended (keyset cursors): the next page is a seek.
-        dcc.Store(id="company-grid-cursors"),
-        page_header("Company cases", None, right=html.Div(id="company-subtitle", className="text-muted")),
-        html.Div(id="company-alert"),
-        html.Div(id="company-body", children=[
-            dcc.Loading(html.Div(id="company-kpis", className="mb-3"), type="dot"),
-            _card("Needs your response", "reply", "company-needs", count_id="company-needs-count",
+        dcc.Store(id=CompanyIds.GRID_CURSORS),
+        page_header("Company cases", None, right=html.Div(id=CompanyIds.SUBTITLE, className="text-muted")),
+        html.Div(id=CompanyIds.ALERT),
+        html.Div(id=CompanyIds.BODY, children=[
+            dcc.Loading(html.Div(id=CompanyIds.KPIS, className="mb-3"), type="dot"),
+            _card("Needs your response", "reply", CompanyIds.NEEDS, count_id=CompanyIds.NEEDS_COUNT,
                   hint="Most urgent first. Answer before the deadline, or the platform steps in.", max_height="440px"),
-            _card("Appeal window open", "arrow-repeat", "company-appeals", count_id="company-appeals-count",
+            _card("Appeal window open", "arrow-repeat", CompanyIds.APPEALS, count_id=CompanyIds.APPEALS_COUNT,
                   hint="Platform decisions you may still appeal, once, before the window closes.",
                   max_height="300px"),
             dbc.Card([
@@ -65,7 +66,7 @@ def layout(**_kwargs):
                                          className="text-muted small")],
                                className="bg-white"),
                 dbc.CardBody(dag.AgGrid(
-                    id="company-grid",
+                    id=CompanyIds.GRID,
                     columnDefs=COLUMN_DEFS,
                     defaultColDef={"sortable": True, "resizable": True, "filter": False, "flex": 1},
                     rowModelType="infinite",

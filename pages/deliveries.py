@@ -6,6 +6,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from dashboard.components.ids import DeliveriesIds
 from dashboard.components.shell import page_header
 
 dash.register_page(__name__, path="/deliveries", title="Deliveries · Resolution Center")
@@ -14,36 +15,36 @@ STATUS_FILTER = [("Failed", "failed"), ("Pending", "pending"), ("Sent", "sent"),
 
 
 def layout(**_kwargs):
-    refresh = dbc.Button([html.I(className="bi bi-arrow-clockwise me-1"), "Refresh"], id="deliveries-refresh",
+    refresh = dbc.Button([html.I(className="bi bi-arrow-clockwise me-1"), "Refresh"], id=DeliveriesIds.REFRESH,
                          color="secondary", outline=True, size="sm", n_clicks=0)
     return html.Div([
         page_header("Deliveries", "Emails and money movements the scheduler is working through.", right=refresh),
-        html.Div(id="deliveries-alert"),
-        html.Div(id="deliveries-action-alert"),
-        dcc.Store(id="deliveries-changed"),
-        html.Div(id="deliveries-body", children=[
+        html.Div(id=DeliveriesIds.ALERT),
+        html.Div(id=DeliveriesIds.ACTION_ALERT),
+        dcc.Store(id=DeliveriesIds.CHANGED),
+        html.Div(id=DeliveriesIds.BODY, children=[
             dbc.Card([
                 dbc.CardHeader([
                     html.Div([html.I(className="bi bi-envelope me-2"), html.Span("Emails", className="fw-semibold")]),
-                    dbc.RadioItems(id="deliveries-status", value="failed", inline=True, className="small mt-1",
+                    dbc.RadioItems(id=DeliveriesIds.STATUS, value="failed", inline=True, className="small mt-1",
                                    options=[{"label": label, "value": value} for label, value in STATUS_FILTER]),
                 ], className="bg-white"),
-                dbc.CardBody(dcc.Loading(html.Div(id="deliveries-emails"), type="dot"), className="p-0"),
+                dbc.CardBody(dcc.Loading(html.Div(id=DeliveriesIds.EMAILS), type="dot"), className="p-0"),
                 dbc.CardFooter(html.Div([
-                    html.Span(id="deliveries-pager-text", className="text-muted small"),
-                    dbc.Pagination(id="deliveries-pager", max_value=1, active_page=1, size="sm",
+                    html.Span(id=DeliveriesIds.PAGER_TEXT, className="text-muted small"),
+                    dbc.Pagination(id=DeliveriesIds.PAGER, max_value=1, active_page=1, size="sm",
                                    fully_expanded=False, first_last=True, previous_next=True, className="mb-0"),
                 ], className="d-flex justify-content-between align-items-center"), className="bg-white"),
             ], className="shadow-sm mb-3"),
             dbc.Card([
                 dbc.CardHeader([html.I(className="bi bi-cash-coin me-2"),
                                 html.Span("Money not moved yet", className="fw-semibold"),
-                                dbc.Badge("", id="deliveries-money-count", color="secondary", pill=True,
+                                dbc.Badge("", id=DeliveriesIds.MONEY_COUNT, color="secondary", pill=True,
                                           className="ms-2"),
                                 html.Div("Pending, retrying and failed refunds and reimbursements. Failed ones need "
                                          "staff: the scheduler no longer retries them.", className="text-muted small")],
                                className="bg-white"),
-                dbc.CardBody(dcc.Loading(html.Div(id="deliveries-money"), type="dot"), className="p-0"),
+                dbc.CardBody(dcc.Loading(html.Div(id=DeliveriesIds.MONEY), type="dot"), className="p-0"),
             ], className="shadow-sm"),
         ]),
     ])

@@ -14,6 +14,7 @@ from dash import dcc, html
 
 from dashboard.components.charts import GRAPH_CONFIG
 from dashboard.components.format import PROVIDER_LABELS, reason_label
+from dashboard.components.ids import MetricsIds
 from dashboard.components.shell import page_header
 from dashboard.enums import Provider, Reason
 
@@ -32,27 +33,27 @@ def _filters(today: dt.date) -> dbc.Card:
     label = "form-label small text-muted mb-1"
     return dbc.Card(dbc.CardBody([
         dbc.Row([
-            dbc.Col([html.Label("Cases opened between", className=label, htmlFor="metrics-dates"),
-                     dcc.DatePickerRange(id="metrics-dates", start_date=(today - dt.timedelta(days=DEFAULT_DAYS - 1))
+            dbc.Col([html.Label("Cases opened between", className=label, htmlFor=MetricsIds.DATES),
+                     dcc.DatePickerRange(id=MetricsIds.DATES, start_date=(today - dt.timedelta(days=DEFAULT_DAYS - 1))
                                          .isoformat(), end_date=today.isoformat(), display_format="D MMM YYYY",
                                          first_day_of_week=1, minimum_nights=0, clearable=False,
                                          max_date_allowed=(today + dt.timedelta(days=1)).isoformat(),
                                          className="d-block")], lg=4, md=6),
-            dbc.Col([html.Label("Companies", className=label, htmlFor="metrics-companies"),
-                     dcc.Dropdown(id="metrics-companies", multi=True, placeholder="All companies — type to search",
+            dbc.Col([html.Label("Companies", className=label, htmlFor=MetricsIds.COMPANIES),
+                     dcc.Dropdown(id=MetricsIds.COMPANIES, multi=True, placeholder="All companies — type to search",
                                   options=[])], lg=3, md=6),
-            dbc.Col([html.Label("Providers", className=label, htmlFor="metrics-providers"),
-                     dcc.Dropdown(id="metrics-providers", multi=True, placeholder="All providers",
+            dbc.Col([html.Label("Providers", className=label, htmlFor=MetricsIds.PROVIDERS),
+                     dcc.Dropdown(id=MetricsIds.PROVIDERS, multi=True, placeholder="All providers",
                                   options=[{"label": PROVIDER_LABELS[p.value], "value": p.value} for p in Provider])],
                     lg=2, md=6),
-            dbc.Col([html.Label("Reasons", className=label, htmlFor="metrics-reasons"),
-                     dcc.Dropdown(id="metrics-reasons", multi=True, placeholder="All reasons",
+            dbc.Col([html.Label("Reasons", className=label, htmlFor=MetricsIds.REASONS),
+                     dcc.Dropdown(id=MetricsIds.REASONS, multi=True, placeholder="All reasons",
                                   options=[{"label": reason_label(r.value), "value": r.value} for r in Reason])],
                     lg=3, md=6),
         ], className="g-3"),
         html.Div([
             html.Span("Group by", className="small text-muted me-2"),
-            dbc.RadioItems(id="metrics-bucket", inline=True, value="week", className="d-inline-block small",
+            dbc.RadioItems(id=MetricsIds.BUCKET, inline=True, value="week", className="d-inline-block small",
                            options=[{"label": "Day", "value": "day"}, {"label": "Week", "value": "week"},
                                     {"label": "Month", "value": "month"}]),
             html.Span([html.I(className="bi bi-info-circle me-1"),
@@ -64,27 +65,27 @@ def _filters(today: dt.date) -> dbc.Card:
 
 def layout(**_kwargs):
     today = flask.current_app.extensions["rc"].now().date()
-    export = html.A([html.I(className="bi bi-download me-2"), "Export CSV"], id="metrics-export",
+    export = html.A([html.I(className="bi bi-download me-2"), "Export CSV"], id=MetricsIds.EXPORT,
                     href="/metrics/export.csv", className="btn btn-outline-primary btn-sm",
                     title="Download the filtered cases as CSV", style={"display": "none"})
     return html.Div([
         page_header("Metrics", "Disputes across every company on the platform", right=export),
-        html.Div(id="metrics-alert"),
-        html.Div(id="metrics-body", style={"display": "none"}, children=[
+        html.Div(id=MetricsIds.ALERT),
+        html.Div(id=MetricsIds.BODY, style={"display": "none"}, children=[
             _filters(today),
-            dcc.Loading(html.Div(id="metrics-kpis", className="mb-3"), type="dot"),
+            dcc.Loading(html.Div(id=MetricsIds.KPIS, className="mb-3"), type="dot"),
             dbc.Row([
-                dbc.Col(_graph("metrics-volume", extra=html.Div([
+                dbc.Col(_graph(MetricsIds.VOLUME, extra=html.Div([
                     html.Span("Stack by", className="text-muted me-2"),
-                    dbc.RadioItems(id="metrics-stack", inline=True, value="reason", className="d-inline-block",
+                    dbc.RadioItems(id=MetricsIds.STACK, inline=True, value="reason", className="d-inline-block",
                                    options=[{"label": "Reason", "value": "reason"},
                                             {"label": "Provider", "value": "provider"}]),
                 ], className="small d-flex justify-content-end px-2")), lg=6),
-                dbc.Col(_graph("metrics-outcomes"), lg=6),
-                dbc.Col(_graph("metrics-first-response"), lg=6),
-                dbc.Col(_graph("metrics-resolution"), lg=6),
-                dbc.Col(_graph("metrics-rates"), lg=6),
-                dbc.Col(_graph("metrics-money"), lg=6),
+                dbc.Col(_graph(MetricsIds.OUTCOMES), lg=6),
+                dbc.Col(_graph(MetricsIds.FIRST_RESPONSE), lg=6),
+                dbc.Col(_graph(MetricsIds.RESOLUTION), lg=6),
+                dbc.Col(_graph(MetricsIds.RATES), lg=6),
+                dbc.Col(_graph(MetricsIds.MONEY), lg=6),
             ], className="g-3 mb-3"),
             dbc.Card([
                 dbc.CardHeader([html.I(className="bi bi-table me-2"), html.Span("Breakdowns", className="fw-semibold"),
@@ -92,13 +93,13 @@ def layout(**_kwargs):
                                           "are shares of closed cases.", className="text-muted small")],
                                className="bg-white"),
                 dbc.CardBody(dbc.Tabs([
-                    dbc.Tab(dcc.Loading(html.Div(id="metrics-by-company", className="pt-3"), type="dot"),
+                    dbc.Tab(dcc.Loading(html.Div(id=MetricsIds.BY_COMPANY, className="pt-3"), type="dot"),
                             label="By company", tab_id="company"),
-                    dbc.Tab(dcc.Loading(html.Div(id="metrics-by-provider", className="pt-3"), type="dot"),
+                    dbc.Tab(dcc.Loading(html.Div(id=MetricsIds.BY_PROVIDER, className="pt-3"), type="dot"),
                             label="By provider", tab_id="provider"),
-                    dbc.Tab(dcc.Loading(html.Div(id="metrics-by-reason", className="pt-3"), type="dot"),
+                    dbc.Tab(dcc.Loading(html.Div(id=MetricsIds.BY_REASON, className="pt-3"), type="dot"),
                             label="By reason", tab_id="reason"),
-                ], id="metrics-tabs", active_tab="company")),
+                ], id=MetricsIds.TABS, active_tab="company")),
             ], className="shadow-sm"),
         ]),
     ])

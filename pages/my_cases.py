@@ -6,6 +6,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from dashboard.components.ids import MyCasesIds
 from dashboard.components.shell import page_header
 from dashboard.enums import REASON_LABELS
 
@@ -18,7 +19,7 @@ def _section(title, icon, body_id, pager_id, hint=None):
                         html.Div(hint, className="text-muted small") if hint is not None else None], className="bg-white"),
         dbc.CardBody(dcc.Loading(html.Div(id=body_id), type="dot"), className="p-0"),
         dbc.CardFooter(html.Div([
-            html.Span(id=f"{pager_id}-text", className="text-muted small"),
+            html.Span(id=MyCasesIds.pager_text(pager_id), className="text-muted small"),
             dbc.Pagination(id=pager_id, max_value=1, active_page=1, size="sm", fully_expanded=False,
                            first_last=True, previous_next=True, className="mb-0"),
         ], className="d-flex justify-content-between align-items-center"), className="bg-white"),
@@ -29,46 +30,46 @@ def _open_case_form():
     return dbc.Modal([
         dbc.ModalHeader(dbc.ModalTitle([html.I(className="bi bi-flag me-2"), "Open a case"])),
         dbc.ModalBody([
-            html.Div(id="my-cases-form-payment", className="mb-3"),
-            html.Div(id="my-cases-form-alert"),
-            html.Div(id="my-cases-form-fields", children=[
-                dbc.Label("What went wrong?", html_for="my-cases-reason"),
-                dbc.Select(id="my-cases-reason", placeholder="Choose a reason",
+            html.Div(id=MyCasesIds.FORM_PAYMENT, className="mb-3"),
+            html.Div(id=MyCasesIds.FORM_ALERT),
+            html.Div(id=MyCasesIds.FORM_FIELDS, children=[
+                dbc.Label("What went wrong?", html_for=MyCasesIds.REASON),
+                dbc.Select(id=MyCasesIds.REASON, placeholder="Choose a reason",
                            options=[{"label": label, "value": reason.value} for reason, label in REASON_LABELS.items()],
                            className="mb-3"),
-                dbc.Label("Message to the seller", html_for="my-cases-message"),
-                dbc.Textarea(id="my-cases-message", rows=5, value="",
+                dbc.Label("Message to the seller", html_for=MyCasesIds.MESSAGE),
+                dbc.Textarea(id=MyCasesIds.MESSAGE, rows=5, value="",
                              placeholder="Describe the problem and what you would like to happen."),
-                html.Div(id="my-cases-counter", className="form-text text-end mb-3"),
+                html.Div(id=MyCasesIds.COUNTER, className="form-text text-end mb-3"),
                 dbc.Label("Evidence (optional)"),
-                dcc.Upload(id="my-cases-upload", multiple=True, children=html.Div([
+                dcc.Upload(id=MyCasesIds.UPLOAD, multiple=True, children=html.Div([
                     html.I(className="bi bi-paperclip me-1"), "Drop files here or ",
                     html.A("choose files", className="link-primary"),
                 ]), className="border border-2 border-dashed rounded p-3 text-center text-muted",
                     style={"borderStyle": "dashed", "cursor": "pointer"}),
-                html.Div(id="my-cases-files", className="form-text"),
+                html.Div(id=MyCasesIds.FILES, className="form-text"),
             ]),
-            html.Div(id="my-cases-result"),
+            html.Div(id=MyCasesIds.RESULT),
         ]),
         dbc.ModalFooter([
-            dbc.Button("Close", id="my-cases-cancel", color="secondary", outline=True),
-            dbc.Button([html.I(className="bi bi-send me-1"), "Open the case"], id="my-cases-submit", color="primary"),
+            dbc.Button("Close", id=MyCasesIds.CANCEL, color="secondary", outline=True),
+            dbc.Button([html.I(className="bi bi-send me-1"), "Open the case"], id=MyCasesIds.SUBMIT, color="primary"),
         ]),
-    ], id="my-cases-modal", is_open=False, size="lg", backdrop="static")
+    ], id=MyCasesIds.MODAL, is_open=False, size="lg", backdrop="static")
 
 
 def layout(**_kwargs):
     return html.Div([
-        dcc.Store(id="my-cases-load", data=0),
-        dcc.Store(id="my-cases-payment"),
+        dcc.Store(id=MyCasesIds.LOAD, data=0),
+        dcc.Store(id=MyCasesIds.PAYMENT),
         page_header("My payments & cases", "Something wrong with a purchase? Open a case on its payment and "
                                            "the seller is asked to answer."),
-        html.Div(id="my-cases-alert"),
-        html.Div(id="my-cases-body", children=[
-            _section("Your cases", "folder2-open", "my-cases-cases", "my-cases-cases-pager",
+        html.Div(id=MyCasesIds.ALERT),
+        html.Div(id=MyCasesIds.BODY, children=[
+            _section("Your cases", "folder2-open", MyCasesIds.CASES, MyCasesIds.CASES_PAGER,
                      hint="Cases waiting on you are listed first."),
-            _section("Your payments", "credit-card", "my-cases-payments", "my-cases-payments-pager",
-                     hint=html.Span(id="my-cases-payments-hint")),
+            _section("Your payments", "credit-card", MyCasesIds.PAYMENTS, MyCasesIds.PAYMENTS_PAGER,
+                     hint=html.Span(id=MyCasesIds.PAYMENTS_HINT)),
         ]),
         _open_case_form(),
     ])

@@ -7,6 +7,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from dashboard.components.ids import QueueIds
 from dashboard.components.queue_grid import TAB_HINTS, TAB_LABELS, queue_grid
 from dashboard.components.shell import page_header
 
@@ -22,22 +23,22 @@ ASSIGNED_OPTIONS = [
 def _toolbar():
     assigned = html.Div([
         html.Span("Assigned to", className="text-muted small me-2"),
-        dbc.Select(id="queue-assigned", options=ASSIGNED_OPTIONS, value="anyone", size="sm",
+        dbc.Select(id=QueueIds.ASSIGNED, options=ASSIGNED_OPTIONS, value="anyone", size="sm",
                    style={"width": "auto"}),
     ], className="d-flex align-items-center")
-    claim = dbc.Button([html.I(className="bi bi-person-check me-1"), "Claim"], id="queue-claim", size="sm",
+    claim = dbc.Button([html.I(className="bi bi-person-check me-1"), "Claim"], id=QueueIds.CLAIM, size="sm",
                        color="primary", disabled=True, title="Take the selected case")
     assign = html.Div([
-        dcc.Dropdown(id="queue-assign-reviewer", placeholder="Assign to…", clearable=False, searchable=True,
+        dcc.Dropdown(id=QueueIds.ASSIGN_REVIEWER, placeholder="Assign to…", clearable=False, searchable=True,
                      style={"minWidth": "220px"}, className="me-2"),
-        dbc.Button([html.I(className="bi bi-person-gear me-1"), "Assign"], id="queue-assign", size="sm",
+        dbc.Button([html.I(className="bi bi-person-gear me-1"), "Assign"], id=QueueIds.ASSIGN, size="sm",
                    color="secondary", outline=True, disabled=True),
     # Shown (display: flex) to managers only; no d-flex class, which would beat display: none.
-    ], id="queue-assign-controls", className="align-items-center ms-3", style={"display": "none"})
+    ], id=QueueIds.ASSIGN_CONTROLS, className="align-items-center ms-3", style={"display": "none"})
     return html.Div([
         assigned,
         html.Div([
-            html.Span(id="queue-selected", className="text-muted small me-3"),
+            html.Span(id=QueueIds.SELECTED, className="text-muted small me-3"),
             claim,
             assign,
         ], className="d-flex align-items-center"),
@@ -46,30 +47,30 @@ def _toolbar():
 
 def layout(**_kwargs):
     refresh = html.Div([
-        html.Span(id="queue-refreshed-at", className="text-muted small me-2"),
-        dbc.Button([html.I(className="bi bi-arrow-clockwise me-1"), "Refresh"], id="queue-refresh-button",
+        html.Span(id=QueueIds.REFRESHED_AT, className="text-muted small me-2"),
+        dbc.Button([html.I(className="bi bi-arrow-clockwise me-1"), "Refresh"], id=QueueIds.REFRESH_BUTTON,
                    size="sm", color="light", className="border"),
     ], className="d-flex align-items-center")
     tabs = dbc.Tabs(
-        [dbc.Tab(label=label, tab_id=tab, id=f"queue-tab-{tab}") for tab, label in TAB_LABELS.items()],
-        id="queue-tabs", active_tab="escalated", className="mb-2",
+        [dbc.Tab(label=label, tab_id=tab, id=QueueIds.tab(tab)) for tab, label in TAB_LABELS.items()],
+        id=QueueIds.TABS, active_tab="escalated", className="mb-2",
     )
     body = html.Div([
         page_header("Reviewer queue", "Disputes waiting on the platform, and the ones to keep an eye on.",
                     right=refresh),
         tabs,
-        html.Div(TAB_HINTS["escalated"], id="queue-tab-hint", className="text-muted small mb-2"),
+        html.Div(TAB_HINTS["escalated"], id=QueueIds.TAB_HINT, className="text-muted small mb-2"),
         _toolbar(),
-        html.Div(id="queue-feedback"),
-        queue_grid("queue-grid"),
-    ], id="queue-body", style={"display": "none"})
+        html.Div(id=QueueIds.FEEDBACK),
+        queue_grid(QueueIds.GRID),
+    ], id=QueueIds.BODY, style={"display": "none"})
     return html.Div([
-        dcc.Store(id="queue-load", data=True),
-        dcc.Store(id="queue-refresh", data=0),
-        dcc.Store(id="queue-grid-sync"),
+        dcc.Store(id=QueueIds.LOAD, data=True),
+        dcc.Store(id=QueueIds.REFRESH, data=0),
+        dcc.Store(id=QueueIds.GRID_SYNC),
         # Where each block of the grid ended (keyset cursors), so the next block is a seek.
-        dcc.Store(id="queue-grid-cursors"),
-        dcc.Interval(id="queue-interval", interval=60_000),
-        html.Div(id="queue-gate"),
+        dcc.Store(id=QueueIds.GRID_CURSORS),
+        dcc.Interval(id=QueueIds.INTERVAL, interval=60_000),
+        html.Div(id=QueueIds.GATE),
         body,
     ])

@@ -19,6 +19,7 @@ from dashboard.components.format import (
     money,
     reason_label,
 )
+from dashboard.components.ids import CaseIds
 from dashboard.components.timeline import attachments, human_size
 from dashboard.money.amounts import to_major
 
@@ -60,7 +61,7 @@ def deadline_badge(due: Optional[dt.datetime], now: dt.datetime, *, prefix: str 
     left = due - now
     text = f"overdue by {duration(-left)}" if state == "overdue" else f"{duration(left)} left"
     return dbc.Badge([html.I(className="bi bi-clock me-1"), f"{prefix} {local_time(due)} · {text}"],
-                     color=DEADLINE_COLORS[state], className="me-2 fw-normal", id="case-deadline",
+                     color=DEADLINE_COLORS[state], className="me-2 fw-normal", id=CaseIds.DEADLINE,
                      text_color="dark" if state == "soon" else None)
 
 
@@ -82,7 +83,7 @@ def header(case, *, now: dt.datetime, company_name: str, has_actions: bool) -> h
         flags.append(dbc.Badge([html.I(className="bi bi-award me-1"), "Final review"], color="dark",
                                className="me-1", pill=True))
     status = dbc.Badge(STATUS_LABELS.get(case.status, case.status), color=STATUS_COLORS.get(case.status, "secondary"),
-                       className="me-2 fs-6", id="case-status")
+                       className="me-2 fs-6", id=CaseIds.STATUS)
     lines = [deadline_badge(case.response_due_at, now)]
     if appeal_window_open(case, now):
         lines.append(deadline_badge(case.appeal_due_at, now, prefix="Appeal window open until"))
@@ -102,23 +103,23 @@ def header(case, *, now: dt.datetime, company_name: str, has_actions: bool) -> h
             bits.append(f" · Final review: {'upheld' if case.final_decision == 'uphold' else 'overturned'}")
         if case.final:
             bits.append(" · final")
-        outcome = html.Div(bits, className="mt-2", id="case-outcome")
+        outcome = html.Div(bits, className="mt-2", id=CaseIds.OUTCOME)
     return html.Div([
         html.Div([
             html.Div([
-                html.Div([html.Span("Case ", className="text-muted"), html.Code(case.id, id="case-id-label")],
+                html.Div([html.Span("Case ", className="text-muted"), html.Code(case.id, id=CaseIds.ID_LABEL)],
                          className="small"),
                 html.H2([reason_label(case.reason), html.Span(f" · {money(case.amount_minor, case.currency)}",
                                                               className="text-muted")], className="h4 mb-1"),
                 html.Div(f"{company_name} · opened {local_time(case.created_at)}", className="text-muted small"),
             ]),
             html.A([html.I(className="bi bi-lightning-charge me-1"), "Take action"], href="#case-actions",
-                   className="btn btn-primary btn-sm", id="case-jump-actions") if has_actions else None,
+                   className="btn btn-primary btn-sm", id=CaseIds.JUMP_ACTIONS) if has_actions else None,
         ], className="d-flex justify-content-between align-items-start"),
         html.Div([status, *flags], className="mt-2 d-flex flex-wrap align-items-center"),
         html.Div([x for x in lines if x is not None], className="mt-2"),
         outcome,
-    ], className="border-bottom pb-3 mb-3", id="case-header")
+    ], className="border-bottom pb-3 mb-3", id=CaseIds.HEADER)
 
 
 # ----------------------------------------------------------------------------- side panels
@@ -130,7 +131,7 @@ def payment_panel(payment) -> dbc.Card:
         ("Paid", local_time(payment.paid_at)),
         ("Refunded", money(payment.refunded_minor, payment.currency) if payment.refunded_minor else None),
         ("Payment id", html.Code(payment.id)),
-    ]), icon="credit-card", id="case-payment")
+    ]), icon="credit-card", id=CaseIds.PAYMENT)
 
 
 def parties_panel(*, customer_name: str, customer_email: Optional[str], company_name: str,
@@ -143,7 +144,7 @@ def parties_panel(*, customer_name: str, customer_email: Optional[str], company_
     ]
     if show_assignee:
         rows.append(("Assignee", assignee_name or html.Span("Unassigned", className="text-muted")))
-    return card("Parties", _facts(rows), icon="people", id="case-parties")
+    return card("Parties", _facts(rows), icon="people", id=CaseIds.PARTIES)
 
 
 def _movement_status(m, *, staff: bool) -> dbc.Badge:
@@ -178,7 +179,7 @@ def money_panel(rows, *, staff: bool) -> dbc.Card:
                 html.Div(m.last_error, className="text-danger small") if staff and m.last_error else None,
             ], className="mb-2"))
         body = html.Ul(items, className="list-unstyled mb-0 small")
-    return card("Money", body, icon="cash-coin", id="case-money")
+    return card("Money", body, icon="cash-coin", id=CaseIds.MONEY)
 
 
 def context_panel(others, total_others: int, *, rate, show_company: bool) -> dbc.Card:
@@ -196,9 +197,9 @@ def context_panel(others, total_others: int, *, rate, show_company: bool) -> dbc
         more = total_others - len(others)
         if more > 0:
             items.append(html.Li(f"and {more} more", className="text-muted"))
-        other_block = html.Ul(items, className="list-unstyled mb-0", id="case-other-cases")
+        other_block = html.Ul(items, className="list-unstyled mb-0", id=CaseIds.OTHER_CASES)
     else:
-        other_block = html.Div("No other cases you can see.", className="text-muted", id="case-other-cases")
+        other_block = html.Div("No other cases you can see.", className="text-muted", id=CaseIds.OTHER_CASES)
     blocks = [html.Div("The customer's other cases", className="fw-semibold mb-1"), other_block]
     if rate is not None:
         pct = rate.percent
@@ -209,9 +210,9 @@ def context_panel(others, total_others: int, *, rate, show_company: bool) -> dbc
                 html.Span(f"{rate.cases} case{'s' if rate.cases != 1 else ''} / {rate.payments} "
                           f"payment{'s' if rate.payments != 1 else ''} in the last {rate.days} days",
                           className="text-muted"),
-            ], id="case-dispute-rate"),
+            ], id=CaseIds.DISPUTE_RATE),
         ]
-    return card("Context", html.Div(blocks, className="small"), icon="graph-up", id="case-context")
+    return card("Context", html.Div(blocks, className="small"), icon="graph-up", id=CaseIds.CONTEXT)
 
 
 def evidence_panel(entries) -> dbc.Card:
@@ -226,7 +227,7 @@ def evidence_panel(entries) -> dbc.Card:
         body = html.Div([html.Div([html.Div(names.get(p, p), className="fw-semibold small"),
                                    attachments(files, thumb_height=72)], className="mb-2")
                          for p, files in by_party.items()])
-    return card("Evidence", body, icon="paperclip", id="case-evidence")
+    return card("Evidence", body, icon="paperclip", id=CaseIds.EVIDENCE)
 
 
 def emails_panel(rows, total: int) -> dbc.Card:
@@ -251,7 +252,7 @@ def emails_panel(rows, total: int) -> dbc.Card:
             html.Div(f"Showing the newest {len(rows)} of {total}.", className="text-muted small")
             if total > len(rows) else None,
         ])
-    return card("Emails (staff only)", body, icon="envelope", id="case-emails")
+    return card("Emails (staff only)", body, icon="envelope", id=CaseIds.EMAILS)
 
 
 # ----------------------------------------------------------------------------- action form
@@ -324,84 +325,84 @@ def action_panel(actions: list[str], *, party: str, amount_minor: int, currency:
     note = html.Div([html.I(className="bi bi-info-circle me-1"),
                      f"Assigned to {assigned_elsewhere}: only they can ask the parties or decide. "
                      f"A manager can reassign it."],
-                    className="small text-muted mb-2", id="case-assigned-elsewhere") if assigned_elsewhere else None
+                    className="small text-muted mb-2", id=CaseIds.ASSIGNED_ELSEWHERE) if assigned_elsewhere else None
     if not actions:
         return card("Actions", [note, html.Div("There is nothing for you to do on this case right now.",
-                                               className="text-muted small", id="case-no-actions")],
-                    icon="lightning-charge", id="case-actions")
+                                               className="text-muted small", id=CaseIds.NO_ACTIONS)],
+                    icon="lightning-charge", id=CaseIds.ACTIONS)
     meta = form_meta(actions, party=party)
     full = str(to_major(amount_minor, currency))
     options = [{"label": html.Span([html.I(className=f"bi bi-{meta[a]['icon']} me-1"), meta[a]["label"]]), "value": a}
                for a in actions]
     body = [
         note,
-        dcc.Store(id="case-form-meta", data=meta),
+        dcc.Store(id=CaseIds.FORM_META, data=meta),
         html.Div("What would you like to do?", className="small text-muted mb-1"),
-        dbc.RadioItems(id="case-act-choice", options=options, value=None, className="d-flex flex-wrap gap-2 mb-2",
+        dbc.RadioItems(id=CaseIds.ACT_CHOICE, options=options, value=None, className="d-flex flex-wrap gap-2 mb-2",
                        inputClassName="btn-check", labelClassName="btn btn-outline-primary btn-sm",
                        labelCheckedClassName="active"),
-        html.Div(id="case-act-hint", className="small text-muted mb-3"),
-        _group("case-act-party-group", [
+        html.Div(id=CaseIds.ACT_HINT, className="small text-muted mb-3"),
+        _group(CaseIds.ACT_PARTY_GROUP, [
             dbc.Label("Ask whom?", className="small fw-semibold"),
-            dbc.RadioItems(id="case-act-party", options=[{"label": "The customer", "value": "customer"},
+            dbc.RadioItems(id=CaseIds.ACT_PARTY, options=[{"label": "The customer", "value": "customer"},
                                                          {"label": "The merchant", "value": "merchant"}],
                            value="customer", inline=True),
         ]),
-        _group("case-act-reviewer-group", [
-            dbc.Label("Assign to", className="small fw-semibold", html_for="case-act-reviewer"),
-            dbc.Select(id="case-act-reviewer", value=assignee_id or "",
+        _group(CaseIds.ACT_REVIEWER_GROUP, [
+            dbc.Label("Assign to", className="small fw-semibold", html_for=CaseIds.ACT_REVIEWER),
+            dbc.Select(id=CaseIds.ACT_REVIEWER, value=assignee_id or "",
                        options=[{"label": "— Unassigned (back to the queue) —", "value": ""}]
                        + [{"label": f"{name} ({role})", "value": uid} for uid, name, role in staff_options]),
         ]),
-        _group("case-decide-group", [
+        _group(CaseIds.DECIDE_GROUP, [
             dbc.Label("Outcome", className="small fw-semibold"),
-            dbc.RadioItems(id="case-decide-outcome", value="refund", className="mb-2", options=[
+            dbc.RadioItems(id=CaseIds.DECIDE_OUTCOME, value="refund", className="mb-2", options=[
                 {"label": "Refund the customer (from the merchant's funds)", "value": "refund"},
                 {"label": "Credit the customer (platform credit, no cost to the merchant)", "value": "credit"},
                 {"label": "Merchant wins (no refund)", "value": "merchant_wins"},
             ]),
             html.Div([
-                dbc.Label(f"Amount ({currency})", className="small fw-semibold", html_for="case-decide-amount"),
-                dbc.InputGroup([dbc.InputGroupText(currency), dbc.Input(id="case-decide-amount", value=full,
+                dbc.Label(f"Amount ({currency})", className="small fw-semibold", html_for=CaseIds.DECIDE_AMOUNT),
+                dbc.InputGroup([dbc.InputGroupText(currency), dbc.Input(id=CaseIds.DECIDE_AMOUNT, value=full,
                                                                         type="text", inputmode="decimal")],
                                size="sm", style={"maxWidth": "16rem"}),
                 dbc.FormText(f"The full amount is {money(amount_minor, currency)}; lower it for a partial refund."),
-            ], id="case-decide-amount-group"),
+            ], id=CaseIds.DECIDE_AMOUNT_GROUP),
         ]),
-        _group("case-final-group", [
+        _group(CaseIds.FINAL_GROUP, [
             dbc.Label("Final decision", className="small fw-semibold"),
-            dbc.RadioItems(id="case-final-decision", value="uphold", className="mb-2", options=[
+            dbc.RadioItems(id=CaseIds.FINAL_DECISION, value="uphold", className="mb-2", options=[
                 {"label": "Uphold the decision", "value": "uphold"},
                 {"label": "Overturn the decision", "value": "overturn"},
             ]),
             html.Div([
                 dbc.Label("Remedy for the customer", className="small fw-semibold"),
-                dbc.RadioItems(id="case-final-remedy", value="refund", inline=True, options=[
+                dbc.RadioItems(id=CaseIds.FINAL_REMEDY, value="refund", inline=True, options=[
                     {"label": "Refund", "value": "refund"}, {"label": "Credit", "value": "credit"}]),
-                dbc.InputGroup([dbc.InputGroupText(currency), dbc.Input(id="case-final-amount", value=full,
+                dbc.InputGroup([dbc.InputGroupText(currency), dbc.Input(id=CaseIds.FINAL_AMOUNT, value=full,
                                                                         type="text", inputmode="decimal")],
                                size="sm", style={"maxWidth": "16rem"}, className="mt-1"),
-            ], id="case-final-remedy-group", style=HIDDEN),
-            dcc.Store(id="case-final-needs-remedy", data=overturn_needs_remedy),
+            ], id=CaseIds.FINAL_REMEDY_GROUP, style=HIDDEN),
+            dcc.Store(id=CaseIds.FINAL_NEEDS_REMEDY, data=overturn_needs_remedy),
         ]),
-        _group("case-act-message-group", [
-            dbc.Label("Message", id="case-act-message-label", className="small fw-semibold",
-                      html_for="case-act-message"),
-            dbc.Textarea(id="case-act-message", rows=4, maxLength=5000),
+        _group(CaseIds.ACT_MESSAGE_GROUP, [
+            dbc.Label("Message", id=CaseIds.ACT_MESSAGE_LABEL, className="small fw-semibold",
+                      html_for=CaseIds.ACT_MESSAGE),
+            dbc.Textarea(id=CaseIds.ACT_MESSAGE, rows=4, maxLength=5000),
         ]),
-        _group("case-act-upload-group", [
+        _group(CaseIds.ACT_UPLOAD_GROUP, [
             dbc.Label("Files", className="small fw-semibold"),
-            dcc.Upload(id="case-act-upload", multiple=True, children=html.Div([
+            dcc.Upload(id=CaseIds.ACT_UPLOAD, multiple=True, children=html.Div([
                 html.I(className="bi bi-cloud-arrow-up me-2"), "Drop files here or ", html.A("choose files"),
             ]), className="border border-2 rounded text-center py-3 text-muted small",
                 style={"borderStyle": "dashed", "cursor": "pointer"}),
             dbc.FormText(f"Up to {max_files} files, {max_file_mb} MB each: PNG, JPEG, GIF, WebP, PDF, MP4, WebM, "
                          f"QuickTime or plain text."),
-            html.Div(id="case-act-files", className="small mt-1"),
+            html.Div(id=CaseIds.ACT_FILES, className="small mt-1"),
         ]),
-        dbc.Button("Choose an action", id="case-act-submit", color="primary", disabled=True),
+        dbc.Button("Choose an action", id=CaseIds.ACT_SUBMIT, color="primary", disabled=True),
     ]
-    return card("Actions", body, icon="lightning-charge", id="case-actions")
+    return card("Actions", body, icon="lightning-charge", id=CaseIds.ACTIONS)
 
 
 def selected_files(filenames: Optional[list[str]], *, max_files: int) -> html.Div:
@@ -411,7 +412,7 @@ def selected_files(filenames: Optional[list[str]], *, max_files: int) -> html.Di
     if len(filenames) > max_files:
         items.append(html.Div(f"That is {len(filenames)} files; at most {max_files} can be attached at once.",
                               className="text-danger"))
-    items.append(dbc.Button([html.I(className="bi bi-x-circle me-1"), "Remove files"], id="case-act-files-clear",
+    items.append(dbc.Button([html.I(className="bi bi-x-circle me-1"), "Remove files"], id=CaseIds.ACT_FILES_CLEAR,
                             color="link", size="sm", className="p-0 mt-1"))
     return html.Div(items)
 

@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 from dash import dcc, html
 
 from dashboard.components.format import OUTCOME_LABELS, PROVIDER_LABELS, duration, money, reason_label
+from dashboard.components.ids import MetricsIds
 from dashboard.money.amounts import to_major
 
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
@@ -288,7 +289,7 @@ def breakdown_table(rows, *, what: str) -> dbc.Table:
     return dbc.Table(
         [html.Thead(html.Tr([html.Th(head[0])] + [html.Th(h, className="text-end") for h in head[1:]])),
          html.Tbody(body)],
-        size="sm", hover=True, responsive=True, className="mb-0 align-middle", id=f"metrics-table-{what}",
+        size="sm", hover=True, responsive=True, className="mb-0 align-middle", id=MetricsIds.breakdown_table(what),
     )
 
 
@@ -296,7 +297,7 @@ def breakdown_table(rows, *, what: str) -> dbc.Table:
 def kpi_card(key: str, label: str, value: str, *, note: Optional[str] = None, icon: str = "graph-up") -> dbc.Card:
     return dbc.Card(dbc.CardBody([
         html.Div([html.I(className=f"bi bi-{icon} me-2"), label], className="text-muted small text-nowrap"),
-        html.Div(value, className="fs-4 fw-semibold mt-1 text-nowrap", id=f"metrics-kpi-{key}"),
+        html.Div(value, className="fs-4 fw-semibold mt-1 text-nowrap", id=MetricsIds.kpi(key)),
         html.Div(note, className="text-muted small mt-1") if note else None,
     ]), className="h-100 shadow-sm")
 

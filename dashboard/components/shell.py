@@ -7,6 +7,7 @@ import dash_bootstrap_components as dbc
 import flask
 from dash import dcc, html
 
+from dashboard.components.ids import ShellIds
 from dashboard.enums import Role
 
 NAV_BY_ROLE = {
@@ -22,7 +23,7 @@ def navbar(user) -> dbc.Navbar:
     """`user` is the signed-in user (anything with .role and .name), or None."""
     links = []
     if user is not None:
-        links = [dbc.NavItem(dbc.NavLink(label, href=href, active="partial", id=f"nav-{href.strip('/')}"))
+        links = [dbc.NavItem(dbc.NavLink(label, href=href, active="partial", id=ShellIds.nav_link(href)))
                  for label, href in NAV_BY_ROLE.get(Role(user.role), [])]
     right = []
     if user is not None:
@@ -30,7 +31,7 @@ def navbar(user) -> dbc.Navbar:
             html.Span([html.I(className="bi bi-person-circle me-1"), user.name,
                        dbc.Badge(ROLE_LABELS.get(Role(user.role), user.role), color="light", text_color="dark",
                                  className="ms-2")],
-                      className="navbar-text text-white me-3", id="nav-user"),
+                      className="navbar-text text-white me-3", id=ShellIds.NAV_USER),
             sign_out_form(),
         ]
     return dbc.Navbar(
@@ -50,10 +51,10 @@ def sign_out_form() -> html.Form:
 
     token = csrf_token() if flask.has_request_context() else ""
     return html.Form([
-        dcc.Input(type="hidden", name="csrf_token", value=token, id="nav-logout-csrf"),
-        html.Button([html.I(className="bi bi-box-arrow-right me-1"), "Sign out"], type="submit", id="nav-logout",
+        dcc.Input(type="hidden", name="csrf_token", value=token, id=ShellIds.LOGOUT_CSRF),
+        html.Button([html.I(className="bi bi-box-arrow-right me-1"), "Sign out"], type="submit", id=ShellIds.LOGOUT,
                     className="btn btn-outline-light btn-sm"),
-    ], method="post", action="/logout", className="d-inline m-0", id="nav-logout-form")
+    ], method="post", action="/logout", className="d-inline m-0", id=ShellIds.LOGOUT_FORM)
 
 
 def page_header(title: str, subtitle: Optional[str] = None, *, right=None) -> html.Div:

@@ -13,6 +13,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from dashboard.components.format import local_time
+from dashboard.components.ids import CaseIds
 
 REPORTERS = {
     # reporter_type: (label, bootstrap colour, icon)
@@ -144,7 +145,7 @@ def _entry(entry, *, viewer_is_staff: bool, company_name: str) -> html.Li:
         html.Div(body, className=card_class, style=style),
     ], className=f"d-flex mb-3 case-event case-event-{entry.reporter_type} case-action-{entry.action}"
                  + (" case-event-internal" if entry.staff_only else ""),
-       id=f"case-event-{entry.id}")
+       id=CaseIds.event(entry.id))
 
 
 def _emails(run: list) -> html.Li:
@@ -161,7 +162,7 @@ def _emails(run: list) -> html.Li:
             html.Small(local_time(first.created_at), className="text-nowrap"),
         ], className="small text-muted d-flex justify-content-between flex-grow-1"),
     ], className="d-flex mb-2 case-event case-event-system case-action-email_sent case-event-internal",
-       id=f"case-event-{first.id}")
+       id=CaseIds.event(first.id))
 
 
 def timeline_items(entries, *, viewer_is_staff: bool, company_name: str) -> list:
@@ -193,9 +194,9 @@ def timeline(entries, *, viewer_is_staff: bool, company_name: str, earlier: Opti
     if not entries:
         return html.Div("Nothing has happened on this case yet.", className="text-muted")
     return html.Div([
-        dcc.Store(id="case-timeline-before", data=earlier),
-        dbc.Button([html.I(className="bi bi-chevron-up me-1"), "Show earlier events"], id="case-timeline-earlier",
+        dcc.Store(id=CaseIds.TIMELINE_BEFORE, data=earlier),
+        dbc.Button([html.I(className="bi bi-chevron-up me-1"), "Show earlier events"], id=CaseIds.TIMELINE_EARLIER,
                    color="link", size="sm", className="px-0 mb-2", style=earlier_button(earlier)),
         html.Ol(timeline_items(entries, viewer_is_staff=viewer_is_staff, company_name=company_name),
-                className="list-unstyled mb-0", id="case-timeline-list"),
+                className="list-unstyled mb-0", id=CaseIds.TIMELINE_LIST),
     ])

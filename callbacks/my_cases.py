@@ -23,6 +23,7 @@ from dashboard.cases.available import available_actions
 from dashboard.cases.opening import open_case
 from dashboard.components import case_table as ct
 from dashboard.components.format import PROVIDER_LABELS, local_time, money, reason_label
+from dashboard.components.ids import MyCasesIds as Ids
 from dashboard.components.shell import empty_state
 from dashboard.eligibility import payment_verdict
 from dashboard.enums import Action, Role
@@ -71,13 +72,13 @@ def what_is_needed(ctx, case, user):
 
 
 @callback(
-    Output("my-cases-alert", "children"),
-    Output("my-cases-body", "style"),
-    Output("my-cases-cases", "children"),
-    Output("my-cases-cases-pager", "max_value"),
-    Output("my-cases-cases-pager-text", "children"),
-    Input("my-cases-load", "data"),
-    Input("my-cases-cases-pager", "active_page"),
+    Output(Ids.ALERT, "children"),
+    Output(Ids.BODY, "style"),
+    Output(Ids.CASES, "children"),
+    Output(Ids.CASES_PAGER, "max_value"),
+    Output(Ids.CASES_PAGER_TEXT, "children"),
+    Input(Ids.LOAD, "data"),
+    Input(Ids.CASES_PAGER, "active_page"),
 )
 def load_cases(_load, page):
     """The customer's cases, those waiting on them first, with what is needed from them."""
@@ -95,7 +96,7 @@ def load_cases(_load, page):
                   money(c.amount_minor, c.currency), reason_label(c.reason), ct.status_badge(c.status, c.escalated),
                   what_is_needed(ctx, c, user), ct.outcome_badge(c.outcome if c.status == "closed" else None)]
                  for c in cases],
-                table_id="my-cases-cases-table", row_ids=[c.id for c in cases],
+                table_id=Ids.CASES_TABLE, row_ids=[c.id for c in cases],
                 empty=empty_state("You have no cases.", icon="folder2",
                                   hint="If something went wrong with a purchase, open a case from the payment below."),
             )
@@ -127,7 +128,7 @@ def payment_action(ctx, user, row: parties.PaymentRow):
     if verdict.eligible:
         return html.Div([
             dbc.Button([html.I(className="bi bi-flag me-1"), "Open a case"], size="sm", color="primary",
-                       outline=True, id={"type": "my-cases-open", "payment": row.payment.id}),
+                       outline=True, id=Ids.open_button(row.payment.id)),
             html.Div(f"until {ct.local_date(verdict.closes_at)}", className="text-muted small")
             if verdict.closes_at else None,
         ])
@@ -135,12 +136,12 @@ def payment_action(ctx, user, row: parties.PaymentRow):
 
 
 @callback(
-    Output("my-cases-payments", "children"),
-    Output("my-cases-payments-pager", "max_value"),
-    Output("my-cases-payments-pager-text", "children"),
-    Output("my-cases-payments-hint", "children"),
-    Input("my-cases-load", "data"),
-    Input("my-cases-payments-pager", "active_page"),
+    Output(Ids.PAYMENTS, "children"),
+    Output(Ids.PAYMENTS_PAGER, "max_value"),
+    Output(Ids.PAYMENTS_PAGER_TEXT, "children"),
+    Output(Ids.PAYMENTS_HINT, "children"),
+    Input(Ids.LOAD, "data"),
+    Input(Ids.PAYMENTS_PAGER, "active_page"),
 )
 def load_payments(_load, page):
     """The customer's payments, newest first, each with "Open a case" or why not."""
@@ -157,7 +158,7 @@ def load_payments(_load, page):
                   money(r.payment.amount_minor, r.payment.currency),
                   PROVIDER_LABELS.get(r.payment.provider, r.payment.provider), local_time(r.payment.paid_at),
                   payment_action(ctx, user, r)] for r in rows],
-                table_id="my-cases-payments-table", row_ids=[r.payment.id for r in rows],
+                table_id=Ids.PAYMENTS_TABLE, row_ids=[r.payment.id for r in rows],
                 empty=empty_state("No payments yet.", icon="credit-card"),
             )
             hint = (f"Newest first. A case can be opened on a card or PayPal payment within "
@@ -189,19 +190,19 @@ def form_for_payment(payment_id: Optional[str]):
 
 
 @callback(
-    Output("my-cases-modal", "is_open"),
-    Output("my-cases-payment", "data"),
-    Output("my-cases-form-payment", "children"),
-    Output("my-cases-form-alert", "children"),
-    Output("my-cases-submit", "disabled"),
-    Output("my-cases-message", "maxLength"),
-    Output("my-cases-reason", "value"),
-    Output("my-cases-message", "value"),
-    Output("my-cases-upload", "contents"),
-    Output("my-cases-upload", "filename"),
-    Output("my-cases-form-fields", "style"),
-    Output("my-cases-result", "children"),
-    Input({"type": "my-cases-open", "payment": ALL}, "n_clicks"),
+    Output(Ids.MODAL, "is_open"),
+    Output(Ids.PAYMENT, "data"),
+    Output(Ids.FORM_PAYMENT, "children"),
+    Output(Ids.FORM_ALERT, "children"),
+    Output(Ids.SUBMIT, "disabled"),
+    Output(Ids.MESSAGE, "maxLength"),
+    Output(Ids.REASON, "value"),
+    Output(Ids.MESSAGE, "value"),
+    Output(Ids.UPLOAD, "contents"),
+    Output(Ids.UPLOAD, "filename"),
+    Output(Ids.FORM_FIELDS, "style"),
+    Output(Ids.RESULT, "children"),
+    Input(Ids.open_button(ALL), "n_clicks"),
     prevent_initial_call=True,
 )
 def open_form(_clicks):
@@ -215,7 +216,7 @@ def open_form(_clicks):
     return True, payment_id, summary, alert, disabled, max_chars or None, None, "", None, None, {}, None
 
 
-@callback(Output("my-cases-modal", "is_open", allow_duplicate=True), Input("my-cases-cancel", "n_clicks"),
+@callback(Output(Ids.MODAL, "is_open", allow_duplicate=True), Input(Ids.CANCEL, "n_clicks"),
           prevent_initial_call=True)
 def close_form(_clicks):
     return False
@@ -226,9 +227,9 @@ clientside_callback(
         const n = (value || '').length;
         return limit ? `${n} / ${limit} characters` : `${n} characters`;
     }""",
-    Output("my-cases-counter", "children"),
-    Input("my-cases-message", "value"),
-    Input("my-cases-message", "maxLength"),
+    Output(Ids.COUNTER, "children"),
+    Input(Ids.MESSAGE, "value"),
+    Input(Ids.MESSAGE, "maxLength"),
 )
 
 clientside_callback(
@@ -236,24 +237,24 @@ clientside_callback(
         if (!names || !names.length) { return 'Optional. Choose up to 3 files at once: images, PDF, video or text.'; }
         return `${names.length} file${names.length > 1 ? 's' : ''} chosen: ${names.join(', ')}`;
     }""",
-    Output("my-cases-files", "children"),
-    Input("my-cases-upload", "filename"),
+    Output(Ids.FILES, "children"),
+    Input(Ids.UPLOAD, "filename"),
 )
 
 
 @callback(
-    Output("my-cases-form-alert", "children", allow_duplicate=True),
-    Output("my-cases-result", "children", allow_duplicate=True),
-    Output("my-cases-form-fields", "style", allow_duplicate=True),
-    Output("my-cases-submit", "disabled", allow_duplicate=True),
-    Output("my-cases-load", "data"),
-    Input("my-cases-submit", "n_clicks"),
-    State("my-cases-payment", "data"),
-    State("my-cases-reason", "value"),
-    State("my-cases-message", "value"),
-    State("my-cases-upload", "contents"),
-    State("my-cases-upload", "filename"),
-    State("my-cases-load", "data"),
+    Output(Ids.FORM_ALERT, "children", allow_duplicate=True),
+    Output(Ids.RESULT, "children", allow_duplicate=True),
+    Output(Ids.FORM_FIELDS, "style", allow_duplicate=True),
+    Output(Ids.SUBMIT, "disabled", allow_duplicate=True),
+    Output(Ids.LOAD, "data"),
+    Input(Ids.SUBMIT, "n_clicks"),
+    State(Ids.PAYMENT, "data"),
+    State(Ids.REASON, "value"),
+    State(Ids.MESSAGE, "value"),
+    State(Ids.UPLOAD, "contents"),
+    State(Ids.UPLOAD, "filename"),
+    State(Ids.LOAD, "data"),
     prevent_initial_call=True,
 )
 def submit_case(n_clicks, payment_id, reason, message, contents, filenames, load):
@@ -285,6 +286,6 @@ def submit_case(n_clicks, payment_id, reason, message, contents, filenames, load
         html.H5([html.I(className="bi bi-check-circle me-2"), "Your case is open"], className="alert-heading"),
         html.P("The seller has been emailed and must answer before the deadline; you will be emailed when they do."),
         dcc.Link(["Go to case ", html.Span(case_id, className="font-monospace")], href=f"/cases/{case_id}",
-                 className="btn btn-success btn-sm", id="my-cases-new-case-link"),
+                 className="btn btn-success btn-sm", id=Ids.NEW_CASE_LINK),
     ], color="success")
     return None, done, HIDDEN, True, (load or 0) + 1

@@ -12,7 +12,7 @@ import datetime as dt
 
 from sqlalchemy import exists, or_, select
 
-from dashboard import throttle
+from dashboard import leases, throttle
 from dashboard.cases import system
 from dashboard.enums import Action
 from data.models import IdempotencyRecord, LoginThrottle, MoneyMovement, OutboxEmail
@@ -28,12 +28,11 @@ def deadlines(now: dt.datetime):
 
 
 def money(now: dt.datetime):
-    return exists(select(MoneyMovement.id).where(MoneyMovement.status == "pending",
-                                                 MoneyMovement.next_attempt_at <= now))
+    return leases.due_exists(MoneyMovement, now)
 
 
 def outbox(now: dt.datetime):
-    return exists(select(OutboxEmail.id).where(OutboxEmail.status == "pending", OutboxEmail.next_attempt_at <= now))
+    return leases.due_exists(OutboxEmail, now)
 
 
 def housekeeping(now: dt.datetime):

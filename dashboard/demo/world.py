@@ -17,8 +17,8 @@ from dashboard.money.executor import settle_due
 from dashboard.demo import content
 from dashboard.demo.content import (COMPANIES, DEMO_PASSWORD, EXTRA_CREATORS, FIRST, HISTORY_DAYS, LAST, MARKER_EMAIL,
                                SECOND_REVIEWER)
-from jobs.mail import FileTransport, build_message
-from jobs.outbox import mark_sent, outgoing
+from dashboard.notifications.mail import FileTransport, build_message
+from dashboard.notifications.outbox import mark_sent, outgoing
 
 
 class World:

@@ -15,10 +15,11 @@ import logging
 from dataclasses import dataclass
 from typing import Optional, Union
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from data.models import Case, MoneyMovement
+from dashboard import leases
 from dashboard.context import Ctx
 from dashboard.enums import MovementKind, Party
 from dashboard.money.amounts import format_minor
@@ -29,14 +30,14 @@ from dashboard import timeline
 log = logging.getLogger(__name__)
 
 LEASE = dt.timedelta(minutes=5)
-BACKOFF_BASE = dt.timedelta(seconds=30)
-BACKOFF_CAP = dt.timedelta(hours=1)
+BACKOFF = leases.Backoff(base=dt.timedelta(seconds=30), cap=dt.timedelta(hours=1))  # 30 s, 1, 2, 4 ... min, then hourly
 FAILING_AFTER_ATTEMPTS = 5  # from then on staff see the movement as failing
 BATCH_SIZE = 100  # movements per lease and per recording transaction
 
 
 def backoff(attempts: int) -> dt.timedelta:
-    return min(BACKOFF_CAP, BACKOFF_BASE * (2 ** max(0, attempts - 1)))
+    """Wait after the `attempts`-th failed attempt."""
+    return BACKOFF.after(attempts)
 
 
 @dataclass(frozen=True)
@@ -57,19 +58,9 @@ def claim_due(session: Session, now: dt.datetime, *, case_id: Optional[str] = No
     (SELECT ... FOR UPDATE SKIP LOCKED LIMIT n) RETURNING ...` that counts the attempt
     and pushes `next_attempt_at` past the lease, then one read of their cases' payment
     and company. Oldest due first."""
-    due = (select(MoneyMovement.id)
-           .where(MoneyMovement.status == "pending", MoneyMovement.next_attempt_at <= now)
-           .order_by(MoneyMovement.next_attempt_at, MoneyMovement.id)
-           .limit(limit)
-           .with_for_update(skip_locked=True))
-    if case_id is not None:
-        due = due.where(MoneyMovement.case_id == case_id)
-    t = MoneyMovement.__table__
-    rows = session.execute(
-        update(t).where(t.c.id.in_(due.scalar_subquery()))
-        .values(attempts=t.c.attempts + 1, next_attempt_at=now + LEASE)
-        .returning(t.c.id, t.c.kind, t.c.provider, t.c.amount_minor, t.c.currency, t.c.idempotency_key,
-                   t.c.case_id)).all()
+    rows = leases.lease_due(session, MoneyMovement, now, lease=LEASE, limit=limit, case_id=case_id,
+                            returning=("id", "kind", "provider", "amount_minor", "currency", "idempotency_key",
+                                       "case_id"))
     parties = {}
     if rows:
         parties = {r.id: (r.payment_id, r.company_id) for r in session.execute(

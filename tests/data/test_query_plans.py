@@ -320,7 +320,7 @@ def test_appeal_window_claim_reads_by_its_deadline(planned, session):
 
 
 def test_outbox_claim_reads_due_rows_by_index(planned, session):
-    from jobs.outbox import claim_due
+    from dashboard.notifications.outbox import claim_due
 
     claimed, plans = plans_of(planned, lambda: claim_due(session, NOW, limit=50))
     assert claimed

@@ -15,7 +15,9 @@ from sqlalchemy import event, func, select
 from data.models import Case, CaseEvent, MoneyMovement, OutboxEmail
 from dashboard.cases import party, system
 from dashboard.money import executor
-from jobs import _per_case, outbox
+from dashboard.notifications import outbox
+from jobs import _per_case
+from jobs.outbox import drain_outbox
 from jobs.escalation import escalate_overdue
 from jobs.money import retry_money
 from jobs.runner import run_all_once
@@ -247,7 +249,7 @@ def test_an_idle_run_of_every_job_is_one_statement(runtime, act, w):
     case_id = act.open(T0)
     act(T0 + days(1), party.deny, actor=w.creator, case_id=case_id, message="Delivered.")  # an appeal window open
     with runtime.Session() as s:
-        outbox.drain_outbox(s, T0 + days(1), settings=runtime.settings)
+        drain_outbox(s, T0 + days(1), settings=runtime.settings)
     with Statements(runtime.engine) as seen:
         results = run_all_once(runtime, T0 + days(2))  # nothing is due yet
     assert all(not any(v for v in counts.values()) for counts in results.values()), results

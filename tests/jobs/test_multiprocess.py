@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 
 from data.models import Case, CaseEvent, MoneyMovement, OutboxEmail, Payment, SandboxGatewayCall, SchedulerLock
 from dashboard.context import utcnow
-from jobs.mail import message_id
+from dashboard.notifications.mail import message_id
 from tests.jobs import _procs
 from tests.jobs._backlog import open_cases
 

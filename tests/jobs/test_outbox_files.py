@@ -1,4 +1,4 @@
-"""jobs.outbox with no SMTP_URL: each email becomes an .eml file in MAIL_DIR (SPEC §7)."""
+"""dashboard.notifications.outbox with no SMTP_URL: each email becomes an .eml file in MAIL_DIR (SPEC §7)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -12,9 +12,9 @@ from sqlalchemy import select
 
 from data.models import OutboxEmail
 from dashboard.cases import review
-from jobs import outbox
+from dashboard.notifications import outbox
 from jobs.escalation import escalate_overdue
-from jobs.mail import DeliveryError, FileTransport, message_id
+from dashboard.notifications.mail import DeliveryError, FileTransport, message_id
 from tests.factories import T0, days
 
 SECRET_NOTE = "INTERNAL: merchant has three chargebacks this month"
@@ -90,7 +90,7 @@ def test_a_crash_after_sending_redelivers_into_the_same_file(runtime, act):
     with runtime.Session() as s:
         claimed = outbox.claim_due(s, T0)  # claimed and sent, then the worker dies before recording
     transport = FileTransport(runtime.settings.mail_dir)
-    from jobs.mail import build_message
+    from dashboard.notifications.mail import build_message
 
     for mail in claimed:
         transport.send(build_message(mail, runtime.settings), mail)
@@ -201,7 +201,7 @@ def test_two_workers_deliver_each_email_once(runtime, act):
 
 
 def test_messages_encode_non_ascii_and_cannot_grow_headers():
-    from jobs.mail import Outgoing, build_message
+    from dashboard.notifications.mail import Outgoing, build_message
     from tests.factories import test_settings
 
     settings = test_settings(mail_from="Résolution Center <no-reply@rc.test>")

@@ -1,4 +1,4 @@
-"""jobs.outbox over SMTP (SMTP_URL), against real aiosmtpd servers."""
+"""dashboard.notifications.outbox over SMTP (SMTP_URL), against real aiosmtpd servers."""
 from __future__ import annotations
 
 import dataclasses
@@ -10,8 +10,8 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from data.models import OutboxEmail
-from jobs import outbox
-from jobs.mail import SmtpConfig, message_id
+from dashboard.notifications import outbox
+from dashboard.notifications.mail import SmtpConfig, message_id
 from tests.factories import T0
 
 SECOND = dt.timedelta(seconds=1)

@@ -14,7 +14,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from sqlalchemy import select
 
 from data.models import OutboxEmail
-from jobs import outbox
+from dashboard.notifications import outbox
 from tests.factories import T0
 from tests.jobs._procs import free_port
 

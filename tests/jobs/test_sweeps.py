@@ -14,7 +14,8 @@ from data.models import Case, MoneyMovement, OutboxEmail
 from dashboard.cases import party, system
 from dashboard.context import Ctx
 from dashboard.enums import Action
-from jobs import outbox
+from dashboard.notifications import outbox
+from jobs.outbox import drain_outbox
 from jobs.money import retry_money
 from jobs.runner import JobSpec, Scheduler, run_all_once
 from tests.factories import T0, days
@@ -59,7 +60,7 @@ def test_a_case_another_worker_holds_is_skipped_not_waited_for(runtime, act):
 def test_one_outbox_run_drains_more_than_a_batch(runtime):
     pending_emails(runtime, 250)
     with runtime.Session() as s:
-        counts = outbox.drain_outbox(s, T0, settings=runtime.settings, limit=100)
+        counts = drain_outbox(s, T0, settings=runtime.settings, limit=100)
     assert counts == {"claimed": 250, "sent": 250, "retrying": 0, "failed": 0}
     assert len(list(runtime.settings.mail_dir.glob("*.eml"))) == 250
 
@@ -78,7 +79,7 @@ class Down:
 def test_a_run_stops_at_the_first_batch_the_server_refuses(runtime):
     pending_emails(runtime, 250)
     with runtime.Session() as s:
-        counts = outbox.drain_outbox(s, T0, settings=runtime.settings, transport=Down(), limit=100)
+        counts = drain_outbox(s, T0, settings=runtime.settings, transport=Down(), limit=100)
     assert counts == {"claimed": 100, "sent": 0, "retrying": 100, "failed": 0}
     assert sorted({r.attempts for r in rows(runtime)}) == [0, 1]  # the rest was not tried in vain
 

@@ -1,6 +1,6 @@
 """Email notifications (SPEC §7), rendered into the outbox in the caller's transaction.
 
-Nothing here sends anything: `jobs/outbox.py` delivers. Because the outbox row is
+Nothing here sends anything: `dashboard.notifications.outbox` delivers. Because the outbox row is
 written with its cause, a change that rolls back leaves no email, and a change that
 commits always has its email. Internal notes are never passed in here.
 """

@@ -5,14 +5,13 @@ they get this route. Who may download is `evidence.files.load_for_download` with
 user re-read from the database: whoever may see the case and the event the file
 belongs to (its owner before it is attached). Anything else is a plain 404.
 
-Served with the type judged from the bytes, `nosniff`, and a sandboxing CSP; only
-images are shown inline (thumbnails), everything else downloads.
+Answered by `evidence.download.file_response`, the same headers as the API's download;
+only images are shown inline (thumbnails), everything else downloads (`?download=1`
+makes an image download too).
 
 Register from app.py: `register_file_routes(server)`.
 """
 from __future__ import annotations
-
-import io
 
 import flask
 from flask_login import current_user
@@ -20,8 +19,8 @@ from flask_login import current_user
 from data.models import User
 from dashboard.context import Ctx
 from dashboard.errors import NotFound
+from dashboard.evidence.download import file_response
 from dashboard.evidence.files import load_for_download, read_bytes
-from dashboard.evidence.sniff import IMAGE_TYPES
 
 
 def _not_found():
@@ -45,14 +44,9 @@ def download_file(file_id: str):
             data = read_bytes(ctx, f)
         except (NotFound, FileNotFoundError):
             return _not_found()
-        content_type, filename = f.content_type or "application/octet-stream", f.filename
-    inline = content_type in IMAGE_TYPES and flask.request.args.get("download") != "1"
-    response = flask.send_file(io.BytesIO(data), mimetype=content_type, as_attachment=not inline,
-                               download_name=filename, max_age=0)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+        content_type, filename = f.content_type, f.filename
+    return file_response(data, content_type=content_type, filename=filename,
+                         force_download=flask.request.args.get("download") == "1")
 
 
 def register_file_routes(server: flask.Flask) -> None:

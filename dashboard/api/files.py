@@ -8,16 +8,15 @@
 3. the file is `ready` and can be attached by id to one action.
 
 Downloads (`/files/{id}/content`) are for whoever may see the case and the event the
-file belongs to (its owner before that), with the type judged from the bytes,
-`nosniff`, a sandboxing CSP, and `attachment` for everything but images.
+file belongs to (its owner before that), answered by `evidence.download.file_response`
+(the same headers as the screens' file route).
 """
 from __future__ import annotations
 
 import hmac
-import io
 from typing import Any
 
-from flask import request, send_file
+from flask import request
 from sqlalchemy import select
 
 from data.models import EvidenceFile, User
@@ -26,8 +25,9 @@ from dashboard.api.routing import endpoint
 from dashboard.api.serializers import file_json
 from dashboard.context import Ctx
 from dashboard.errors import DomainError, Invalid, NotFound, TooLarge
+from dashboard.evidence.download import file_response
 from dashboard.evidence.files import create_pending, load_for_download, read_bytes, receive_bytes
-from dashboard.evidence.sniff import GENERIC_DECLARED, IMAGE_TYPES, normalise_declared
+from dashboard.evidence.sniff import GENERIC_DECLARED, normalise_declared
 
 
 def upload_url(ctx: Ctx, f: EvidenceFile) -> str:
@@ -87,10 +87,4 @@ def download_file(ctx: Ctx, user: User, file_id: str):
         data = read_bytes(ctx, f)
     except FileNotFoundError:
         raise NotFound("file")
-    content_type = f.content_type or "application/octet-stream"
-    response = send_file(io.BytesIO(data), mimetype=content_type, as_attachment=content_type not in IMAGE_TYPES,
-                         download_name=f.filename, max_age=0)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return file_response(data, content_type=f.content_type, filename=f.filename)

@@ -24,6 +24,7 @@ from jobs.runner import run_all_once
 from tests.factories import T0, days
 
 SECOND = dt.timedelta(seconds=1)
+LEASE = dt.timedelta(minutes=5)  # a claimed movement is left alone this long (written out)
 
 
 def open_many(act, n: int) -> list[str]:
@@ -209,7 +210,7 @@ def test_money_batch_where_recording_one_fails_still_records_the_others(runtime,
     assert status == {**{cid: "succeeded" for cid in ids}, ids[1]: "pending"}  # left to its lease
     monkeypatch.setattr(executor, "_succeeded", real)
     with runtime.Session() as s:  # once the lease ran out, found at the provider by its key: paid once
-        assert retry_money(s, T0 + days(1) + executor.LEASE, settings=runtime.settings,
+        assert retry_money(s, T0 + days(1) + LEASE, settings=runtime.settings,
                            gateways=runtime.gateways)["succeeded"] == 1
         assert s.scalar(select(Case.refunded_minor).where(Case.id == ids[1])) > 0
     assert len(act.events(ids[1], "refund_issued")) == 1

@@ -17,6 +17,11 @@ from jobs.escalation import escalate_overdue
 from dashboard.notifications.mail import DeliveryError, FileTransport, message_id
 from tests.factories import T0, days
 
+MINUTE = dt.timedelta(minutes=1)
+LEASE = 5 * MINUTE  # a claimed email is left alone this long (written out, not read from the code)
+# The waits after the 1st ... 11th failed delivery; the 12th failure gives up.
+RETRY_WAITS = [1 * MINUTE, 2 * MINUTE, 4 * MINUTE, 8 * MINUTE, 16 * MINUTE, 32 * MINUTE] + [60 * MINUTE] * 5
+
 SECRET_NOTE = "INTERNAL: merchant has three chargebacks this month"
 
 
@@ -95,8 +100,8 @@ def test_a_crash_after_sending_redelivers_into_the_same_file(runtime, act):
     for mail in claimed:
         transport.send(build_message(mail, runtime.settings), mail)
 
-    assert deliver(runtime, T0 + outbox.LEASE - dt.timedelta(seconds=1))["claimed"] == 0  # leased
-    assert deliver(runtime, T0 + outbox.LEASE)["sent"] == len(claimed)
+    assert deliver(runtime, T0 + LEASE - dt.timedelta(seconds=1))["claimed"] == 0  # leased
+    assert deliver(runtime, T0 + LEASE)["sent"] == len(claimed)
     assert len(list(runtime.settings.mail_dir.glob("*.eml"))) == len(claimed)
     assert all(r.attempts == 2 for r in emails(runtime))
 
@@ -121,17 +126,17 @@ def test_retries_back_off_then_give_up(runtime, act):
     case_id = act.open(T0)
     n = len(emails(runtime))  # the company's two creators
     now = T0
-    for attempt in range(1, outbox.MAX_ATTEMPTS):
+    for attempt, wait in enumerate(RETRY_WAITS, start=1):
         assert deliver(runtime, now, transport=BrokenTransport()) == {"claimed": n, "sent": 0, "retrying": n,
                                                                        "failed": 0}
-        assert deliver(runtime, now + outbox.backoff(attempt) - dt.timedelta(seconds=1))["claimed"] == 0
+        assert deliver(runtime, now + wait - dt.timedelta(seconds=1))["claimed"] == 0
         for row in emails(runtime):
-            assert (row.status, row.attempts, row.next_attempt_at) == ("pending", attempt,
-                                                                       now + outbox.backoff(attempt))
-        now += outbox.backoff(attempt)
+            assert (row.status, row.attempts, row.next_attempt_at) == ("pending", attempt, now + wait)
+        now += wait
+    assert now - T0 == dt.timedelta(hours=6, minutes=3)  # "about six hours of trying"
     assert deliver(runtime, now, transport=BrokenTransport())["failed"] == n
     for row in emails(runtime):
-        assert (row.status, row.attempts, row.next_attempt_at) == ("failed", outbox.MAX_ATTEMPTS, None)
+        assert (row.status, row.attempts, row.next_attempt_at) == ("failed", 12, None)  # the 12th attempt gives up
         assert "450" in row.last_error
     assert len(act.events(case_id, "email_failed")) == n
     assert deliver(runtime, now + days(30))["claimed"] == 0
@@ -148,6 +153,7 @@ def test_a_permanent_refusal_fails_at_once(runtime, act):
 
 def test_backoff_doubles_up_to_an_hour():
     assert [outbox.backoff(n).total_seconds() / 60 for n in (1, 2, 3, 4, 7, 8, 20)] == [1, 2, 4, 8, 60, 60, 60]
+    assert [outbox.backoff(n) for n in range(1, 12)] == RETRY_WAITS
 
 
 def test_a_bad_smtp_url_claims_nothing(runtime, act):

@@ -6,9 +6,8 @@
     create-user --email --name --role [--company-id] [--password]
     create-token --email         issue an API token (printed once, stored hashed)
     revoke-token --email         revoke all of a user's API tokens
-    jobs [--once] [--as-of T]    the scheduler (until SIGTERM); --once runs every job once and exits.
-                                 On SQLite a second scheduler refuses to start; on PostgreSQL
-                                 run as many as you like.
+    jobs [--once] [--as-of T]    the scheduler: hands over to `python -m jobs` (jobs/cli.py), the
+                                 same arguments; --once runs every job once and exits.
 
 Exit codes: 0 done, 1 refused (bad input, unknown email, failed job), 2 usage error.
 Settings come from the environment (`dashboard.settings.load_settings`).
@@ -17,10 +16,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import logging
+import os
 import sys
-import threading
+from pathlib import Path
 from typing import Callable, Optional, Sequence
 
 from dashboard import accounts
@@ -163,32 +162,39 @@ def cmd_revoke_token(args, settings: Settings) -> int:
 
 
 def cmd_jobs(args, settings: Settings) -> int:
-    from jobs.lock import LockLost, SchedulerBusy, holding, lock_for
-    from jobs.runner import JOBS, Scheduler, every, run_all_once, stop_on_signals
-
-    runtime = _runtime(settings)
-    jobs = every(JOBS, args.tick) if args.tick else JOBS
-    stop = threading.Event()
-    try:
-        if args.once or args.as_of is not None:
-            now = args.as_of or utcnow()
-            if args.as_of is not None and args.as_of > utcnow():
-                print(f"warning: --as-of {now.isoformat()} is in the future: deadlines that have not passed yet "
-                      f"are acted on for real.", file=sys.stderr)
-            # A one-off run is a scheduler too: on SQLite it needs the lock like any other.
-            with stop_on_signals(stop), holding(lock_for(runtime)):
-                results = run_all_once(runtime, now, stop_event=stop, jobs=jobs)
-            print(json.dumps({"as_of": now.isoformat(), **results}, indent=2, sort_keys=False))
-            return 1 if any("error" in counts for counts in results.values()) else 0
-        Scheduler(runtime, jobs=jobs).run_forever(stop)
-        return 0
-    except (SchedulerBusy, LockLost) as exc:
-        raise CliError(str(exc))
-    finally:
-        runtime.engine.dispose()
+    """Becomes `python -m jobs` with the same (already checked) arguments. The scheduler
+    sits above the domain, so this package does not import it; exec keeps the process
+    (its pid, signals, exit status), which is what operators and supervisors expect."""
+    argv = [sys.executable, "-m", "jobs"]
+    argv += ["--verbose"] if args.verbose else []
+    argv += ["--once"] if args.once else []
+    argv += ["--as-of", args.as_of.isoformat()] if args.as_of is not None else []
+    argv += ["--tick", repr(args.tick)] if args.tick is not None else []
+    root = str(Path(__file__).resolve().parents[1])  # where `jobs` sits beside `dashboard`
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p))
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(sys.executable, argv, env)
+    return 1  # not reached
 
 
 # ------------------------------------------------------------------------------ parser
+def add_jobs_arguments(parser: argparse.ArgumentParser) -> None:
+    """The scheduler's arguments, shared by `python -m dashboard jobs` and `python -m jobs`."""
+    parser.add_argument("--once", action="store_true", help="run every job once, print the counts as JSON, exit")
+    parser.add_argument("--as-of", type=_iso_time, metavar="ISO-TIME",
+                        help="run as if it were this moment (implies --once; UTC when no offset is given)")
+    # Hidden, for tests: every job every TICK seconds instead of the timetable.
+    parser.add_argument("--tick", type=float, default=None, help=argparse.SUPPRESS)
+
+
+def configure_logging(verbose: bool) -> None:
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not verbose:
+        logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m dashboard", description="Resolution Center administration.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
@@ -226,22 +232,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--email", required=True)
     p.set_defaults(handler=cmd_revoke_token)
 
-    p = sub.add_parser("jobs", help="run the background jobs (until SIGTERM, or once)")
-    p.add_argument("--once", action="store_true", help="run every job once, print the counts as JSON, exit")
-    p.add_argument("--as-of", type=_iso_time, metavar="ISO-TIME",
-                   help="run as if it were this moment (implies --once; UTC when no offset is given)")
-    # Hidden, for tests: every job every TICK seconds instead of the timetable.
-    p.add_argument("--tick", type=float, default=None, help=argparse.SUPPRESS)
+    p = sub.add_parser("jobs", help="run the background jobs (until SIGTERM, or once): python -m jobs")
+    add_jobs_arguments(p)
     p.set_defaults(handler=cmd_jobs)
     return parser
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if not args.verbose:
-        logging.getLogger("alembic").setLevel(logging.WARNING)
+    configure_logging(args.verbose)
     try:
         settings = load_settings()
     except (RuntimeError, ValueError) as exc:

@@ -1,13 +1,18 @@
 """One scheduler per SQLite file (SPEC §8: on SQLite a single scheduler is the
-supported mode).
+supported mode), kept by an OS file lock.
 
-The `scheduler_locks` row named "scheduler" says who holds the database: `holder` is
-`host:pid`, `heartbeat_at` is refreshed every HEARTBEAT by a thread while it runs.
-A second scheduler — `python -m dashboard jobs`, `jobs --once`, or the in-process
-scheduler of another app process — finds a live holder and refuses to start. A holder
-that stopped cleanly deleted the row; one that crashed is taken over once its
-heartbeat is older than STALE_AFTER, or at once when it ran on this host and its
-process is gone.
+The scheduler holds `fcntl.flock(LOCK_EX | LOCK_NB)` on a lock file beside the
+database file (`rc.db` -> `rc.db.scheduler-lock`) and writes who it is into it
+(`host:pid`, when it started), so a second scheduler — `python -m jobs`, `jobs --once`,
+or the in-process scheduler of another app process — is refused and told who holds
+the database. The kernel releases the lock the moment the holding process ends,
+however it ends (SIGKILL included): there is no heartbeat and no stale window. The
+file itself stays; only the lock on it means anything, and an empty or stale text in
+it is simply overwritten by the next holder.
+
+flock locks belong to an open file, not to a process, so two schedulers in one process
+(the app's standby thread and a test) exclude each other as well. The lock file must
+live on a local file system, as the SQLite file must anyway.
 
 PostgreSQL needs none of this: there every job claims its work with row locks, so
 several schedulers may run side by side (`lock_for` returns None).
@@ -15,93 +20,71 @@ several schedulers may run side by side (`lock_for` returns None).
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import logging
 import os
 import socket
-import threading
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Callable, Iterator, Optional
 
-from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
-
-from data.models import SchedulerLock as LockRow
 from dashboard.context import utcnow
 
 log = logging.getLogger(__name__)
 
-NAME = "scheduler"
-HEARTBEAT = dt.timedelta(seconds=10)
-STALE_AFTER = dt.timedelta(seconds=60)
-
-
-class LockLost(RuntimeError):
-    """Our lock was taken over (we missed heartbeats for longer than STALE_AFTER)."""
+SUFFIX = ".scheduler-lock"
+# How often a standby (the app's in-process scheduler) tries again while another holds it.
+RETRY_EVERY = dt.timedelta(seconds=5)
 
 
 class SchedulerBusy(RuntimeError):
     """Another live scheduler holds this database."""
 
-    def __init__(self, holder: str, heartbeat_at: dt.datetime, now: dt.datetime, stale_after: dt.timedelta):
+    def __init__(self, holder: str, path: Path):
         self.holder = holder
-        ago = max(0, int((now - heartbeat_at).total_seconds()))
         super().__init__(
-            f"another scheduler is already running on this SQLite database ({holder}, last heartbeat {ago}s ago). "
+            f"another scheduler is already running on this SQLite database ({holder}). "
             f"SQLite supports one scheduler: stop that one first (or set SCHEDULER=off for the app process that "
-            f"runs it), or use PostgreSQL to run several. If it crashed, it is taken over "
-            f"{int(stale_after.total_seconds())}s after its last heartbeat.")
+            f"runs it), or use PostgreSQL to run several. The system releases its lock ({path}) the moment "
+            f"that process ends.")
 
 
 def this_holder() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def _dead_here(holder: str) -> bool:
-    """True when `holder` ran on this host and its process no longer exists."""
-    host, _, pid = holder.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
-
-
 class SchedulerLock:
-    """The lock row, taken (`acquire`), kept fresh (`refresh`) and given back (`release`)."""
+    """The lock file: taken (`acquire`, raising SchedulerBusy) and given back (`release`)."""
 
-    def __init__(self, session_factory: sessionmaker[Session], *, holder: Optional[str] = None, name: str = NAME,
-                 stale_after: dt.timedelta = STALE_AFTER, heartbeat: dt.timedelta = HEARTBEAT,
-                 clock: Callable[[], dt.datetime] = utcnow):
-        self.Session = session_factory
+    def __init__(self, path: Path | str, *, holder: Optional[str] = None,
+                 clock: Callable[[], dt.datetime] = utcnow, retry_every: dt.timedelta = RETRY_EVERY):
+        self.path = Path(path)
         self.holder = holder or this_holder()
-        self.name = name
-        self.stale_after = stale_after
-        self.heartbeat = heartbeat
         self.clock = clock  # the wall clock, never a job's "as of" moment
+        self.retry_every = retry_every
+        self._fd: Optional[int] = None
+
+    @property
+    def held(self) -> bool:
+        return self._fd is not None
 
     def acquire(self) -> None:
-        """Take the lock, or raise SchedulerBusy naming the live holder."""
-        now = self.clock()
+        """Take the lock, or raise SchedulerBusy naming the holder."""
+        if self._fd is not None:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # Python opens descriptors non-inheritable (PEP 446): a child it execs never holds our lock.
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
-            with self.Session.begin() as s:  # BEGIN IMMEDIATE on SQLite: one acquirer at a time
-                row = s.scalar(select(LockRow).where(LockRow.name == self.name).with_for_update())
-                if row is None:
-                    s.add(LockRow(name=self.name, holder=self.holder, heartbeat_at=now))
-                    return
-                if row.holder != self.holder:
-                    stale = now - row.heartbeat_at > self.stale_after
-                    if not (stale or _dead_here(row.holder)):
-                        raise SchedulerBusy(row.holder, row.heartbeat_at, now, self.stale_after)
-                    log.warning("taking over the scheduler lock from %s (last heartbeat %s): it is gone",
-                                row.holder, row.heartbeat_at.isoformat())
-                row.holder, row.heartbeat_at = self.holder, now
-        except IntegrityError:  # another acquirer inserted the row first (PostgreSQL)
-            self.acquire()
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise SchedulerBusy(self.held_by() or "a process that has not written its name yet", self.path)
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fd = fd
+        self._write(f"{self.holder}, started {self.clock().isoformat(timespec='seconds')}")
 
     def try_acquire(self) -> bool:
         try:
@@ -110,68 +93,56 @@ class SchedulerLock:
             return False
         return True
 
-    def refresh(self) -> bool:
-        """Heartbeat; False when the lock is no longer ours (we were taken over)."""
-        with self.Session.begin() as s:
-            done = s.execute(update(LockRow).where(LockRow.name == self.name, LockRow.holder == self.holder)
-                             .values(heartbeat_at=self.clock()))
-            return done.rowcount == 1
-
     def release(self) -> None:
-        with self.Session.begin() as s:
-            s.execute(delete(LockRow).where(LockRow.name == self.name, LockRow.holder == self.holder))
+        fd, self._fd = self._fd, None
+        if fd is None:
+            return
+        try:
+            os.ftruncate(fd, 0)  # nobody holds it now; the next holder writes its own name
+        finally:
+            os.close(fd)  # closing the last descriptor of the open file drops the flock
 
+    def held_by(self) -> Optional[str]:
+        """What the holder wrote into the file (`host:pid, started ...`), if anything."""
+        try:
+            text = self.path.read_text(encoding="utf-8", errors="replace").strip()
+        except FileNotFoundError:
+            return None
+        return text or None
 
-class Heartbeat:
-    """A daemon thread refreshing the lock every `lock.heartbeat`, so a long job (a
-    catch-up sweep) never looks like a crash. `lost` is set if the lock was taken over."""
-
-    def __init__(self, lock: SchedulerLock):
-        self.lock = lock
-        self.lost = threading.Event()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="rc-scheduler-heartbeat", daemon=True)
-
-    def start(self) -> "Heartbeat":
-        self._thread.start()
-        return self
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.lock.heartbeat.total_seconds()):
-            try:
-                if not self.lock.refresh():
-                    log.error("the scheduler lock was taken over by another process; this scheduler stops")
-                    self.lost.set()
-                    return
-            except Exception:  # noqa: BLE001 - a missed beat is retried; STALE_AFTER allows several
-                log.exception("scheduler heartbeat failed")
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(5)
+    def _write(self, text: str) -> None:
+        assert self._fd is not None
+        os.ftruncate(self._fd, 0)
+        os.pwrite(self._fd, text.encode("utf-8") + b"\n", 0)
 
 
 @contextmanager
-def holding(lock: Optional[SchedulerLock]) -> Iterator[Optional[Heartbeat]]:
-    """`with holding(lock):` acquire (raising SchedulerBusy), keep alive, release. None: no lock."""
+def holding(lock: Optional[SchedulerLock]) -> Iterator[Optional[SchedulerLock]]:
+    """`with holding(lock):` acquire (raising SchedulerBusy), then release. None: no lock."""
     if lock is None:
         yield None
         return
     lock.acquire()
-    beat = Heartbeat(lock).start()
     try:
-        yield beat
+        yield lock
     finally:
-        beat.stop()
         try:
             lock.release()
-        except Exception:  # noqa: BLE001 - a lock we cannot release goes stale and is taken over
+        except OSError:  # the kernel drops the lock with the process anyway
             log.exception("could not release the scheduler lock")
 
 
+def lock_path(database: Optional[str]) -> Optional[Path]:
+    """The lock file beside a SQLite database file; None for an in-memory database."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    db = Path(database)
+    return db.with_name(db.name + SUFFIX)
+
+
 def lock_for(runtime) -> Optional[SchedulerLock]:
-    """The lock a scheduler on this database must hold: SQLite only."""
+    """The lock a scheduler on this database must hold: SQLite files only."""
     if runtime.engine.dialect.name != "sqlite":
         return None
-    return SchedulerLock(runtime.Session)
+    path = lock_path(runtime.engine.url.database)
+    return SchedulerLock(path) if path is not None else None

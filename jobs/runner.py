@@ -1,15 +1,15 @@
-"""Running the jobs: once (`run_all_once`, for `python -m dashboard jobs --once` and
-tests), or forever on a `schedule` timetable (`Scheduler`), either as its own process
-(`python -m dashboard jobs`, production) or in a thread of the app (`start_in_thread`,
-the embedded default).
+"""Running the jobs: once (`run_all_once`, for `python -m jobs --once` and tests), or
+forever on a `schedule` timetable (`Scheduler`), either as its own process
+(`python -m jobs`, production) or in a thread of the app (`start_in_thread`, the
+embedded default).
 
 Each run of a job gets a fresh session and is wrapped so that an exception is logged
 and the loop carries on: the work it did not do is still due in the database and
 the next run picks it up. SIGTERM (or SIGINT) lets the job in hand finish, runs no
 other, and returns, so the process exits 0.
 
-On SQLite the scheduler holds the `scheduler_locks` row (`jobs.lock`): a second one
-refuses to start, or, inside an app process, waits as a standby. On PostgreSQL any
+On SQLite the scheduler holds a file lock beside the database (`jobs.lock`): a second
+one refuses to start, or, inside an app process, waits as a standby. On PostgreSQL any
 number of schedulers run at once; the jobs claim their work with row locks.
 """
 from __future__ import annotations
@@ -33,7 +33,7 @@ from dashboard.runtime import Runtime
 from jobs.deadlines import close_expired
 from jobs.escalation import escalate_overdue
 from jobs.housekeeping import forget_expired
-from jobs.lock import LockLost, SchedulerBusy, SchedulerLock, holding, lock_for
+from jobs.lock import SchedulerBusy, SchedulerLock, holding, lock_for
 from jobs.money import retry_money
 from jobs import probe
 from jobs.outbox import drain_outbox
@@ -155,7 +155,6 @@ class Scheduler:
         self.clock = clock
         self.jobs = jobs
         self._lock = lock
-        self._beat = None
         self.schedule = schedule.Scheduler()
         for job in jobs:
             self.schedule.every(job.every_seconds).seconds.do(self._run, job).tag(job.name)
@@ -166,19 +165,13 @@ class Scheduler:
             self._lock = lock_for(self.runtime)
         return self._lock
 
-    def may_run(self) -> bool:
-        """False once another process took our SQLite lock over."""
-        return not (self._beat is not None and self._beat.lost.is_set())
-
     def _run(self, job: JobSpec) -> dict:
-        if not self.may_run():
-            return {}
         return run_job(self.runtime, job, self.clock())
 
     def run_all_now(self, stop_event: Optional[threading.Event] = None) -> None:
         """Catch up at start: whatever fell due while nothing was running."""
         for job in self.jobs:
-            if (stop_event is not None and stop_event.is_set()) or not self.may_run():
+            if stop_event is not None and stop_event.is_set():
                 return
             self._run(job)
 
@@ -197,32 +190,28 @@ class Scheduler:
             try:
                 while not stop_event.is_set():
                     try:
-                        with holding(lock) as beat:
-                            self._beat, started = beat, True
-                            holder = f" (holding the SQLite scheduler lock as {lock.holder})" if lock else ""
+                        with holding(lock):
+                            started = True
+                            holder = f" (holding the SQLite scheduler lock {lock.path} as {lock.holder})" if lock else ""
                             log.info("scheduler started%s: %s", holder,
                                      ", ".join(f"{j.name} every {j.every_seconds:g}s" for j in self.jobs))
                             self._loop(stop_event, max_sleep)
-                            if not self.may_run() and not standby:
-                                raise LockLost("the SQLite scheduler lock was taken over by another process")
                     except SchedulerBusy as busy:
                         if not standby:
                             raise
                         if not told:
                             log.warning("%s This process's scheduler waits as a standby.", busy)
                             told = True
-                        stop_event.wait(lock.heartbeat.total_seconds())
-                    finally:
-                        self._beat = None
+                        stop_event.wait(lock.retry_every.total_seconds())
             finally:
                 if started:
                     log.info("scheduler stopped")
 
     def _loop(self, stop_event: threading.Event, max_sleep: float) -> None:
         self.run_all_now(stop_event)
-        while not stop_event.is_set() and self.may_run():
+        while not stop_event.is_set():
             for job in sorted(j for j in self.schedule.jobs if j.should_run):
-                if stop_event.is_set() or not self.may_run():
+                if stop_event.is_set():
                     return
                 job.run()
             idle = self.schedule.idle_seconds

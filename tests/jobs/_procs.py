@@ -1,4 +1,4 @@
-"""Real processes for the multi-process job tests: `python -m dashboard jobs` runs,
+"""Real processes for the multi-process job tests: `python -m jobs` runs,
 gunicorn app workers, and an SMTP server on loopback that can be down at first.
 
 Every child gets its settings from the environment, exactly as in production.
@@ -44,10 +44,10 @@ def env_for(db_url: str, base: Path, **extra: str) -> dict[str, str]:
 
 
 def jobs(env: dict[str, str], *args: str, log: Optional[Path] = None) -> subprocess.Popen:
-    """`python -m dashboard jobs ...` (stdout piped; stderr piped, or to `log`)."""
+    """`python -m jobs ...` (stdout piped; stderr piped, or to `log`)."""
     stderr = open(log, "ab") if log else subprocess.PIPE
     try:
-        return subprocess.Popen([PYTHON, "-m", "dashboard", "jobs", *args], cwd=ROOT, env=env,
+        return subprocess.Popen([PYTHON, "-m", "jobs", *args], cwd=ROOT, env=env,
                                 stdout=subprocess.PIPE, stderr=stderr, text=log is None)
     finally:
         if log:

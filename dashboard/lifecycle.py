@@ -5,87 +5,156 @@ transaction. Screens, API and jobs all come through here.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable, Iterable, Optional
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Optional
 
-from data.models import Case, User
+from data.models import Case, CaseEvent, OutboxEmail, User
 from dashboard.context import Ctx
-from dashboard.enums import FINAL_STAGES, STAGE_STATUS, Action, Outcome, Party, Stage, Status
-from dashboard.errors import Conflict, Forbidden
+from dashboard.enums import FINAL_STAGES, STAGE_STATUS, Action, Outcome, Party, Role, Stage, Status
+from dashboard.errors import Conflict, DomainError, Forbidden
 from dashboard import notifications, timeline
 
-Guard = Callable[[Ctx, Case, Optional[User]], Optional[str]]
-"""Returns None when the transition may happen, else the reason it may not."""
+Guard = Callable[[Ctx, Case, Optional[User]], Optional["Refusal"]]
+"""Returns None when the transition may happen, else the Refusal saying why not."""
 
 
-def _merchant_may_ask_again(ctx: Ctx, case: Case, _actor) -> Optional[str]:
+@dataclass(frozen=True)
+class Refusal:
+    """Why an action cannot be taken now: a stable `code`, a sentence for a person, and
+    the moment the sentence is about (`at`: a deadline that passed), kept as data so a
+    screen can show it in the viewer's time zone.
+
+    `status` is what the API answers: 409 (not now: the case's state says no) or 403
+    (this person can never do it). `blocks=False` is the one soft case: the action is
+    accepted as a no-op but not offered (claiming a case that is already yours)."""
+
+    code: str
+    message: str
+    at: Optional[dt.datetime] = None
+    status: int = 409
+    detail: dict[str, Any] = field(default_factory=dict, compare=False)
+    blocks: bool = True
+
+    def error(self) -> DomainError:
+        cls = Forbidden if self.status == 403 else Conflict
+        return cls(self.code, self.message, detail=dict(self.detail))
+
+
+def not_now(case: Case, message: str, *, at: Optional[dt.datetime] = None) -> Refusal:
+    """The usual refusal: the case's state does not allow it (409 `invalid_state`, with the
+    case's status so a client can refresh)."""
+    return Refusal("invalid_state", message, at=at, detail={"status": case.status})
+
+
+def first_of(*guards: Guard) -> Guard:
+    """One guard made of several, asked in order: the first refusal is the answer."""
+
+    def guard(ctx: Ctx, case: Case, actor: Optional[User]) -> Optional[Refusal]:
+        for g in guards:
+            if (why := g(ctx, case, actor)) is not None:
+                return why
+        return None
+
+    guard.__name__ = "_then_".join(g.__name__.lstrip("_") for g in guards)
+    return guard
+
+
+# ------------------------------------------------------------------ the parties' guards
+def _merchant_may_ask_again(ctx: Ctx, case: Case, _actor) -> Optional[Refusal]:
     if case.merchant_info_requests >= 3:
-        return "The merchant has already requested information 3 times on this case."
+        return not_now(case, "The merchant has already requested information 3 times on this case.")
     return None
 
 
-def _in_time(ctx: Ctx, case: Case, _actor) -> Optional[str]:
+def _in_time(ctx: Ctx, case: Case, _actor) -> Optional[Refusal]:
     # A deadline passes at its moment, not when the scheduler notices (§3.6, §8): an
     # answer after it is late even if the case has not been escalated or closed yet.
     if case.response_due_at is not None and ctx.now >= case.response_due_at:
-        return (f"The response was due by {case.response_due_at:%Y-%m-%d %H:%M} UTC; "
-                f"it is too late to act on this request.")
+        return not_now(case, f"The response was due by {case.response_due_at:%Y-%m-%d %H:%M} UTC; "
+                             f"it is too late to act on this request.", at=case.response_due_at)
     return None
 
 
-def _merchant_may_ask_again_in_time(ctx: Ctx, case: Case, actor) -> Optional[str]:
-    return _in_time(ctx, case, actor) or _merchant_may_ask_again(ctx, case, actor)
-
-
-def _overdue(ctx: Ctx, case: Case, _actor) -> Optional[str]:
+def _overdue(ctx: Ctx, case: Case, _actor) -> Optional[Refusal]:
     if case.response_due_at is None or case.response_due_at > ctx.now:
-        return "The response is not overdue yet."
+        return not_now(case, "The response is not overdue yet.")
     return None
 
 
-def _appeal_window_open(ctx: Ctx, case: Case) -> Optional[str]:
+def _appeal_window_open(ctx: Ctx, case: Case) -> Optional[Refusal]:
     if case.final or case.appeal_due_at is None:
-        return "This case cannot be appealed: no appeal is left."
+        return not_now(case, "This case cannot be appealed: no appeal is left.")
     if case.customer_appealed or case.merchant_appealed:
-        return "This case has already been appealed once."
+        return not_now(case, "This case has already been appealed once.")
     if ctx.now >= case.appeal_due_at:
-        return "The appeal window has closed."
+        return not_now(case, "The appeal window has closed.", at=case.appeal_due_at)
     return None
 
 
 # The window is checked first: a customer has two appeal transitions, and a late
 # appeal must be told the window closed, not that it is the wrong kind of appeal.
-def _denial_appealable(ctx: Ctx, case: Case, _actor) -> Optional[str]:
+def _denial_appealable(ctx: Ctx, case: Case, _actor) -> Optional[Refusal]:
     if why := _appeal_window_open(ctx, case):
         return why
     if case.decided_by_id is not None or case.outcome != Outcome.MERCHANT_WON:
-        return "Only a merchant's denial can be appealed this way."
+        return not_now(case, "Only a merchant's denial can be appealed this way.")
     return None
 
 
-def _decision_appealable(ctx: Ctx, case: Case, _actor) -> Optional[str]:
+def _decision_appealable(ctx: Ctx, case: Case, _actor) -> Optional[Refusal]:
     if why := _appeal_window_open(ctx, case):
         return why
     if case.decided_by_id is None:
-        return "There is no platform decision to appeal."
+        return not_now(case, "There is no platform decision to appeal.")
     return None
 
 
-def _other_reviewer(ctx: Ctx, case: Case, actor: Optional[User]) -> Optional[str]:
+# -------------------------------------------------------------------- the staff's guards
+def _manager(ctx: Ctx, case: Case, actor: Optional[User]) -> Optional[Refusal]:
+    """Who may take the row at all (asked before the case's state: 403, not 409)."""
+    if actor is None or actor.role != Role.MANAGER:
+        return Refusal("managers_only", "Only managers can assign cases to other reviewers.", status=403)
+    return None
+
+
+def _not_assigned_elsewhere(ctx: Ctx, case: Case, actor: Optional[User]) -> Optional[Refusal]:
+    """Work on a claimed case is its assignee's; the queue's unassigned cases are anyone's."""
+    if actor is not None and case.assignee_id not in (None, actor.id):
+        assignee = case.assignee.name if case.assignee else case.assignee_id
+        return Refusal("assigned_to_another_reviewer",
+                       f"This case is assigned to {assignee}. Ask a manager to reassign it first.",
+                       detail={"status": case.status, "assignee_id": case.assignee_id})
+    return None
+
+
+def _other_reviewer(ctx: Ctx, case: Case, actor: Optional[User]) -> Optional[Refusal]:
     if actor is not None and actor.id == case.decided_by_id:
-        return "The final review must be done by a reviewer other than the one who decided."
+        return not_now(case, "The final review must be done by a reviewer other than the one who decided.")
     return None
 
 
-def _appeal_window_due(ctx: Ctx, case: Case, _actor) -> Optional[str]:
+def _claimable(ctx: Ctx, case: Case, actor: Optional[User]) -> Optional[Refusal]:
+    if actor is not None and case.assignee_id == actor.id:
+        # Claiming twice is harmless (a double click), so it is accepted, but not offered.
+        return Refusal("already_assigned_to_you", "The case is already assigned to you.", blocks=False)
+    if why := _not_assigned_elsewhere(ctx, case, actor):
+        return why
+    if actor is not None and case.final_review and actor.id == case.decided_by_id:
+        return Refusal("same_reviewer", "You decided this case; its final review must go to another reviewer.")
+    return None
+
+
+# ------------------------------------------------------------------- the system's guards
+def _appeal_window_due(ctx: Ctx, case: Case, _actor) -> Optional[Refusal]:
     if case.final or case.appeal_due_at is None or case.appeal_due_at > ctx.now:
-        return "The appeal window is still open."
+        return not_now(case, "The appeal window is still open.")
     return None
 
 
-def _still_changeable(ctx: Ctx, case: Case, _actor) -> Optional[str]:
+def _still_changeable(ctx: Ctx, case: Case, _actor) -> Optional[Refusal]:
     if case.final:
-        return "The case is closed for good."
+        return not_now(case, "The case is closed for good.")
     return None
 
 
@@ -95,7 +164,8 @@ class Transition:
     party: Party
     source: Stage
     target: Stage
-    guard: Optional[Guard] = None
+    guard: Optional[Guard] = None  # on the case's state: refused with 409 (or its Refusal's status)
+    actor_guard: Optional[Guard] = None  # on who acts, asked before the state: refused with 403
 
 
 S = Stage
@@ -110,7 +180,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(A.ACCEPT, P.MERCHANT, S.AWAITING_MERCHANT, S.CLOSED, _in_time),
     Transition(A.ACCEPT, P.MERCHANT, S.REVIEW_AWAITING_MERCHANT, S.CLOSED, _in_time),
     Transition(A.DENY, P.MERCHANT, S.AWAITING_MERCHANT, S.CLOSED, _in_time),
-    Transition(A.REQUEST_INFO, P.MERCHANT, S.AWAITING_MERCHANT, S.AWAITING_CUSTOMER, _merchant_may_ask_again_in_time),
+    Transition(A.REQUEST_INFO, P.MERCHANT, S.AWAITING_MERCHANT, S.AWAITING_CUSTOMER, first_of(_in_time, _merchant_may_ask_again)),
     # Replies hand the turn back to whoever asked. Every answer must come in time.
     Transition(A.REPLY, P.CUSTOMER, S.AWAITING_CUSTOMER, S.AWAITING_MERCHANT, _in_time),
     Transition(A.REPLY, P.CUSTOMER, S.REVIEW_AWAITING_CUSTOMER, S.UNDER_REVIEW, _in_time),
@@ -124,36 +194,42 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(A.ESCALATE_OVERDUE, P.SYSTEM, S.AWAITING_MERCHANT, S.UNDER_REVIEW, _overdue),
     Transition(A.ESCALATE_OVERDUE, P.SYSTEM, S.AWAITING_CUSTOMER, S.UNDER_REVIEW, _overdue),
     # §3.7: the platform asks a party; silence has a consequence.
-    Transition(A.REQUEST_INFO, P.PLATFORM, S.UNDER_REVIEW, S.REVIEW_AWAITING_MERCHANT),
-    Transition(A.REQUEST_INFO, P.PLATFORM, S.UNDER_REVIEW, S.REVIEW_AWAITING_CUSTOMER),
-    Transition(A.REQUEST_INFO, P.PLATFORM, S.FINAL_REVIEW, S.FINAL_AWAITING_MERCHANT),
-    Transition(A.REQUEST_INFO, P.PLATFORM, S.FINAL_REVIEW, S.FINAL_AWAITING_CUSTOMER),
+    # Decisions and requests on a claimed case are its assignee's.
+    Transition(A.REQUEST_INFO, P.PLATFORM, S.UNDER_REVIEW, S.REVIEW_AWAITING_MERCHANT, _not_assigned_elsewhere),
+    Transition(A.REQUEST_INFO, P.PLATFORM, S.UNDER_REVIEW, S.REVIEW_AWAITING_CUSTOMER, _not_assigned_elsewhere),
+    Transition(A.REQUEST_INFO, P.PLATFORM, S.FINAL_REVIEW, S.FINAL_AWAITING_MERCHANT, _not_assigned_elsewhere),
+    Transition(A.REQUEST_INFO, P.PLATFORM, S.FINAL_REVIEW, S.FINAL_AWAITING_CUSTOMER, _not_assigned_elsewhere),
     Transition(A.EXPIRE_REVIEW_REQUEST, P.SYSTEM, S.REVIEW_AWAITING_MERCHANT, S.UNDER_REVIEW, _overdue),
     Transition(A.EXPIRE_REVIEW_REQUEST, P.SYSTEM, S.FINAL_AWAITING_MERCHANT, S.FINAL_REVIEW, _overdue),
     Transition(A.EXPIRE_REVIEW_REQUEST, P.SYSTEM, S.REVIEW_AWAITING_CUSTOMER, S.CLOSED, _overdue),
     Transition(A.EXPIRE_REVIEW_REQUEST, P.SYSTEM, S.FINAL_AWAITING_CUSTOMER, S.CLOSED, _overdue),
     # §3.8–3.9: decisions, appeals and the final review.
-    Transition(A.DECIDE, P.PLATFORM, S.UNDER_REVIEW, S.CLOSED),
+    Transition(A.DECIDE, P.PLATFORM, S.UNDER_REVIEW, S.CLOSED, _not_assigned_elsewhere),
     Transition(A.APPEAL, P.CUSTOMER, S.CLOSED, S.UNDER_REVIEW, _denial_appealable),
     Transition(A.APPEAL, P.CUSTOMER, S.CLOSED, S.FINAL_REVIEW, _decision_appealable),
     Transition(A.APPEAL, P.MERCHANT, S.CLOSED, S.FINAL_REVIEW, _decision_appealable),
-    Transition(A.FINAL_DECIDE, P.PLATFORM, S.FINAL_REVIEW, S.CLOSED, _other_reviewer),
+    # Whoever made the first decision may not make the final one (§3.9).
+    Transition(A.FINAL_DECIDE, P.PLATFORM, S.FINAL_REVIEW, S.CLOSED, first_of(_other_reviewer, _not_assigned_elsewhere)),
     Transition(A.CLOSE_APPEAL_WINDOW, P.SYSTEM, S.CLOSED, S.CLOSED, _appeal_window_due),
     # §3.10: a refund made elsewhere settles the case.
     *(Transition(A.REPORT_REFUNDED, P.SYSTEM, s, S.CLOSED) for s in OPEN_STAGES),
     Transition(A.REPORT_REFUNDED, P.SYSTEM, S.CLOSED, S.CLOSED, _still_changeable),
     # Actions that do not move the case.
     *(Transition(A.ADD_EVIDENCE, p, s, s) for p in (P.CUSTOMER, P.MERCHANT, P.PLATFORM) for s in OPEN_STAGES),
-    *(Transition(A.CLAIM, P.PLATFORM, s, s) for s in OPEN_STAGES),
-    *(Transition(A.ASSIGN, P.PLATFORM, s, s) for s in OPEN_STAGES),
+    *(Transition(A.CLAIM, P.PLATFORM, s, s, _claimable) for s in OPEN_STAGES),
+    *(Transition(A.ASSIGN, P.PLATFORM, s, s, actor_guard=_manager) for s in OPEN_STAGES),
     *(Transition(A.NOTE, P.PLATFORM, s, s) for s in Stage),
 )
 
 
 _BY_START: dict[tuple[Action, Party, Stage], list[Transition]] = {}
+_ACTOR_GUARDS: dict[tuple[Action, Party], list[Guard]] = {}
 for _t in TRANSITIONS:
     _BY_START.setdefault((_t.action, _t.party, _t.source), []).append(_t)
-_PARTY_ACTIONS = {(t.action, t.party) for t in TRANSITIONS}
+    _guards = _ACTOR_GUARDS.setdefault((_t.action, _t.party), [])
+    if _t.actor_guard is not None and _t.actor_guard not in _guards:
+        _guards.append(_t.actor_guard)
+_PARTY_ACTIONS = set(_ACTOR_GUARDS)
 
 
 def candidates(action: Action, party: Party, stage: Stage) -> list[Transition]:
@@ -162,15 +238,47 @@ def candidates(action: Action, party: Party, stage: Stage) -> list[Transition]:
     return _BY_START.get((action, party, stage), [])
 
 
-def allowed(ctx: Ctx, case: Case, action: Action, party: Party, actor: Optional[User] = None,
-            target: Optional[Stage] = None) -> Optional[Transition]:
-    """The transition that would apply now, or None."""
+def _actor_refusal(ctx: Ctx, case: Case, action: Action, party: Party, actor: Optional[User]) -> Optional[Refusal]:
+    for guard in _ACTOR_GUARDS.get((action, party), ()):
+        if (why := guard(ctx, case, actor)) is not None:
+            return why
+    return None
+
+
+def _verdict(ctx: Ctx, case: Case, action: Action, party: Party, actor: Optional[User],
+             target: Optional[Stage]) -> tuple[Optional[Transition], list[Refusal]]:
+    """The first transition with no refusal at all, else the refusals in table order."""
+    reasons: list[Refusal] = []
+    if (why := _actor_refusal(ctx, case, action, party, actor)) is not None:
+        return None, [why]
     for t in candidates(action, party, Stage(case.stage)):
         if target is not None and t.target != target:
             continue
-        if t.guard is None or t.guard(ctx, case, actor) is None:
-            return t
-    return None
+        why = t.guard(ctx, case, actor) if t.guard else None
+        if why is None:
+            return t, []
+        reasons.append(why)
+    return None, reasons
+
+
+def allowed(ctx: Ctx, case: Case, action: Action, party: Party, actor: Optional[User] = None,
+            target: Optional[Stage] = None) -> Optional[Transition]:
+    """The transition that would apply now, or None: what a screen offers (a soft refusal,
+    `blocks=False`, is not offered)."""
+    return _verdict(ctx, case, action, party, actor, target)[0]
+
+
+def refusal(ctx: Ctx, case: Case, action: Action, party: Party, actor: Optional[User] = None) -> Optional[Refusal]:
+    """Why `party` cannot take `action` now although the case's stage has a row for it
+    (a deadline passed, the appeal is used, another reviewer has it), or None when the
+    action is possible, or when nothing in the table leads from here (nothing to explain:
+    a person does not expect to decide a closed case). Only blocking refusals."""
+    if _actor_refusal(ctx, case, action, party, actor) is not None:
+        return None  # this person never takes the action: not something they wait for
+    t, reasons = _verdict(ctx, case, action, party, actor, None)
+    if t is not None:
+        return None
+    return next((why for why in reasons if why.blocks), None)
 
 
 def check(ctx: Ctx, case: Case, action: Action, party: Party, actor: Optional[User] = None,
@@ -178,23 +286,26 @@ def check(ctx: Ctx, case: Case, action: Action, party: Party, actor: Optional[Us
     """The transition to apply, or the error explaining why not.
 
     A party that can never take this action gets 403; a party that could, but not in
-    the case's current state, gets 409 with the case's state so the caller can refresh.
+    the case's current state, gets 409 with the case's state so the caller can refresh
+    (or the refusing guard's own error: 409 `assigned_to_another_reviewer`, 403
+    `managers_only`). A soft refusal passes: the action itself does nothing.
     """
     if (action, party) not in _PARTY_ACTIONS:
         raise Forbidden("action_not_permitted", f"A {party.value} cannot {action.value.replace('_', ' ')} a case.")
+    if (why := _actor_refusal(ctx, case, action, party, actor)) is not None:
+        raise why.error()
     reasons = []
     for t in candidates(action, party, Stage(case.stage)):
         if target is not None and t.target != target:
             continue
         why = t.guard(ctx, case, actor) if t.guard else None
-        if why is None:
+        if why is None or not why.blocks:
             return t
         reasons.append(why)
-    message = reasons[0] if reasons else (
-        f"This case is {case.status.replace('_', ' ')}; a {party.value} cannot "
-        f"{action.value.replace('_', ' ')} it now."
-    )
-    raise Conflict("invalid_state", message, detail={"status": case.status})
+    if reasons:
+        raise reasons[0].error()
+    raise not_now(case, f"This case is {case.status.replace('_', ' ')}; a {party.value} cannot "
+                        f"{action.value.replace('_', ' ')} it now.").error()
 
 
 def set_stage(ctx: Ctx, case: Case, stage: Stage) -> None:
@@ -218,6 +329,14 @@ def set_stage(ctx: Ctx, case: Case, stage: Stage) -> None:
         case.final_review = True
 
 
+@dataclass(frozen=True)
+class Applied:
+    """What `apply` wrote: the timeline event and the emails queued for it."""
+
+    event: CaseEvent
+    emails: tuple[OutboxEmail, ...] = ()
+
+
 def apply(
     ctx: Ctx,
     case: Case,
@@ -231,7 +350,7 @@ def apply(
     effect: Optional[Callable[[], None]] = None,
     staff_only: bool = False,
     notify: bool = True,
-):
+) -> Applied:
     """Perform `transition` (already checked): stage, effect, event, emails.
 
     `effect` runs after the stage moves and before the event and emails are written, so
@@ -248,10 +367,11 @@ def apply(
         ctx, case, action=event_action, party=transition.party, actor=actor, details=details,
         data=data, file_ids=file_ids, staff_only=staff_only,
     )
+    emails: list[OutboxEmail] = []
     if notify and not staff_only:
-        notifications.queue_for_event(
+        emails = notifications.queue_for_event(
             ctx, case, event, action=transition.action, party=transition.party,
             status_changed=(case.status != previous_status or case.outcome != previous_outcome),
         )
     ctx.session.flush()
-    return event
+    return Applied(event, tuple(emails))

@@ -1,12 +1,13 @@
-"""Which actions a viewer may take on a case right now — derived from the transition
-table, so the buttons on screen and `available_actions` in the API never disagree
-with what the server will accept."""
+"""Which actions a viewer may take on a case right now, and why the others they could
+expect are not possible — both read from the transition table alone (its rows and
+their guards), so the buttons on screen, `available_actions` in the API and what the
+server accepts never disagree."""
 from __future__ import annotations
 
 from data.models import Case, User
 from dashboard.context import Ctx
-from dashboard.enums import Action, Party, Role
-from dashboard.lifecycle import allowed
+from dashboard.enums import Action, Party
+from dashboard.lifecycle import Refusal, allowed, refusal
 from dashboard.permissions import party_of
 
 # Published vocabulary first, in the published order.
@@ -16,22 +17,28 @@ STAFF_ACTIONS = (Action.CLAIM, Action.ASSIGN, Action.REQUEST_INFO, Action.NOTE, 
                  Action.ADD_EVIDENCE)
 
 
+def _vocabulary(party: Party) -> tuple[Action, ...]:
+    return PARTY_ACTIONS if party in (Party.CUSTOMER, Party.MERCHANT) else STAFF_ACTIONS
+
+
 def available_actions(ctx: Ctx, case: Case, viewer: User) -> list[str]:
     party = party_of(viewer, case)
     if party is None:
         return []
-    if party in (Party.CUSTOMER, Party.MERCHANT):
-        return [a.value for a in PARTY_ACTIONS if allowed(ctx, case, a, party, viewer)]
-    out = []
-    for a in STAFF_ACTIONS:
-        if allowed(ctx, case, a, Party.PLATFORM, viewer) is None:
-            continue
-        if a == Action.ASSIGN and viewer.role != Role.MANAGER:
-            continue
-        if a == Action.CLAIM and (case.assignee_id is not None
-                                  or (case.final_review and case.decided_by_id == viewer.id)):
-            continue
-        if a in (Action.DECIDE, Action.FINAL_DECIDE, Action.REQUEST_INFO) and case.assignee_id not in (None, viewer.id):
-            continue
-        out.append(a.value)
+    return [a.value for a in _vocabulary(party) if allowed(ctx, case, a, party, viewer)]
+
+
+def unavailable_reasons(ctx: Ctx, case: Case, viewer: User) -> dict[Action, Refusal]:
+    """For the actions this viewer could expect to take here but cannot now, why not (the
+    guard's Refusal: a sentence, and the deadline it is about as data). Left out: what
+    is possible, what the viewer's role never does (a reviewer assigning), and what no
+    row leads to from the case's stage (deciding a closed case)."""
+    party = party_of(viewer, case)
+    if party is None:
+        return {}
+    out: dict[Action, Refusal] = {}
+    for a in _vocabulary(party):
+        why = refusal(ctx, case, a, party, viewer)
+        if why is not None:
+            out[a] = why
     return out

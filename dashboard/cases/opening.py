@@ -14,10 +14,11 @@ from dashboard.evidence.files import check_attachable
 from dashboard.lifecycle import set_stage
 from dashboard import notifications, timeline
 from dashboard.permissions import load_payment
+from dashboard.cases.result import ActionResult
 
 
 def open_case(ctx: Ctx, *, actor: User, payment_id: str, reason: Optional[str], message: Optional[str],
-              file_ids: Iterable[str] = ()) -> Case:
+              file_ids: Iterable[str] = ()) -> ActionResult:
     try:
         payment: Payment = load_payment(ctx, actor, payment_id, lock=True)
     except NotFound:
@@ -42,6 +43,7 @@ def open_case(ctx: Ctx, *, actor: User, payment_id: str, reason: Optional[str], 
     case.payment = payment
     event = timeline.record(ctx, case, action="created", party=Party.CUSTOMER, actor=actor, details=text,
                             data={"reason": parsed_reason.value}, file_ids=ids)
-    notifications.queue_for_event(ctx, case, event, action="open", party=Party.CUSTOMER, status_changed=True)
+    emails = notifications.queue_for_event(ctx, case, event, action="open", party=Party.CUSTOMER,
+                                           status_changed=True)
     ctx.session.flush()
-    return case
+    return ActionResult(case, emails=tuple(emails))

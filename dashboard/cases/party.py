@@ -1,116 +1,103 @@
-"""What the customer and the merchant do on a case (SPEC §3.2–3.5, §3.9)."""
+"""What the customer and the merchant do on a case (SPEC §3.2–3.5, §3.9). Each action
+opens with `open_party_action` (case, side, table, message, files) and returns what it
+did (`ActionResult`)."""
 from __future__ import annotations
 
 from typing import Iterable, Optional
 
-from data.models import Case, User
+from data.models import User
 from dashboard.context import Ctx
-from dashboard.eligibility import optional_message, require_message
 from dashboard.enums import Action, Outcome, Party, RefundSource, Stage
-from dashboard.errors import Forbidden, Invalid
-from dashboard.evidence.files import check_attachable
-from dashboard.lifecycle import apply, check
+from dashboard.lifecycle import apply
 from dashboard.money.movements import record_merchant_refund
-from dashboard.permissions import load_case
-from dashboard.cases.common import mark_merchant_response, require_party
+from dashboard.cases.common import mark_merchant_response, open_party_action
+from dashboard.cases.result import ActionResult, result
 
 
-def accept(ctx: Ctx, *, actor: User, case_id: str, message: Optional[str] = None, file_ids: Iterable[str] = ()) -> Case:
+def accept(ctx: Ctx, *, actor: User, case_id: str, message: Optional[str] = None,
+           file_ids: Iterable[str] = ()) -> ActionResult:
     """The merchant concedes: full refund from the merchant's funds; nothing left to appeal."""
-    case = load_case(ctx, actor, case_id, lock=True)
-    party = require_party(actor, case)
-    t = check(ctx, case, Action.ACCEPT, party, actor)
-    text = optional_message(ctx, message)
-    ids = check_attachable(ctx, case, actor, party, file_ids)
+    act = open_party_action(ctx, actor=actor, case_id=case_id, action=Action.ACCEPT, message=message,
+                            file_ids=file_ids)
+    case = act.case
 
     def effect():
         case.outcome = Outcome.CUSTOMER_WON.value
         case.refund = RefundSource.MERCHANT.value
         case.final = True
         case.appeal_due_at = None
-        mark_merchant_response(case, party, ctx.now)
+        mark_merchant_response(case, act.party, ctx.now)
 
-    apply(ctx, case, t, actor=actor, event_action="accepted", details=text, file_ids=ids, effect=effect)
-    record_merchant_refund(ctx, case, case.amount_minor)
+    step = apply(ctx, case, act.transition, actor=actor, event_action="accepted", details=act.text,
+                 file_ids=act.file_ids, effect=effect)
+    refund = record_merchant_refund(ctx, case, case.amount_minor)
     ctx.session.flush()
-    return case
+    return result(case, step, movements=[refund])
 
 
-def deny(ctx: Ctx, *, actor: User, case_id: str, message: Optional[str], file_ids: Iterable[str] = ()) -> Case:
-    case = load_case(ctx, actor, case_id, lock=True)
-    party = require_party(actor, case)
-    t = check(ctx, case, Action.DENY, party, actor)
-    text = require_message(ctx, message, what="A message explaining the denial")
-    ids = check_attachable(ctx, case, actor, party, file_ids)
+def deny(ctx: Ctx, *, actor: User, case_id: str, message: Optional[str], file_ids: Iterable[str] = ()) -> ActionResult:
+    act = open_party_action(ctx, actor=actor, case_id=case_id, action=Action.DENY, message=message,
+                            file_ids=file_ids, required="A message explaining the denial")
+    case = act.case
 
     def effect():
         case.outcome = Outcome.MERCHANT_WON.value
         case.refund = RefundSource.NONE.value
         case.appeal_due_at = ctx.now + ctx.days(ctx.settings.appeal_days)
-        mark_merchant_response(case, party, ctx.now)
+        mark_merchant_response(case, act.party, ctx.now)
 
-    apply(ctx, case, t, actor=actor, event_action="denied", details=text, file_ids=ids, effect=effect)
-    return case
+    step = apply(ctx, case, act.transition, actor=actor, event_action="denied", details=act.text,
+                 file_ids=act.file_ids, effect=effect)
+    return result(case, step)
 
 
 def merchant_request_info(ctx: Ctx, *, actor: User, case_id: str, message: Optional[str] = None,
-                          file_ids: Iterable[str] = ()) -> Case:
-    case = load_case(ctx, actor, case_id, lock=True)
-    party = require_party(actor, case)
-    if party != Party.MERCHANT:
-        # Staff ask through review.request_info_from, which names the party asked.
-        raise Forbidden("action_not_permitted", "Only the merchant can use this request for information.")
-    t = check(ctx, case, Action.REQUEST_INFO, party, actor)
-    text = optional_message(ctx, message)
-    ids = check_attachable(ctx, case, actor, party, file_ids)
+                          file_ids: Iterable[str] = ()) -> ActionResult:
+    act = open_party_action(ctx, actor=actor, case_id=case_id, action=Action.REQUEST_INFO, message=message,
+                            file_ids=file_ids, only=Party.MERCHANT)
+    case = act.case
 
     def effect():
         case.merchant_info_requests += 1
         case.info_requested_by_id = actor.id
-        mark_merchant_response(case, party, ctx.now)
+        mark_merchant_response(case, act.party, ctx.now)
 
-    apply(ctx, case, t, actor=actor, event_action="requested_more_info",
-          details=text or "The merchant asked for more information.", file_ids=ids, effect=effect,
-          data={"from": "customer"})
-    return case
+    step = apply(ctx, case, act.transition, actor=actor, event_action="requested_more_info",
+                 details=act.text or "The merchant asked for more information.", file_ids=act.file_ids,
+                 effect=effect, data={"from": "customer"})
+    return result(case, step)
 
 
-def reply(ctx: Ctx, *, actor: User, case_id: str, message: Optional[str], file_ids: Iterable[str] = ()) -> Case:
+def reply(ctx: Ctx, *, actor: User, case_id: str, message: Optional[str], file_ids: Iterable[str] = ()) -> ActionResult:
     """Answer a request for information; the turn goes back to whoever asked."""
-    case = load_case(ctx, actor, case_id, lock=True)
-    party = require_party(actor, case)
-    t = check(ctx, case, Action.REPLY, party, actor)
-    text = require_message(ctx, message, what="A reply")
-    ids = check_attachable(ctx, case, actor, party, file_ids)
-    apply(ctx, case, t, actor=actor, event_action="responded", details=text, file_ids=ids,
-          effect=lambda: mark_merchant_response(case, party, ctx.now))
+    act = open_party_action(ctx, actor=actor, case_id=case_id, action=Action.REPLY, message=message,
+                            file_ids=file_ids, required="A reply")
+    case = act.case
+    step = apply(ctx, case, act.transition, actor=actor, event_action="responded", details=act.text,
+                 file_ids=act.file_ids, effect=lambda: mark_merchant_response(case, act.party, ctx.now))
     case.info_requested_by_id = None  # after the reply email has gone to the asker
     ctx.session.flush()
-    return case
+    return result(case, step)
 
 
-def withdraw(ctx: Ctx, *, actor: User, case_id: str, message: Optional[str] = None) -> Case:
-    case = load_case(ctx, actor, case_id, lock=True)
-    party = require_party(actor, case)
-    t = check(ctx, case, Action.WITHDRAW, party, actor)
-    text = optional_message(ctx, message)
+def withdraw(ctx: Ctx, *, actor: User, case_id: str, message: Optional[str] = None) -> ActionResult:
+    act = open_party_action(ctx, actor=actor, case_id=case_id, action=Action.WITHDRAW, message=message)
+    case = act.case
 
     def effect():
         case.outcome = Outcome.WITHDRAWN.value
         case.refund = RefundSource.NONE.value
         case.final = True
 
-    apply(ctx, case, t, actor=actor, event_action="withdrew", details=text, effect=effect)
-    return case
+    step = apply(ctx, case, act.transition, actor=actor, event_action="withdrew", details=act.text, effect=effect)
+    return result(case, step)
 
 
-def appeal(ctx: Ctx, *, actor: User, case_id: str, message: Optional[str], file_ids: Iterable[str] = ()) -> Case:
+def appeal(ctx: Ctx, *, actor: User, case_id: str, message: Optional[str], file_ids: Iterable[str] = ()) -> ActionResult:
     """The case's one appeal: of a merchant's denial (customer) or of a platform decision (either)."""
-    case = load_case(ctx, actor, case_id, lock=True)
-    party = require_party(actor, case)
-    t = check(ctx, case, Action.APPEAL, party, actor)
-    text = require_message(ctx, message, what="A message explaining the appeal")
-    ids = check_attachable(ctx, case, actor, party, file_ids)
+    act = open_party_action(ctx, actor=actor, case_id=case_id, action=Action.APPEAL, message=message,
+                            file_ids=file_ids, required="A message explaining the appeal")
+    case, party, t = act.case, act.party, act.transition
 
     def effect():
         if party == Party.CUSTOMER:
@@ -125,20 +112,15 @@ def appeal(ctx: Ctx, *, actor: User, case_id: str, message: Optional[str], file_
         if t.target == Stage.FINAL_REVIEW:
             case.assignee_id = None
 
-    apply(ctx, case, t, actor=actor, event_action="appealed", details=text, file_ids=ids, effect=effect,
-          data={"by": party.value})
-    return case
+    step = apply(ctx, case, t, actor=actor, event_action="appealed", details=act.text, file_ids=act.file_ids,
+                 effect=effect, data={"by": party.value})
+    return result(case, step)
 
 
-def add_evidence(ctx: Ctx, *, actor: User, case_id: str, file_ids: Iterable[str], message: Optional[str] = None) -> Case:
-    case = load_case(ctx, actor, case_id, lock=True)
-    party = require_party(actor, case)
-    t = check(ctx, case, Action.ADD_EVIDENCE, party, actor)
-    ids = check_attachable(ctx, case, actor, party, file_ids)
-    if not ids:
-        raise Invalid("files_required", "Choose at least one file to add as evidence.")
-    apply(ctx, case, t, actor=actor, event_action="evidence_added", details=optional_message(ctx, message),
-          file_ids=ids, notify=False)
-    return case
-
-
+def add_evidence(ctx: Ctx, *, actor: User, case_id: str, file_ids: Iterable[str],
+                 message: Optional[str] = None) -> ActionResult:
+    act = open_party_action(ctx, actor=actor, case_id=case_id, action=Action.ADD_EVIDENCE, message=message,
+                            file_ids=file_ids, evidence=True)
+    step = apply(ctx, act.case, act.transition, actor=actor, event_action="evidence_added", details=act.text,
+                 file_ids=act.file_ids, notify=False)
+    return result(act.case, step)

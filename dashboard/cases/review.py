@@ -1,20 +1,22 @@
-"""What the platform's staff do (SPEC §3.7–3.9): claim, assign, notes, requests, decisions."""
+"""What the platform's staff do (SPEC §3.7–3.9): claim, assign, notes, requests, decisions.
+Who may (the assignee, not the first decider, managers to assign) is the transition
+table's guards; each action returns what it did (`ActionResult`)."""
 from __future__ import annotations
 
 from typing import Iterable, Optional
 
-
-from data.models import Case, User
+from data.models import Case, MoneyMovement, User
 from dashboard.context import Ctx
 from dashboard.eligibility import require_message
 from dashboard.enums import STAFF_ROLES, Action, Decision, FinalDecision, Outcome, Party, RefundSource, Role, Stage
-from dashboard.errors import Conflict, Forbidden, Invalid
+from dashboard.errors import Forbidden, Invalid
 from dashboard.evidence.files import check_attachable
 from dashboard.lifecycle import apply, check
 from dashboard.money.amounts import format_minor
 from dashboard.money.movements import issue_credit, record_merchant_refund, record_platform_reimbursement
 from dashboard.permissions import is_staff, load_case
 from dashboard.cases.common import parse_party
+from dashboard.cases.result import ActionResult, result
 
 REVIEW_TARGETS = {
     (Stage.UNDER_REVIEW, Party.CUSTOMER): Stage.REVIEW_AWAITING_CUSTOMER,
@@ -31,37 +33,26 @@ def _staff_case(ctx: Ctx, actor: User, case_id: str) -> Case:
     return case
 
 
-def _require_not_someone_elses(case: Case, actor: User) -> None:
-    if case.assignee_id not in (None, actor.id):
-        assignee = case.assignee.name if case.assignee else case.assignee_id
-        raise Conflict("assigned_to_another_reviewer",
-                       f"This case is assigned to {assignee}. Ask a manager to reassign it first.",
-                       detail={"status": case.status, "assignee_id": case.assignee_id})
-
-
-def claim(ctx: Ctx, *, actor: User, case_id: str) -> Case:
-    """Take a case. Of two reviewers claiming at once, the second gets 409."""
+def claim(ctx: Ctx, *, actor: User, case_id: str) -> ActionResult:
+    """Take a case. Of two reviewers claiming at once, the second gets 409; claiming your
+    own case again changes nothing."""
     case = _staff_case(ctx, actor, case_id)
     t = check(ctx, case, Action.CLAIM, Party.PLATFORM, actor)
     if case.assignee_id == actor.id:
-        return case
-    _require_not_someone_elses(case, actor)
-    if case.final_review and actor.id == case.decided_by_id:
-        raise Conflict("same_reviewer", "You decided this case; its final review must go to another reviewer.")
-    apply(ctx, case, t, actor=actor, event_action="assigned", details=f"{actor.name} claimed the case.",
-          data={"assignee_id": actor.id}, staff_only=True, effect=lambda: setattr(case, "assignee_id", actor.id))
-    return case
+        return result(case)
+    step = apply(ctx, case, t, actor=actor, event_action="assigned", details=f"{actor.name} claimed the case.",
+                 data={"assignee_id": actor.id}, staff_only=True,
+                 effect=lambda: setattr(case, "assignee_id", actor.id))
+    return result(case, step)
 
 
-def assign(ctx: Ctx, *, actor: User, case_id: str, reviewer_id: Optional[str]) -> Case:
+def assign(ctx: Ctx, *, actor: User, case_id: str, reviewer_id: Optional[str]) -> ActionResult:
     """Managers hand work to any reviewer (or back to the queue with None); a reviewer may
     only assign to themselves, which is a claim."""
     case = _staff_case(ctx, actor, case_id)
-    if actor.role != Role.MANAGER:
-        if reviewer_id == actor.id:
-            return claim(ctx, actor=actor, case_id=case_id)
-        raise Forbidden("managers_only", "Only managers can assign cases to other reviewers.")
-    t = check(ctx, case, Action.ASSIGN, Party.PLATFORM, actor)
+    if actor.role != Role.MANAGER and reviewer_id == actor.id:
+        return claim(ctx, actor=actor, case_id=case_id)
+    t = check(ctx, case, Action.ASSIGN, Party.PLATFORM, actor)  # managers only (the table's actor guard)
     reviewer = None
     if reviewer_id is not None:
         reviewer = ctx.session.get(User, reviewer_id)
@@ -70,27 +61,25 @@ def assign(ctx: Ctx, *, actor: User, case_id: str, reviewer_id: Optional[str]) -
         if case.stage == Stage.FINAL_REVIEW and reviewer.id == case.decided_by_id:
             raise Invalid("same_reviewer", "The reviewer who decided the case cannot do its final review.")
     details = f"{actor.name} assigned the case to {reviewer.name}." if reviewer else f"{actor.name} unassigned the case."
-    apply(ctx, case, t, actor=actor, event_action="assigned", details=details, staff_only=True,
-          data={"assignee_id": reviewer_id}, effect=lambda: setattr(case, "assignee_id", reviewer_id))
-    return case
+    step = apply(ctx, case, t, actor=actor, event_action="assigned", details=details, staff_only=True,
+                 data={"assignee_id": reviewer_id}, effect=lambda: setattr(case, "assignee_id", reviewer_id))
+    return result(case, step)
 
 
-def note(ctx: Ctx, *, actor: User, case_id: str, message: Optional[str]) -> Case:
+def note(ctx: Ctx, *, actor: User, case_id: str, message: Optional[str]) -> ActionResult:
     """An internal note: staff only, never shown to a party, exported or emailed."""
     case = _staff_case(ctx, actor, case_id)
     t = check(ctx, case, Action.NOTE, Party.PLATFORM, actor)
     text = require_message(ctx, message, what="A note")
-    apply(ctx, case, t, actor=actor, event_action="note", details=text, staff_only=True)
-    return case
+    return result(case, apply(ctx, case, t, actor=actor, event_action="note", details=text, staff_only=True))
 
 
 def request_info_from(ctx: Ctx, *, actor: User, case_id: str, party: Optional[str], message: Optional[str],
-                      file_ids: Iterable[str] = ()) -> Case:
+                      file_ids: Iterable[str] = ()) -> ActionResult:
     case = _staff_case(ctx, actor, case_id)
     asked = parse_party(party)
     target = REVIEW_TARGETS.get((Stage(case.stage), asked))
     t = check(ctx, case, Action.REQUEST_INFO, Party.PLATFORM, actor, target=target)
-    _require_not_someone_elses(case, actor)
     text = require_message(ctx, message, what="A message saying what information is needed")
     ids = check_attachable(ctx, case, actor, Party.PLATFORM, file_ids)
 
@@ -98,9 +87,9 @@ def request_info_from(ctx: Ctx, *, actor: User, case_id: str, party: Optional[st
         case.info_requested_by_id = actor.id
         case.assignee_id = actor.id
 
-    apply(ctx, case, t, actor=actor, event_action="requested_more_info", details=text, file_ids=ids,
-          effect=effect, data={"from": asked.value})
-    return case
+    step = apply(ctx, case, t, actor=actor, event_action="requested_more_info", details=text, file_ids=ids,
+                 effect=effect, data={"from": asked.value})
+    return result(case, step)
 
 
 def _amount(value, case: Case, what: str) -> int:
@@ -117,11 +106,10 @@ def _amount(value, case: Case, what: str) -> int:
 
 
 def decide(ctx: Ctx, *, actor: User, case_id: str, outcome: Optional[str], reason: Optional[str],
-           amount: Optional[int] = None) -> Case:
+           amount: Optional[int] = None) -> ActionResult:
     """First-instance decision: refund (on the merchant's behalf), credit, or merchant wins."""
     case = _staff_case(ctx, actor, case_id)
     t = check(ctx, case, Action.DECIDE, Party.PLATFORM, actor)
-    _require_not_someone_elses(case, actor)
     try:
         decision = Decision(outcome)
     except ValueError:
@@ -152,35 +140,39 @@ def decide(ctx: Ctx, *, actor: User, case_id: str, outcome: Optional[str], reaso
     summary = {Decision.REFUND: f"Refund of {format_minor(value or 0, case.currency)} to the customer",
                Decision.CREDIT: f"{format_minor(value or 0, case.currency)} in platform credit to the customer",
                Decision.MERCHANT_WINS: "The merchant wins"}[decision]
-    apply(ctx, case, t, actor=actor, event_action="decided", details=f"{summary}. {text}", effect=effect,
-          data={"decision": decision.value, "amount": value, "final": already_appealed})
-    _move_money_for_customer_win(ctx, case, decision, value)
-    return case
+    step = apply(ctx, case, t, actor=actor, event_action="decided", details=f"{summary}. {text}", effect=effect,
+                 data={"decision": decision.value, "amount": value, "final": already_appealed})
+    return result(case, step, movements=[_move_money_for_customer_win(ctx, case, decision, value)])
 
 
-def _move_money_for_customer_win(ctx: Ctx, case: Case, remedy: Decision, amount: Optional[int]) -> None:
+def _move_money_for_customer_win(ctx: Ctx, case: Case, remedy: Decision,
+                                 amount: Optional[int]) -> Optional[MoneyMovement]:
+    movement = None
     if remedy == Decision.REFUND:
-        record_merchant_refund(ctx, case, amount)
+        movement = record_merchant_refund(ctx, case, amount)
     elif remedy == Decision.CREDIT:
-        issue_credit(ctx, case, amount)
+        movement = issue_credit(ctx, case, amount)
     ctx.session.flush()
+    return movement
 
 
-def settle_final_merchant_win(ctx: Ctx, case: Case) -> None:
+def settle_final_merchant_win(ctx: Ctx, case: Case) -> Optional[MoneyMovement]:
     """The case ends in the merchant's favour after a customer win: the customer keeps what
-    they got and the platform reimburses the merchant for any refund it paid (§6)."""
+    they got and the platform reimburses the merchant for any refund it paid (§6). Returns
+    the reimbursement recorded, if any."""
+    movement = None
     if case.outcome == Outcome.CUSTOMER_WON.value and case.refund == RefundSource.MERCHANT.value:
         case.refund = RefundSource.PLATFORM.value
-        record_platform_reimbursement(ctx, case, case.decision_amount_minor or case.amount_minor)
+        movement = record_platform_reimbursement(ctx, case, case.decision_amount_minor or case.amount_minor)
     case.outcome = Outcome.MERCHANT_WON.value
+    return movement
 
 
 def final_decide(ctx: Ctx, *, actor: User, case_id: str, decision: Optional[str], reason: Optional[str],
-                 remedy: Optional[str] = None, amount: Optional[int] = None) -> Case:
+                 remedy: Optional[str] = None, amount: Optional[int] = None) -> ActionResult:
     """Final review of an appealed platform decision, by a different reviewer."""
     case = _staff_case(ctx, actor, case_id)
     t = check(ctx, case, Action.FINAL_DECIDE, Party.PLATFORM, actor)
-    _require_not_someone_elses(case, actor)
     try:
         verdict = FinalDecision(decision)
     except ValueError:
@@ -197,6 +189,7 @@ def final_decide(ctx: Ctx, *, actor: User, case_id: str, decision: Optional[str]
             raise Invalid("remedy_required", "Overturning a merchant win needs a remedy: refund or credit.")
         remedy_kind = Decision(remedy)
         value = _amount(amount if amount is not None else case.amount_minor, case, remedy_kind.value)
+    moved: list[Optional[MoneyMovement]] = []
 
     def effect():
         case.final_decision = verdict.value
@@ -209,12 +202,13 @@ def final_decide(ctx: Ctx, *, actor: User, case_id: str, decision: Optional[str]
             case.outcome = Outcome.CUSTOMER_WON.value
             case.refund = (RefundSource.MERCHANT if remedy_kind == Decision.REFUND else RefundSource.NONE).value
         else:
-            settle_final_merchant_win(ctx, case)
+            moved.append(settle_final_merchant_win(ctx, case))
 
     label = "upheld" if verdict == FinalDecision.UPHOLD else "overturned"
-    apply(ctx, case, t, actor=actor, event_action="final_decision",
-          details=f"The appeal was reviewed and the decision {label}. {text}", effect=effect,
-          data={"decision": verdict.value, "remedy": remedy_kind.value if remedy_kind else None, "amount": value})
+    step = apply(ctx, case, t, actor=actor, event_action="final_decision",
+                 details=f"The appeal was reviewed and the decision {label}. {text}", effect=effect,
+                 data={"decision": verdict.value, "remedy": remedy_kind.value if remedy_kind else None,
+                       "amount": value})
     if overturning_merchant_win:
-        _move_money_for_customer_win(ctx, case, remedy_kind, value)
-    return case
+        moved.append(_move_money_for_customer_win(ctx, case, remedy_kind, value))
+    return result(case, step, movements=moved)

@@ -16,13 +16,13 @@ from flask import request
 from data.models import User
 from data.read import metrics as read
 from dashboard.api.auth import MANAGERS
-from dashboard.api.params import query_list
 from dashboard.api.routing import endpoint
+from dashboard.api.schemas.metrics import Metrics
+from dashboard.api.schemas.queries import MetricsQuery
 from dashboard.api.serializers import major
 from dashboard.context import Ctx
 from dashboard.enums import Outcome, Reason, Status
-from dashboard.errors import DomainError
-from dashboard.limits import day_in_range
+from dashboard.validation import parse
 
 
 def _by(totals: dict[str, int]) -> dict[str, dict[str, int]]:
@@ -45,28 +45,16 @@ def _money(totals: dict[str, int]) -> list[dict[str, Any]]:
             for cur, minor in sorted(totals.items())]
 
 
-def _day(name: str):
-    """`start`/`end` as YYYY-MM-DD; a date that is not one, or outside 1900..9998, is a 400
-    (year 9999's end would overflow the day after it)."""
-    value = request.args.get(name)
-    if value in (None, ""):
-        return None
-    day = day_in_range(value) if len(value) == 10 else None
-    if day is None:
-        raise DomainError("invalid_parameter", f"'{name}' must be a date (YYYY-MM-DD) between 1900-01-01 and "
-                                               f"9998-12-31.", detail={"parameter": name})
-    return day
-
-
 @endpoint("/metrics", roles=MANAGERS)
 def get_metrics(ctx: Ctx, user: User) -> dict[str, Any]:
-    f = read.parse_filter(_day("start"), _day("end"), query_list("company_id"),
-                          query_list("provider"), query_list("reason"), today=ctx.now.date())
+    query = parse(MetricsQuery, request.args, source="query")
+    f = read.parse_filter(query.start, query.end, query.company_id, query.provider, query.reason,
+                          today=ctx.now.date())
     k = read.kpis(ctx.session, f)
     c = k.counts
     by = _by(read.counter_totals(ctx.session, f))
     by["reason"] = _reasons(ctx, f)
-    return {
+    return Metrics.model_validate({
         "range": {"start": f.start.isoformat(), "end": f.end.isoformat()},
         "cases": {
             "total": c.cases, "open": c.open, "closed": c.closed, "escalated": c.escalated,
@@ -79,4 +67,4 @@ def get_metrics(ctx: Ctx, user: User) -> dict[str, Any]:
         "median_first_response_seconds": k.median_first_response_s,
         "median_resolution_seconds": k.median_resolution_s,
         "money": {"refunded": _money(k.refunded), "credited": _money(k.credited)},
-    }
+    }).wire()

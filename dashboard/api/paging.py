@@ -20,9 +20,10 @@ from typing import Any, Optional, Sequence
 from sqlalchemy import ColumnElement, Select, and_, false, literal, or_, select, tuple_
 from sqlalchemy.orm import Session
 
-from dashboard.api.params import query_int
+from dashboard.api.schemas.queries import PageQuery
 from dashboard.errors import DomainError
 from dashboard.limits import loads_bounded, time_in_range
+from dashboard.validation import parse
 
 DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
@@ -86,10 +87,14 @@ def decode_cursor(tag: str, keys: Sequence[SortKey], cursor: str, name: str) -> 
     return values
 
 
-def page_request(tag: str, keys: Sequence[SortKey]) -> PageRequest:
-    from flask import request
+def page_request(tag: str, keys: Sequence[SortKey], query: Optional[PageQuery] = None) -> PageRequest:
+    """The page asked for: `query` as the route read it (a `PageQuery` or a model that
+    extends it), or read from the request's query string here."""
+    if query is None:
+        from flask import request
 
-    first, last = query_int("first"), query_int("last")
+        query = parse(PageQuery, request.args, source="query")
+    first, last = query.first, query.last
     if first is not None and last is not None:
         raise DomainError("invalid_parameter", "Send either 'first' or 'last', not both.",
                           detail={"parameter": "last"})
@@ -97,7 +102,7 @@ def page_request(tag: str, keys: Sequence[SortKey]) -> PageRequest:
     if size is not None and size < 1:
         raise DomainError("invalid_parameter", "Page sizes ('first', 'last') must be at least 1.",
                           detail={"parameter": "last" if last is not None else "first"})
-    after, before = request.args.get("after") or None, request.args.get("before") or None
+    after, before = query.after or None, query.before or None
     return PageRequest(
         size=min(size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE),
         backward=last is not None,

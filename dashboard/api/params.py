@@ -1,21 +1,26 @@
-"""Reading what the client sent: the JSON body, query parameters and attachments.
+"""Reading what the client sent: the JSON body here, its fields through the models of
+`dashboard.api.schemas` and `dashboard.validation.parse` (the one place pydantic's
+errors become our codes).
 
-Type errors are the client's mistake and answer 400 (`invalid_json`) or 422
-(`invalid_parameter` / `invalid_field`) with the offending name; value rules (a
-message's length, a reason's vocabulary, an amount's bounds) belong to the domain.
+`text`, `required_text`, `minor_amount` and `attachment_ids` read one field of a body
+that is not (yet) read as a whole model; each is a one-field model parsed the same way,
+so the codes and messages are the models' (400 `invalid_json`, 422 `invalid_field`,
+`<name>_required`, `invalid_amount`, `invalid_attachments`).
 """
 from __future__ import annotations
 
-import datetime as dt
-from enum import StrEnum
-from typing import Any, Optional, TypeVar
+from functools import lru_cache
+from typing import Any, Optional
 
 from flask import request
+from pydantic import BaseModel, create_model
 
-from dashboard.errors import DomainError, Invalid
-from dashboard.limits import EARLIEST, LATEST, MAX_JSON_DEPTH, TooDeep, loads_bounded, time_in_range
+from dashboard.errors import DomainError
+from dashboard.fields import Attachments, MinorAmount, RequiredText, Text, attachments_field, parse_time
+from dashboard.limits import MAX_JSON_DEPTH, TooDeep, loads_bounded
+from dashboard.validation import parse
 
-E = TypeVar("E", bound=StrEnum)
+__all__ = ["attachment_ids", "json_body", "minor_amount", "parse_time", "required_text", "text"]
 
 
 # ------------------------------------------------------------------------------ body
@@ -35,111 +40,38 @@ def json_body() -> dict[str, Any]:
     return value
 
 
+FIELD_TYPES: dict[str, tuple[Any, Any]] = {
+    "text": (Text, None),
+    "required_text": (RequiredText, ...),
+    "minor_amount": (MinorAmount, None),
+    "attachments": (Attachments, attachments_field()),
+}
+
+
+@lru_cache(maxsize=None)
+def _one_field(kind: str, name: str) -> type[BaseModel]:
+    return create_model(f"{kind}_{name}", **{name: FIELD_TYPES[kind]})
+
+
+def _read(kind: str, body: dict[str, Any], name: str) -> Any:
+    return getattr(parse(_one_field(kind, name), {name: body[name]} if name in body else {}), name)
+
+
 def text(body: dict[str, Any], name: str) -> Optional[str]:
     """An optional string field (`null` and absent are the same)."""
-    value = body.get(name)
-    if value is None or isinstance(value, str):
-        return value
-    raise Invalid("invalid_field", f"'{name}' must be a string.", detail={"field": name})
+    return _read("text", body, name)
 
 
 def required_text(body: dict[str, Any], name: str) -> str:
-    value = text(body, name)
-    if value is None or not value.strip():
-        raise Invalid(f"{name}_required", f"'{name}' is required.", detail={"field": name})
-    return value.strip()
+    """A string that must be there and not blank; stripped."""
+    return _read("required_text", body, name)
 
 
 def minor_amount(body: dict[str, Any], name: str = "amount") -> Optional[int]:
     """An amount in integer minor units (cents); bounds are the domain's business."""
-    value = body.get(name)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise Invalid("invalid_amount", f"'{name}' must be a whole number of minor units (e.g. 1999 for 19.99).",
-                      detail={"field": name})
-    return value
+    return _read("minor_amount", body, name)
 
 
 def attachment_ids(body: dict[str, Any]) -> list[str]:
     """`attachments: [{"id": "file_…"}]` (or `direct_upload_id`, which is the same id here)."""
-    items = body.get("attachments")
-    if items is None:
-        return []
-    if not isinstance(items, list):
-        raise Invalid("invalid_attachments", "'attachments' must be a list of {\"id\": \"file_…\"} objects.")
-    ids = []
-    for item in items:
-        file_id = None
-        if isinstance(item, dict):
-            file_id = item.get("id") or item.get("direct_upload_id")
-        if not isinstance(file_id, str) or not file_id:
-            raise Invalid("invalid_attachments", "Each attachment must be an object with the file's 'id'.")
-        ids.append(file_id)
-    return ids
-
-
-# ----------------------------------------------------------------------------- query
-def query_list(name: str) -> list[str]:
-    """A repeatable parameter (`status=a&status=b`); empty values are ignored."""
-    return [v for v in request.args.getlist(name) if v != ""]
-
-
-def query_enum_list(name: str, enum: type[E]) -> list[E]:
-    out = []
-    for value in query_list(name):
-        try:
-            out.append(enum(value))
-        except ValueError:
-            raise _bad_param(name, f"Unknown {name} {value!r}. Choose from: " + ", ".join(e.value for e in enum) + ".")
-    return out
-
-
-def query_choice(name: str, choices: tuple[str, ...], default: str) -> str:
-    value = request.args.get(name) or default
-    if value not in choices:
-        raise _bad_param(name, f"'{name}' must be one of: " + ", ".join(choices) + ".")
-    return value
-
-
-def query_int(name: str) -> Optional[int]:
-    value = request.args.get(name)
-    if value in (None, ""):
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        raise _bad_param(name, f"'{name}' must be a whole number.")
-
-
-def query_time(name: str) -> Optional[dt.datetime]:
-    value = request.args.get(name)
-    if value in (None, ""):
-        return None
-    parsed = parse_time(value, name=name)
-    if parsed is None:
-        raise _bad_param(name, f"'{name}' must be an ISO 8601 time, e.g. 2026-03-01T00:00:00Z.")
-    return parsed
-
-
-def parse_time(value: Any, *, name: str = "time") -> Optional[dt.datetime]:
-    """ISO 8601 to aware UTC; a time without an offset is read as UTC. None if unreadable;
-    400 `time_out_of_range` for a time before 1900 or from 9999 on (it would overflow or
-    not be stored)."""
-    if not isinstance(value, str) or len(value) > 64:
-        return None
-    try:
-        parsed = dt.datetime.fromisoformat(value.strip().replace("z", "Z"))
-    except ValueError:
-        return None
-    in_range = time_in_range(parsed)
-    if in_range is None:
-        raise DomainError("time_out_of_range", f"'{name}' must be between {EARLIEST.date()} and "
-                                               f"{(LATEST - dt.timedelta(days=1)).date()} (UTC).",
-                          detail={"parameter": name})
-    return in_range
-
-
-def _bad_param(name: str, message: str) -> DomainError:
-    # 400: the published API maps a bad query to BadRequestError.
-    return DomainError("invalid_parameter", message, detail={"parameter": name})
+    return _read("attachments", body, "attachments").file_ids

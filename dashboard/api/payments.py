@@ -11,7 +11,7 @@ from data.models import Case, Payment, User
 from dashboard.api.auth import CUSTOMERS
 from dashboard.api.paging import SortKey, fetch_page, page_request
 from dashboard.api.routing import endpoint
-from dashboard.api.serializers import payment_json
+from dashboard.api.serializers import payment_model, payment_page_json
 from dashboard.context import Ctx
 from dashboard.eligibility import NO_CASE, payment_verdict
 from dashboard.permissions import payment_visibility
@@ -29,5 +29,5 @@ def list_payments(ctx: Ctx, user: User) -> dict[str, Any]:
     data = []
     for p in rows:
         verdict = payment_verdict(ctx, user, p, existing_case_id=cases.get(p.id, NO_CASE))
-        data.append(payment_json(p, case_id=cases.get(p.id), verdict=verdict))
-    return {"data": data, "page_info": page_info}
+        data.append(payment_model(p, case_id=cases.get(p.id), verdict=verdict))
+    return payment_page_json(data, page_info)

@@ -19,6 +19,18 @@ NAV_BY_ROLE = {
 ROLE_LABELS = {Role.CUSTOMER: "Customer", Role.CREATOR: "Creator", Role.REVIEWER: "Reviewer", Role.MANAGER: "Manager"}
 
 
+def app_shell(user) -> html.Div:
+    """The layout around every page: the location bar the callbacks navigate with, the
+    navbar for this user (None when signed out), and Dash's page container."""
+    import dash
+
+    return html.Div([
+        dcc.Location(id=ShellIds.URL, refresh="callback-nav"),
+        navbar(user),
+        html.Main(dash.page_container, className="container-fluid px-4 pb-5"),
+    ])
+
+
 def navbar(user) -> dbc.Navbar:
     """`user` is the signed-in user (anything with .role and .name), or None."""
     links = []

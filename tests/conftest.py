@@ -29,6 +29,7 @@ reported as a failure (see pytest_runtest_makereport below).
 """
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import shutil
@@ -222,6 +223,19 @@ def Session(clean_db):  # noqa: N802 - reads like the class it is
 @pytest.fixture
 def db(Session):  # noqa: N803
     return Session
+
+
+# --------------------------------------------------------------------------- clock
+# The moment the callback and API suites act "as of": their runtime's clock returns it,
+# so a test's dates are the same on every run and never straddle midnight or a week.
+# A Monday at midday, no daylight-saving change near it in any time zone the tests use,
+# after factories.T0 (which some worlds are built at) and before the real date.
+AS_OF = dt.datetime(2026, 6, 15, 12, 0, tzinfo=dt.timezone.utc)
+
+
+@pytest.fixture
+def as_of() -> dt.datetime:
+    return AS_OF
 
 
 # --------------------------------------------------------------------------- browser

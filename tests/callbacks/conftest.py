@@ -1,4 +1,5 @@
-"""Calling callbacks as plain functions, as a signed-in user, inside a request context."""
+"""Calling callbacks as plain functions, as a signed-in user, inside a request context,
+as of a fixed moment (`now`: the runtime's clock returns it)."""
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -8,14 +9,16 @@ import pytest
 from flask_login import login_user
 
 from dashboard.auth import SessionUser, init_auth
-from dashboard.context import utcnow
 from dashboard.runtime import Runtime
 from tests import factories
 
 
 @pytest.fixture
-def runtime(engine, Session, tmp_path):
-    return Runtime.build(factories.test_settings(tmp_path), engine=engine)
+def runtime(engine, Session, tmp_path, as_of):
+    """The callbacks' runtime, its clock stopped at `as_of` (tests/conftest.py)."""
+    rt = Runtime.build(factories.test_settings(tmp_path), engine=engine)
+    rt.clock = lambda: as_of
+    return rt
 
 
 @pytest.fixture
@@ -42,6 +45,6 @@ def as_user(flask_app):
 
 
 @pytest.fixture
-def now():
-    """The real clock, read once per test: screens act as of now."""
-    return utcnow()
+def now(as_of):
+    """The moment the screens act as of: what their runtime's clock says."""
+    return as_of

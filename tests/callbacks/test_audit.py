@@ -18,7 +18,7 @@ from data.models import AuditEvent
 from dashboard import audit
 from dashboard.audit_routes import export_audit_csv
 from dashboard.cases import opening, review, system
-from dashboard.context import Ctx, utcnow
+from dashboard.context import Ctx
 from dashboard.errors import DomainError
 from tests import factories
 
@@ -30,11 +30,11 @@ def text(*outputs) -> str:
 @pytest.fixture
 def w(runtime):
     with runtime.Session.begin() as s:
-        return factories.world(Ctx(s, utcnow(), runtime.settings))
+        return factories.world(Ctx(s, runtime.now(), runtime.settings))
 
 
 def escalated_case(runtime, w) -> str:
-    now = utcnow()
+    now = runtime.now()
     with runtime.Session.begin() as s:
         ctx = Ctx(s, now, runtime.settings)
         pay = factories.payment(ctx, company=w.company, customer=w.customer, paid_at=now)
@@ -55,7 +55,7 @@ def kinds(runtime, case_id=None) -> list[str]:
 
 def act(runtime, fn, **kw):
     with runtime.Session.begin() as s:
-        return fn(Ctx(s, utcnow() + dt.timedelta(days=9), runtime.settings), **kw)
+        return fn(Ctx(s, runtime.now() + dt.timedelta(days=9), runtime.settings), **kw)
 
 
 def test_staff_decisions_are_audited_and_notes_are_not(runtime, w):
@@ -91,13 +91,13 @@ def test_a_refused_decision_leaves_no_audit_row(runtime, w):
 def _sign_ins(runtime, n: int, *, kind=audit.AuditKind.SIGN_IN_FAILURE, at=None, email="x@y.test"):
     with runtime.Session.begin() as s:
         for i in range(n):
-            audit.record(Ctx(s, (at or utcnow()) - dt.timedelta(seconds=i), runtime.settings), kind,
+            audit.record(Ctx(s, (at or runtime.now()) - dt.timedelta(seconds=i), runtime.settings), kind,
                          email=email, address="203.0.113.5")
 
 
 def test_managers_page_through_the_log_newest_first(runtime, w, as_user):
     _sign_ins(runtime, 60)
-    _sign_ins(runtime, 1, kind=audit.AuditKind.SIGN_IN_SUCCESS, email="newest@y.test", at=utcnow() + dt.timedelta(1))
+    _sign_ins(runtime, 1, kind=audit.AuditKind.SIGN_IN_SUCCESS, email="newest@y.test", at=runtime.now() + dt.timedelta(1))
     with as_user(w.manager):
         alert, style, table, pages, pager, href = cb.load_audit(None, None, None, 1)
         assert (alert, style, pages) == (None, {}, 2)

@@ -18,7 +18,7 @@ from callbacks import case as cb
 from callbacks import case_actions as act
 from data.models import CreditEntry, EvidenceFile, MoneyMovement, OutboxEmail
 from dashboard.cases import party, review
-from dashboard.context import Ctx, utcnow
+from dashboard.context import Ctx
 from dashboard.file_routes import register_file_routes
 from dashboard.money.executor import settle_due
 from tests import factories
@@ -163,11 +163,11 @@ def test_images_are_previewed_and_other_files_downloaded(story, w, render):
 def test_panels_payment_parties_money_context(story, w, render, runtime):
     cid = stages.closed_accepted(story)
     with runtime.Session() as s:
-        settle_due(s, runtime.gateways, utcnow(), settings=runtime.settings, case_id=cid)
+        settle_due(s, runtime.gateways, runtime.now(), settings=runtime.settings, case_id=cid)
     with runtime.Session.begin() as s:  # one stuck movement the parties must not see
         s.add(MoneyMovement(case_id=cid, kind="platform_reimbursement", amount_minor=100, currency="USD",
                             provider="platform", idempotency_key=f"{cid}:x", status="pending", attempts=6,
-                            last_error="gateway timeout", created_at=utcnow(), next_attempt_at=utcnow()))
+                            last_error="gateway timeout", created_at=runtime.now(), next_attempt_at=runtime.now()))
     staff = render(w.manager, cid)
     assert "$50.00" in text(staff["case-payment"]) and "Pro membership" in text(staff["case-payment"])
     assert w.customer.email in text(staff["case-parties"]) and "Unassigned" in text(staff["case-parties"])

@@ -15,7 +15,7 @@ from data.models import User
 from data.read import parties
 from dashboard.cases import party, review, system
 from dashboard.cases.opening import open_case
-from dashboard.context import Ctx, utcnow
+from dashboard.context import Ctx
 from tests import factories
 from tests.factories import days
 
@@ -174,7 +174,7 @@ def test_other_roles_get_nothing(as_user, w, cases, role):
 
 def test_creator_without_a_company_gets_nothing(as_user, runtime, w, cases):
     with runtime.Session.begin() as s:  # e.g. a creator whose company link was removed
-        loner = factories.user(Ctx(s, utcnow(), runtime.settings), "creator", company_id=w.company.id)
+        loner = factories.user(Ctx(s, runtime.now(), runtime.settings), "creator", company_id=w.company.id)
         s.execute(update(User).where(User.id == loner.id).values(company_id=None))
     with as_user(loner):
         worklists, rows = cb.load_worklists(0), grid()

@@ -13,7 +13,7 @@ from callbacks import deliveries as cb
 from data.models import MoneyMovement, OutboxEmail
 from dashboard.cases import opening, party
 from dashboard.components.shell import NAV_BY_ROLE
-from dashboard.context import Ctx, utcnow
+from dashboard.context import Ctx
 from dashboard.enums import Role
 from tests import factories
 
@@ -24,7 +24,7 @@ def text(*outputs) -> str:
 
 @pytest.fixture
 def w(runtime):
-    now = utcnow()
+    now = runtime.now()
     with runtime.Session.begin() as s:
         ctx = Ctx(s, now, runtime.settings)
         w = factories.world(ctx)

@@ -39,12 +39,18 @@ class Runtime:
               gateways: Optional[GatewayRegistry] = None, run_migrations: bool = False) -> "Runtime":
         settings = settings or load_settings()
         engine = engine or make_engine(settings.database_url)
-        if run_migrations:
-            if settings.database_url.startswith("sqlite:///"):
-                from pathlib import Path
-
-                Path(settings.database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-            migrate(engine)
         factory = make_session_factory(engine)
-        return cls(settings=settings, engine=engine, Session=factory,
-                   gateways=gateways or GatewayRegistry.from_settings(settings, factory))
+        runtime = cls(settings=settings, engine=engine, Session=factory,
+                      gateways=gateways or GatewayRegistry.from_settings(settings, factory))
+        if run_migrations:
+            runtime.migrate()
+        return runtime
+
+    def migrate(self) -> None:
+        """Bring the schema up to date (creating a SQLite file's folder first). Never done
+        by building the web app: app.py's script entry, the CLI, gunicorn.conf.py call it."""
+        if self.settings.database_url.startswith("sqlite:///"):
+            from pathlib import Path
+
+            Path(self.settings.database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        migrate(self.engine)

@@ -2,8 +2,9 @@
 test database, a world of people with API tokens, the official `whop-sdk` client wired
 to the server in-process, and a raw HTTP helper (Flask's test client).
 
-The API reads the real clock, so the world is built "now" (not at factories.T0) and the
-`story` driver (tests/domain/story.py) sets cases up through the domain at that moment.
+The API acts as of a fixed moment: the runtime's clock returns `as_of` (tests/conftest.py),
+the world is built then and the `story` driver (tests/domain/story.py) sets cases up
+through the domain as of the same clock, so a test's deadlines and dates are exact.
 """
 from __future__ import annotations
 
@@ -14,20 +15,26 @@ import pytest
 from whop_sdk import Whop, WhopEnvironment
 
 from dashboard import accounts
-from dashboard.context import Ctx, utcnow
+from dashboard.context import Ctx
 from dashboard.runtime import Runtime
 from dashboard.web import create_server
 from tests import factories
+from tests.api import contract
 from tests.domain.story import Story
 
 BASE = "http://rc.test"
 
 
 class LiveStory(Story):
-    """The domain story driver on the real clock, like the API (unless `at=` is given)."""
+    """The domain story driver on the API's own clock (unless `at=` is given): what the
+    story does happens at the moment the API then reads, even if a test moves the clock."""
+
+    def __init__(self, *args, clock, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.clock = clock
 
     def ctx(self, session, at=None) -> Ctx:
-        return Ctx(session, at or utcnow(), self.settings)
+        return Ctx(session, at or self.clock(), self.settings)
 
 
 class Api:
@@ -44,7 +51,8 @@ class Api:
     def token(self, user) -> str:
         if user.id not in self._tokens:
             with self.Session.begin() as s:
-                self._tokens[user.id] = accounts.issue_token(Ctx(s, utcnow(), self.settings), s.get(type(user), user.id))
+                now = self.server.extensions["rc"].now()  # issued as of the API's clock
+                self._tokens[user.id] = accounts.issue_token(Ctx(s, now, self.settings), s.get(type(user), user.id))
         return self._tokens[user.id]
 
     def sdk(self, user) -> Whop:
@@ -82,24 +90,35 @@ def settings(tmp_path):
 
 
 @pytest.fixture
-def runtime(Session, engine, settings):  # noqa: N803 - Session wipes the tables after the test
-    return Runtime.build(settings, engine=engine)
+def runtime(Session, engine, settings, as_of):  # noqa: N803 - Session wipes the tables after the test
+    rt = Runtime.build(settings, engine=engine)
+    rt.clock = lambda: as_of  # the API acts as of this moment; a test may move it
+    return rt
+
+
+@pytest.fixture
+def now(as_of):
+    """The moment the API acts as of (what its runtime's clock says)."""
+    return as_of
 
 
 @pytest.fixture
 def server(runtime):
-    return create_server(runtime)
+    app = create_server(runtime)
+    checked = contract.install(app)  # every answer is validated against /api/v1/openapi.json
+    yield app
+    checked.assert_clean()
 
 
 @pytest.fixture
-def w(Session, settings):  # noqa: N803
+def w(Session, settings, now):  # noqa: N803
     with Session.begin() as s:
-        return factories.world(Ctx(s, utcnow(), settings))
+        return factories.world(Ctx(s, now, settings))
 
 
 @pytest.fixture
-def story(Session, settings, w):  # noqa: N803
-    return LiveStory(Session, settings, w, now=utcnow())
+def story(Session, settings, w, runtime):  # noqa: N803
+    return LiveStory(Session, settings, w, now=runtime.now(), clock=runtime.now)
 
 
 @pytest.fixture

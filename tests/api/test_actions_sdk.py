@@ -9,7 +9,6 @@ from whop_sdk import ConflictError, ForbiddenError
 from whop_sdk.core import ApiError
 
 from dashboard.cases import party, system
-from dashboard.context import utcnow
 from tests import factories
 
 
@@ -169,7 +168,7 @@ def test_decision_validation(api, w, story):
 def escalated(story, w, payment=None) -> str:
     """A case the merchant let run out: under review with its one appeal still unused."""
     case_id = story.open(payment=payment)
-    story.do(system.escalate_overdue, case_id, at=utcnow() + dt.timedelta(days=8))
+    story.do(system.escalate_overdue, case_id, at=story.clock() + dt.timedelta(days=8))
     return case_id
 
 

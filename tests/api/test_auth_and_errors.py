@@ -6,7 +6,7 @@ import pytest
 from whop_sdk import UnauthorizedError
 
 from dashboard import accounts
-from dashboard.context import Ctx, utcnow
+from dashboard.context import Ctx
 
 
 def test_no_token_is_401_with_json_error(api):
@@ -23,11 +23,11 @@ def test_invalid_token_is_401(api):
         assert r.get_json()["error"]["code"] == "invalid_token"
 
 
-def test_revoked_token_is_401_through_the_sdk(api, w, Session, settings):  # noqa: N803
+def test_revoked_token_is_401_through_the_sdk(api, w, Session, settings, now):  # noqa: N803
     client = api.sdk(w.customer)
     assert client.resolution_center_cases.list().items == []
     with Session.begin() as s:
-        accounts.revoke_tokens(Ctx(s, utcnow(), settings), s.get(type(w.customer), w.customer.id))
+        accounts.revoke_tokens(Ctx(s, now, settings), s.get(type(w.customer), w.customer.id))
     with pytest.raises(UnauthorizedError):
         client.resolution_center_cases.list()
 

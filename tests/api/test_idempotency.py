@@ -122,8 +122,7 @@ def test_a_key_expires_after_24_hours(api, w, story, Session):  # noqa: N803
     record = story.run(lambda ctx: ctx.session.scalar(select(IdempotencyRecord)))
     assert record.expires_at - record.created_at == dt.timedelta(hours=24)
     with Session.begin() as s:
-        s.execute(update(IdempotencyRecord).values(expires_at=dt.datetime.now(dt.timezone.utc)
-                                                   - dt.timedelta(seconds=1)))
+        s.execute(update(IdempotencyRecord).values(expires_at=story.clock() - dt.timedelta(seconds=1)))
     assert api.post(w.reviewer, path, {"message": "Once."}, **keyed("old")).status_code == 200
     assert story.count(CaseEvent, case_id=case_id, action="note") == 2
     assert story.count(IdempotencyRecord) == 1
@@ -187,7 +186,7 @@ def test_expired_records_are_cleaned_up(api, w, story, Session):  # noqa: N803
     from dashboard.context import Ctx
 
     assert api.post(w.customer, OPEN, opening(w), **keyed("to-clean")).status_code == 201
-    now = dt.datetime.now(dt.timezone.utc)
+    now = story.clock()  # the API's
     with Session.begin() as s:
         assert delete_expired(Ctx(s, now + dt.timedelta(hours=23))) == 0
     with Session.begin() as s:

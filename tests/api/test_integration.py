@@ -6,7 +6,6 @@ import datetime as dt
 
 from data.models import Payment
 from dashboard.cases import party
-from dashboard.context import utcnow
 
 
 def test_sync_a_company_its_creator_a_customer_and_a_payment_then_open_a_case(api, w, story):
@@ -18,7 +17,7 @@ def test_sync_a_company_its_creator_a_customer_and_a_payment_then_open_a_case(ap
                                                  "company_id": biz})
     customer = api.post(w.integration, "/users", {"email": "buyer@new.example", "role": "customer"})
     assert (creator.status_code, customer.status_code) == (201, 201)
-    paid_at = (utcnow() - dt.timedelta(days=2)).isoformat()
+    paid_at = (story.clock() - dt.timedelta(days=2)).isoformat()
     payment = api.post(w.integration, "/payments", {
         "company_id": biz, "customer_id": customer.get_json()["id"], "amount": 1999, "currency": "usd",
         "provider": "paypal", "paid_at": paid_at, "product_title": "Ebook"})

@@ -7,7 +7,6 @@ from sqlalchemy import func, select
 from whop_sdk import ConflictError
 
 from data.models import CreditEntry, MoneyMovement, SandboxGatewayCall
-from dashboard.context import utcnow
 from dashboard.money.executor import settle_due
 from dashboard.money.gateways import GatewayError, GatewayRegistry
 from tests.api.test_actions_sdk import escalated
@@ -28,7 +27,7 @@ def test_accept_refunds_the_customer_exactly_once(api, w, story, runtime):
     with pytest.raises(ConflictError):
         merchant.accept(case_id)
     with runtime.Session() as s:  # the scheduler coming by later finds nothing to do
-        assert settle_due(s, runtime.gateways, utcnow(), settings=runtime.settings)["claimed"] == 0
+        assert settle_due(s, runtime.gateways, runtime.now(), settings=runtime.settings)["claimed"] == 0
     assert len(calls(story)) == 1
     [movement] = story.movements(case_id)
     assert (movement.status, movement.attempts) == ("succeeded", 1)

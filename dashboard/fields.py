@@ -86,9 +86,19 @@ def no_attachments() -> AttachmentList:
     return AttachmentList([])
 
 
+def _or_null(schema: dict[str, Any]) -> None:
+    # null is read as no attachments, so the document allows it (a fuzzer sending null must not
+    # expect a refusal).
+    kept = {k: v for k, v in schema.items() if k not in ("default", "title")}
+    for key in list(schema):
+        if key not in ("default", "title"):
+            del schema[key]
+    schema["anyOf"] = [kept, {"type": "null"}]
+
+
 def attachments_field() -> Any:
-    """`attachments: Attachments = attachments_field()`: absent is an empty list."""
-    return Field(default_factory=no_attachments)
+    """`attachments: Attachments = attachments_field()`: absent (or null) is an empty list."""
+    return Field(default_factory=no_attachments, json_schema_extra=_or_null)
 
 
 # ---------------------------------------------------------------------------- times

@@ -1,8 +1,10 @@
 # Resolution Center — developer entry points (GNU make).
 #   make venv     create .venv and install requirements.txt (re-runs when it changes)
 #   make run      migrate + seed on first run, serve on http://127.0.0.1:8050
-#   make test     pytest on SQLite and PostgreSQL (ARGS="-k foo" passes extra args;
-#                 TEST_DATABASE_URL= make test  -> SQLite leg only, PG tests skip)
+#   make test     import contracts (.importlinter), then pytest on SQLite and PostgreSQL
+#                 (ARGS="-k foo" passes extra args; TEST_DATABASE_URL= make test  -> SQLite
+#                 leg only, PG tests skip)
+#   make lint-imports  the import contracts alone
 #   make bench    tests/perf against BENCH_DATABASE_URL (BENCH_CASES=20000 for a quick run)
 #   make migrate  alembic upgrade head on the configured database
 #   make clean / distclean
@@ -23,7 +25,7 @@ export TEST_DATABASE_URL BENCH_DATABASE_URL
 
 ARGS ?=
 
-.PHONY: venv run test bench migrate clean distclean
+.PHONY: venv run test lint-imports bench migrate clean distclean
 
 venv: $(STAMP)
 
@@ -36,8 +38,12 @@ $(STAMP): $(REQS)
 run: venv
 	$(PY) app.py
 
+# The layers point one way (STYLE.md "The house"): a broken contract fails before any test runs.
+lint-imports: venv
+	$(VENV)/bin/lint-imports --no-cache
+
 # pytest exit 5 = "no tests collected": reported, but not a failure.
-test: venv
+test: venv lint-imports
 	@rc=0; $(PY) -m pytest $(ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: WARNING: pytest collected no tests"; rc=0; fi; \
 	exit $$rc

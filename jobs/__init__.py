@@ -1,12 +1,14 @@
-"""Background jobs (SPEC §8). One module per job, each a function
-`(session, now, *, settings, ...) -> dict of counts` that calls the domain and holds
-no rules of its own; `runner` runs them once (`run_all_once`) or on a schedule
-(`Scheduler`, `start_in_thread`); `lock` keeps a second scheduler off a SQLite file.
+"""Background jobs (SPEC §8): the timetable and thin job functions over the domain.
+One module per job, each a function `(session, now, *, settings, ...) -> dict of
+counts` that calls the domain and holds no rules of its own; `runner` runs them once
+(`run_all_once`) or on a schedule (`Scheduler`, `start_in_thread`); `lock` keeps a
+second scheduler off a SQLite file; `cli` is `python -m jobs`.
 
 - `escalation.escalate_overdue`  — silence past `response_due_at` escalates (§3.6)
 - `deadlines.close_expired`      — unanswered review requests, appeal windows (§3.7, §3.11)
-- `money.retry_money`            — pays what is due, retrying failed movements (§6)
-- `outbox.drain_outbox`          — sends the email outbox over SMTP or to .eml files (§7)
+- `money.retry_money`            — `dashboard.money.executor` until nothing is due (§6)
+- `outbox.drain_outbox`          — `dashboard.notifications.outbox` until nothing is due (§7)
+- `housekeeping.forget_expired`  — expired idempotency records, idle sign-in counters
 
 Every job is driven by deadlines stored in the database, so it is safe to run twice,
 late, or in several processes at once. Each works in batches: cases are claimed 200 at

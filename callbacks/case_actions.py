@@ -5,11 +5,9 @@ only a key, and the domain checks every rule again.
 """
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Optional
 
 import dash
 import dash_bootstrap_components as dbc
@@ -17,27 +15,31 @@ from dash import Input, Output, State, html
 from sqlalchemy.orm.exc import StaleDataError
 
 from callbacks._session import acting_user, settle_money
-from dashboard.cases import party as party_actions
-from dashboard.cases import review
+from dashboard.cases import actions
 from dashboard.cases.available import available_actions
+from dashboard.cases.consequences import Consequences, consequences, remedy_needed, takes_amount
 from dashboard.components.case_panels import ACTION_FORMS, confirm_body
 from dashboard.components.format import PROVIDER_LABELS, money
-from dashboard.enums import Outcome, RefundSource
-from dashboard.errors import Conflict, DomainError, Invalid, NotFound, TooLarge
+from dashboard.components.ids import CaseIds
+from dashboard.enums import Action, MovementKind, Outcome
+from dashboard.errors import Conflict, DomainError, Invalid, NotFound
+from dashboard.evidence.dataurl import decode_uploads
 from dashboard.evidence.files import storage_path, upload
 from dashboard.money.amounts import to_minor
-from dashboard.permissions import is_staff, load_case
+from dashboard.permissions import load_case
+from dashboard.validation import parse
 
 FORM = [
-    State("case-id", "data"), State("case-act-choice", "value"), State("case-act-message", "value"),
-    State("case-act-upload", "contents"), State("case-act-upload", "filename"),
-    State("case-act-party", "value"), State("case-act-reviewer", "value"),
-    State("case-decide-outcome", "value"), State("case-decide-amount", "value"),
-    State("case-final-decision", "value"), State("case-final-remedy", "value"), State("case-final-amount", "value"),
-    State("case-refresh", "data"),
+    State(CaseIds.ID, "data"), State(CaseIds.ACT_CHOICE, "value"), State(CaseIds.ACT_MESSAGE, "value"),
+    State(CaseIds.ACT_UPLOAD, "contents"), State(CaseIds.ACT_UPLOAD, "filename"),
+    State(CaseIds.ACT_PARTY, "value"), State(CaseIds.ACT_REVIEWER, "value"),
+    State(CaseIds.DECIDE_OUTCOME, "value"), State(CaseIds.DECIDE_AMOUNT, "value"),
+    State(CaseIds.FINAL_DECISION, "value"), State(CaseIds.FINAL_REMEDY, "value"), State(CaseIds.FINAL_AMOUNT, "value"),
+    State(CaseIds.REFRESH, "data"),
 ]
-OUTPUTS = ["case-feedback.children", "case-toast.is_open", "case-toast.children", "case-refresh.data",
-           "case-confirm.is_open", "case-confirm-body.children", "case-confirm-title.children"]
+OUTPUTS = [(CaseIds.FEEDBACK, "children"), (CaseIds.TOAST, "is_open"), (CaseIds.TOAST, "children"),
+           (CaseIds.REFRESH, "data"), (CaseIds.CONFIRM, "is_open"), (CaseIds.CONFIRM_BODY, "children"),
+           (CaseIds.CONFIRM_TITLE, "children")]
 NO = dash.no_update
 
 DONE = {
@@ -92,84 +94,35 @@ def minor_amount(text, currency: str) -> int:
 
 
 # ---------------------------------------------------------------------------- uploads
-def decode_upload(content: str, filename: str, *, max_bytes: int, max_mb: int) -> tuple[bytes, Optional[str]]:
-    header, _, payload = (content or "").partition(",")
-    if not header.startswith("data:") or ";base64" not in header:
-        raise Invalid("file_unreadable", f"{filename} could not be read. Choose it again.")
-    if len(payload) * 3 // 4 > max_bytes + 3:  # refuse before decoding megabytes we will not keep
-        raise TooLarge("file_too_large", f"{filename} is larger than {max_mb} MB.")
-    try:
-        data = base64.b64decode(payload, validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise Invalid("file_unreadable", f"{filename} could not be read. Choose it again.") from exc
-    return data, header[5:].split(";", 1)[0] or None
-
-
 def upload_files(ctx, user, form: ActionForm, stored: list) -> list[str]:
-    contents = list(form.contents or [])
-    names = list(form.filenames or [])
-    limit = ctx.settings.max_files
-    if len(contents) > limit:
-        raise Invalid("too_many_files", f"At most {limit} files can be attached at once; you chose {len(contents)}.")
     ids = []
-    for i, content in enumerate(contents):
-        name = names[i] if i < len(names) else "file"
-        data, declared = decode_upload(content, name, max_bytes=ctx.settings.max_file_bytes,
-                                       max_mb=ctx.settings.max_file_mb)
-        f = upload(ctx, user, filename=name, data=data, declared_type=declared)
+    for chosen in decode_uploads(form.contents, form.filenames, ctx.settings):
+        f = upload(ctx, user, filename=chosen.filename, data=chosen.data, declared_type=chosen.declared_type)
         stored.append(storage_path(ctx, f))
         ids.append(f.id)
     return ids
 
 
 # ---------------------------------------------------------------------------- actions
-def _run(ctx, user, case, form: ActionForm, file_ids: list[str]) -> bool:
-    """Call the domain for `form.action`; True when money may have been recorded."""
-    a, msg = form.action, form.message
-
-    def call(fn, **kw):
-        return fn(ctx, actor=user, case_id=case.id, **kw)
-
-    if a == "accept":
-        call(party_actions.accept, message=msg, file_ids=file_ids)
-        return True
-    if a == "deny":
-        call(party_actions.deny, message=msg, file_ids=file_ids)
-    elif a == "request_info" and is_staff(user):
-        call(review.request_info_from, party=form.party, message=msg, file_ids=file_ids)
-    elif a == "request_info":
-        call(party_actions.merchant_request_info, message=msg, file_ids=file_ids)
-    elif a == "reply":
-        call(party_actions.reply, message=msg, file_ids=file_ids)
-    elif a == "appeal":
-        call(party_actions.appeal, message=msg, file_ids=file_ids)
-    elif a == "withdraw":
-        call(party_actions.withdraw, message=msg)
-    elif a == "add_evidence":
-        call(party_actions.add_evidence, message=msg, file_ids=file_ids)
-    elif a == "claim":
-        call(review.claim)
-    elif a == "assign":
-        call(review.assign, reviewer_id=form.reviewer_id or None)
-    elif a == "note":
-        call(review.note, message=msg)
-    elif a == "decide":
-        amount = minor_amount(form.amount, case.currency) if form.outcome in ("refund", "credit") else None
-        call(review.decide, outcome=form.outcome, reason=msg, amount=amount)
-        return form.outcome in ("refund", "credit")
-    elif a == "final_decide":
-        needs_remedy = form.final_decision == "overturn" and case.outcome == Outcome.MERCHANT_WON.value
-        amount = minor_amount(form.final_amount, case.currency) if needs_remedy else None
-        call(review.final_decide, decision=form.final_decision, reason=msg,
-             remedy=form.remedy if needs_remedy else None, amount=amount)
-        return form.final_decision == "overturn"
-    else:
-        raise Invalid("unknown_action", "Choose an action first.")
-    return False
+def body_of(case, form: ActionForm, file_ids: list[str]) -> dict[str, Any]:
+    """The form as the action's request body, in the API's field names (`ACTIONS[...].input`
+    reads what its action takes and ignores the rest). Amounts are typed in major units
+    here and sent in minor units, only where the domain says an amount applies."""
+    body: dict[str, Any] = {
+        "message": form.message, "reason": form.message, "attachments": [{"id": i} for i in file_ids],
+        "party": form.party, "reviewer_id": form.reviewer_id or None,
+        "outcome": form.outcome, "decision": form.final_decision,
+    }
+    if form.action == Action.DECIDE.value and takes_amount(case, form.action, body):
+        body["amount"] = minor_amount(form.amount, case.currency)
+    if form.action == Action.FINAL_DECIDE.value and remedy_needed(case, form.final_decision):
+        body["remedy"] = form.remedy
+        body["amount"] = minor_amount(form.final_amount, case.currency)
+    return body
 
 
 def perform(form: ActionForm):
-    """Upload, act and commit as one; then move money and re-render the page."""
+    """Upload, act and commit as one; then move the money the action recorded and re-render."""
     if not form.action:
         return _outputs(feedback=dbc.Alert("Choose an action first.", color="warning"))
     stored: list = []
@@ -179,64 +132,78 @@ def perform(form: ActionForm):
                 case = load_case(ctx, user, str(form.case_id or ""))
                 takes_files = ACTION_FORMS.get(form.action, {}).get("files") is not None
                 file_ids = upload_files(ctx, user, form, stored) if takes_files else []
-                moved = _run(ctx, user, case, form, file_ids)
+                done = actions.perform(ctx, actor=user, case_id=case.id, name=form.action,
+                                       body=body_of(case, form, file_ids))
+                settle = done.settle
             except BaseException:
                 for path in stored:  # the rows roll back; do not keep their bytes either
                     path.unlink(missing_ok=True)
                 raise
     except NotFound:
-        return _outputs(feedback=dbc.Alert("Case not found.", color="danger", id="case-error"))
+        return _outputs(feedback=dbc.Alert("Case not found.", color="danger", id=CaseIds.ERROR))
     except (Conflict, StaleDataError) as exc:
         message = exc.message if isinstance(exc, DomainError) else ""
         return _outputs(refresh=(form.refresh or 0) + 1, feedback=dbc.Alert([
             html.Strong("Someone acted on this case first. "), message,
             " The page now shows the case as it is.",
-        ], color="warning", id="case-conflict", dismissable=True))
+        ], color="warning", id=CaseIds.CONFLICT, dismissable=True))
     except DomainError as exc:
-        return _outputs(feedback=dbc.Alert(exc.message, color="danger", id="case-error", dismissable=True))
-    if moved:
+        return _outputs(feedback=dbc.Alert(exc.message, color="danger", id=CaseIds.ERROR, dismissable=True))
+    if settle:
         settle_money(form.case_id)
     return _outputs(feedback=None, toast=DONE.get(form.action, "Done."), refresh=(form.refresh or 0) + 1)
 
 
 # ---------------------------------------------------------------------------- confirmation
-def confirmation(case, form: ActionForm) -> Optional[tuple[str, list[str]]]:
-    """(title, lines) for actions that move money or end the case for good, else None."""
+TITLES = {"accept": "Accept and refund?", "decide": "Confirm the decision", "final_decide": "Overturn the decision?",
+          "withdraw": "Withdraw the case?"}
+ENDS_FOR_GOOD = {
+    "accept": "The case closes in the customer's favour and cannot be appealed.",
+    "decide": "This decision is final: the case has already been appealed once.",
+    "withdraw": "Withdrawing closes the case for good. No new case can be opened on this payment.",
+}
+
+
+def confirmation(case, name: str, effects: Consequences) -> Optional[tuple[str, list[str]]]:
+    """(title, lines) for what cannot be undone (`Consequences.irreversible`), else None.
+    The domain says what happens; this only words it for the person about to click."""
+    if not effects.irreversible or name not in TITLES:
+        return None
     company, provider = case.company.name, PROVIDER_LABELS.get(case.payment.provider, case.payment.provider)
     full = money(case.amount_minor, case.currency)
+    lines: list[str] = []
+    for planned in effects.movements:
+        shown = money(planned.amount_minor, case.currency)
+        if planned.kind == MovementKind.MERCHANT_REFUND:
+            lines.append(f"{shown} will be refunded to the customer from the funds of {company}, through {provider}.")
+            if planned.amount_minor < case.amount_minor:
+                lines.append(f"That is a partial refund of the {full} paid.")
+        elif planned.kind == MovementKind.CUSTOMER_CREDIT:
+            lines.append(f"{shown} in platform credit will be added to the customer's balance. The platform pays; "
+                         f"it costs {company} nothing.")
+        else:  # the platform reimburses the merchant for a refund an overturned decision took
+            lines.append(f"The customer keeps what they received; the platform will pay {company} back {shown}.")
+    if name == Action.FINAL_DECIDE.value:
+        if not effects.movements:
+            lines.append("The merchant wins. The customer keeps the credit already given; no further money moves.")
+        if effects.outcome == Outcome.MERCHANT_WON:
+            lines.append("This decision is final.")
+    elif effects.final:
+        lines.append(ENDS_FOR_GOOD[name])
+    return TITLES[name], lines
 
-    def remedy_lines(kind: str, amount: int) -> list[str]:
-        shown = money(amount, case.currency)
-        if kind == "refund":
-            partial = [f"That is a partial refund of the {full} paid."] if amount < case.amount_minor else []
-            return [f"{shown} will be refunded to the customer from the funds of {company}, through {provider}.",
-                    *partial]
-        return [f"{shown} in platform credit will be added to the customer's balance. The platform pays; "
-                f"it costs {company} nothing."]
 
-    a = form.action
-    if a == "accept":
-        return ("Accept and refund?", [f"{full} will be refunded to the customer from the funds of {company}, "
-                                       f"through {provider}.",
-                                       "The case closes in the customer's favour and cannot be appealed."])
-    if a == "decide" and form.outcome in ("refund", "credit"):
-        final = ["This decision is final: the case has already been appealed once."] \
-            if case.customer_appealed or case.merchant_appealed else []
-        return ("Confirm the decision", remedy_lines(form.outcome, minor_amount(form.amount, case.currency)) + final)
-    if a == "final_decide" and form.final_decision == "overturn":
-        if case.outcome == Outcome.MERCHANT_WON.value:
-            return ("Overturn the decision?", remedy_lines(form.remedy or "refund",
-                                                           minor_amount(form.final_amount, case.currency)))
-        if case.refund == RefundSource.MERCHANT.value:
-            paid = money(case.decision_amount_minor or case.amount_minor, case.currency)
-            return ("Overturn the decision?", [f"The customer keeps what they received; the platform will pay "
-                                               f"{company} back {paid}.", "This decision is final."])
-        return ("Overturn the decision?", ["The merchant wins. The customer keeps the credit already given; "
-                                           "no further money moves.", "This decision is final."])
-    if a == "withdraw":
-        return ("Withdraw the case?", ["Withdrawing closes the case for good. No new case can be opened on this "
-                                       "payment."])
-    return None
+def ask_first(ctx, user, case, form: ActionForm) -> Optional[tuple[str, list[str]]]:
+    """The confirmation to show before `form` runs, or None to run it at once. Only for an
+    action this viewer may take now: anything else runs and answers with its own error."""
+    spec = actions.ACTIONS.get(form.action or "")
+    if spec is None or form.action not in available_actions(ctx, case, user):
+        return None
+    body = body_of(case, form, [])
+    if form.action == Action.FINAL_DECIDE.value and body.get("remedy") is None and "remedy" in body:
+        body["remedy"] = "refund"  # the dialog words the form's default remedy; the action insists on one
+    args = parse(spec.input, body).arguments()
+    return confirmation(case, form.action, consequences(case, form.action, args))
 
 
 def _form(args) -> ActionForm:
@@ -248,38 +215,36 @@ def _form(args) -> ActionForm:
                       final_decision, remedy, final_amount, refresh or 0)
 
 
-@dash.callback(*[Output(*o.split(".")) for o in OUTPUTS], Input("case-act-submit", "n_clicks"), *FORM,
-               prevent_initial_call=True, running=[(Output("case-act-submit", "disabled"), True, False)])
+@dash.callback(*[Output(*o) for o in OUTPUTS], Input(CaseIds.ACT_SUBMIT, "n_clicks"), *FORM,
+               prevent_initial_call=True, running=[(Output(CaseIds.ACT_SUBMIT, "disabled"), True, False)])
 def submit_action(n_clicks, *args):
     """Act at once, or first ask for a confirmation when money moves or the case ends for good."""
     if not n_clicks:
         raise dash.exceptions.PreventUpdate
     form = _form(args)
-    if form.action in ("accept", "decide", "final_decide", "withdraw"):
+    if form.action in TITLES:  # the actions this page has a confirmation dialog for
         try:
             with acting_user() as (ctx, user):
-                case = load_case(ctx, user, str(form.case_id or ""))
-                if form.action in available_actions(ctx, case, user):
-                    ask = confirmation(case, form)
-                    if ask is not None:
-                        return _outputs(feedback=None, confirm=ask)
+                ask = ask_first(ctx, user, load_case(ctx, user, str(form.case_id or "")), form)
+                if ask is not None:
+                    return _outputs(feedback=None, confirm=ask)
         except NotFound:
-            return _outputs(feedback=dbc.Alert("Case not found.", color="danger", id="case-error"))
+            return _outputs(feedback=dbc.Alert("Case not found.", color="danger", id=CaseIds.ERROR))
         except DomainError as exc:
-            return _outputs(feedback=dbc.Alert(exc.message, color="danger", id="case-error", dismissable=True))
+            return _outputs(feedback=dbc.Alert(exc.message, color="danger", id=CaseIds.ERROR, dismissable=True))
     return perform(form)
 
 
-@dash.callback(*[Output(*o.split("."), allow_duplicate=True) for o in OUTPUTS],
-               Input("case-confirm-ok", "n_clicks"), *FORM, prevent_initial_call=True,
-               running=[(Output("case-confirm-ok", "disabled"), True, False)])
+@dash.callback(*[Output(*o, allow_duplicate=True) for o in OUTPUTS],
+               Input(CaseIds.CONFIRM_OK, "n_clicks"), *FORM, prevent_initial_call=True,
+               running=[(Output(CaseIds.CONFIRM_OK, "disabled"), True, False)])
 def confirm_action(n_clicks, *args):
     if not n_clicks:
         raise dash.exceptions.PreventUpdate
     return perform(_form(args))
 
 
-@dash.callback(Output("case-confirm", "is_open", allow_duplicate=True), Input("case-confirm-cancel", "n_clicks"),
+@dash.callback(Output(CaseIds.CONFIRM, "is_open", allow_duplicate=True), Input(CaseIds.CONFIRM_CANCEL, "n_clicks"),
                prevent_initial_call=True)
 def cancel_confirmation(n_clicks):
     if not n_clicks:

@@ -16,6 +16,7 @@ from dashboard.money.amounts import format_minor
 from dashboard.money.movements import issue_credit, record_merchant_refund, record_platform_reimbursement
 from dashboard.permissions import is_staff, load_case
 from dashboard.cases.common import parse_party
+from dashboard.cases.consequences import remedy_needed
 from dashboard.cases.result import ActionResult, result
 
 REVIEW_TARGETS = {
@@ -182,7 +183,7 @@ def final_decide(ctx: Ctx, *, actor: User, case_id: str, decision: Optional[str]
         # Refused whatever the case: a typo must not be silently dropped (it was, when
         # overturning a customer win, where no remedy applies).
         raise Invalid("invalid_remedy", "The remedy must be refund or credit.")
-    overturning_merchant_win = verdict == FinalDecision.OVERTURN and case.outcome == Outcome.MERCHANT_WON.value
+    overturning_merchant_win = remedy_needed(case, verdict.value)
     remedy_kind, value = None, None
     if overturning_merchant_win:
         if remedy not in (Decision.REFUND.value, Decision.CREDIT.value):

@@ -20,7 +20,7 @@ from dashboard.components.format import (
     reason_label,
 )
 from dashboard.components.ids import CaseIds
-from dashboard.components.timeline import attachments, human_size
+from dashboard.components.timeline import attachments, human_size, timeline_frame
 from dashboard.money.amounts import to_major
 
 HIDDEN = {"display": "none"}
@@ -419,6 +419,19 @@ def selected_files(filenames: Optional[list[str]], *, max_files: int) -> html.Di
 
 def confirm_body(lines: list[str]) -> html.Div:
     return html.Div([html.P(line, className="mb-2") for line in lines])
+
+
+def rendered_by_callbacks() -> list:
+    """One of each part `callbacks/case.py` renders into the page that carries ids other
+    callbacks use: the action form with every action and input, the timeline's frame and
+    the chosen-files list. For Dash's validation layout (`components.validation`); made up
+    values, no case."""
+    return [
+        action_panel(list(ACTION_FORMS), party="platform", amount_minor=100, currency="USD", max_files=1,
+                     max_file_mb=1, staff_options=[], assignee_id=None, overturn_needs_remedy=True),
+        timeline_frame([]),
+        selected_files(["file"], max_files=1),
+    ]
 
 
 __all__ = ["header", "payment_panel", "parties_panel", "money_panel", "context_panel", "evidence_panel",

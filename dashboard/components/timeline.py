@@ -193,10 +193,16 @@ def timeline(entries, *, viewer_is_staff: bool, company_name: str, earlier: Opti
     `earlier` (the keyset position of the page before) feeds "Show earlier events"."""
     if not entries:
         return html.Div("Nothing has happened on this case yet.", className="text-muted")
+    return timeline_frame(timeline_items(entries, viewer_is_staff=viewer_is_staff, company_name=company_name),
+                          earlier=earlier)
+
+
+def timeline_frame(items: list, *, earlier: Optional[int] = None) -> html.Div:
+    """The list of `items` under its "Show earlier events" button, with the position the
+    button asks from (what `callbacks.case.show_earlier_events` reads and writes)."""
     return html.Div([
         dcc.Store(id=CaseIds.TIMELINE_BEFORE, data=earlier),
         dbc.Button([html.I(className="bi bi-chevron-up me-1"), "Show earlier events"], id=CaseIds.TIMELINE_EARLIER,
                    color="link", size="sm", className="px-0 mb-2", style=earlier_button(earlier)),
-        html.Ol(timeline_items(entries, viewer_is_staff=viewer_is_staff, company_name=company_name),
-                className="list-unstyled mb-0", id=CaseIds.TIMELINE_LIST),
+        html.Ol(items, className="list-unstyled mb-0", id=CaseIds.TIMELINE_LIST),
     ])

@@ -17,11 +17,12 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Union
+from typing import Any, Iterable, Union
 
 import dash
 import dash._callback as registry
 import flask
+import plotly.utils
 import pytest
 from dash.development.base_component import Component
 
@@ -31,7 +32,8 @@ from callbacks import deliveries as deliveries_cb
 from callbacks import my_cases as my_cases_cb
 from dashboard.components.ids import CaseIds, DeliveriesIds, MyCasesIds
 from dashboard.components.shell import app_shell
-from dashboard.context import Ctx
+from dashboard.components.validation import components, validation_layout
+from dashboard.context import Ctx, utcnow
 from tests import factories
 from tests.domain import stages
 from tests.domain.story import Story
@@ -87,21 +89,6 @@ def registered_uses() -> list[Use]:
 
 
 # ---------------------------------------------------------------------------- what layouts hold
-def components(tree: Any) -> Iterator[Component]:
-    """Every component in `tree`, in children and in any other property holding components
-    (a RadioItems option's label, a Tab's content...)."""
-    if isinstance(tree, Component):
-        yield tree
-        for prop in tree._prop_names:
-            yield from components(getattr(tree, prop, None))
-    elif isinstance(tree, (list, tuple)):
-        for item in tree:
-            yield from components(item)
-    elif isinstance(tree, dict):
-        for item in tree.values():
-            yield from components(item)
-
-
 class Layouts:
     """The ids seen in every layout built, with the components that carry them."""
 
@@ -235,3 +222,21 @@ def test_every_callback_id_exists_in_a_layout(runtime, as_user, now, page_regist
 
     found = problems(registered_uses(), seen)
     assert not found, "callbacks name ids no layout has:\n  " + "\n  ".join(found)
+
+
+def test_the_layout_dash_checks_in_the_browser_holds_every_plain_id_and_nothing_of_a_request(
+        runtime, as_user, page_registry):
+    """What `components.validation.install` sends with every page. Pattern ids are left to
+    the test above: Dash's check does not require them."""
+    w = _world(runtime, utcnow())
+    with as_user(w.manager):  # a signed-in manager asks: the layout must not become theirs
+        layout = validation_layout()
+    seen = Layouts()
+    seen.add("the validation layout", layout)
+    plain = [u for u in registered_uses() if isinstance(u.id, str)]
+    found = problems(plain, seen)
+    assert not found, "the validation layout lacks:\n  " + "\n  ".join(found)
+    text = json.dumps(layout, cls=plotly.utils.PlotlyJSONEncoder)
+    assert w.manager.name not in text and "nav-user" not in text and "csrf" not in text
+    assert all(not getattr(c, "children", None) for c in layout.children), "copies are id-only"
+    assert len(text) < 40_000, f"{len(text)} bytes in every page's config"

@@ -21,6 +21,7 @@ from dash import Dash, dcc, html
 
 from dashboard import dash_guard
 from dashboard.auth import init_auth
+from dashboard.components import validation
 from dashboard.components.shell import navbar
 from dashboard.export_routes import register as register_exports
 from dashboard.file_routes import register_file_routes
@@ -67,7 +68,7 @@ def create_app(settings: Optional[Settings] = None, *, runtime: Optional[Runtime
         pages_folder=str(PAGES),
         title="Resolution Center",
         update_title=None,
-        suppress_callback_exceptions=True,
+        suppress_callback_exceptions=True,  # on the server only: the browser checks (components.validation)
         external_stylesheets=["/vendor/bootstrap.min.css", "/vendor/bootstrap-icons.min.css"],
         on_error=dash_guard.callback_failed,  # a callback that still raises: logged, no update, never a 500
     )
@@ -79,4 +80,5 @@ def create_app(settings: Optional[Settings] = None, *, runtime: Optional[Runtime
     # After the callbacks: checks each call against them and its values against what the
     # properties may hold; hashes Dash's inline scripts for the CSP.
     dash_guard.install(app, check_value=callback_value_problem)
+    validation.install(app)  # Dash's own id check in the browser, against every screen's full layout
     return app

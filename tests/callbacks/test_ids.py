@@ -30,8 +30,8 @@ import callbacks  # noqa: F401  registers every callback
 from callbacks import case as case_cb
 from callbacks import deliveries as deliveries_cb
 from callbacks import my_cases as my_cases_cb
-from dashboard.components.ids import CaseIds, DeliveriesIds, MyCasesIds
-from dashboard.components.shell import app_shell
+from dashboard.app_factory import serve_layout
+from dashboard.components.ids import CaseIds, DeliveriesIds, MyCasesIds, ShellIds
 from dashboard.components.validation import components, validation_layout
 from dashboard.context import Ctx, utcnow
 from tests import factories
@@ -196,7 +196,7 @@ def test_every_callback_id_exists_in_a_layout(runtime, as_user, now, page_regist
     # The frame and every page's own layout, for each role (pages differ by role only in callbacks).
     for role, user in viewers.items():
         with as_user(user):
-            seen.add(f"the app shell for {role}", app_shell(user))
+            seen.add(f"the app shell for {role}", serve_layout(), expect=ShellIds.URL)
             for module, page in page_registry.items():
                 kwargs = {"case_id": "reso_ids0000000000"} if "case_id" in (page.get("path_template") or "") else {}
                 seen.add(f"{module} for {role}", page["layout"](**kwargs))

@@ -11,8 +11,10 @@ import logging
 from typing import Any, Optional
 
 from flask import Flask, Response, jsonify, request
+from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
+from dashboard.api.schemas.errors import Error, ErrorBody
 from dashboard.errors import DomainError
 
 log = logging.getLogger("dashboard.api")
@@ -35,11 +37,21 @@ def error_response(status: int, code: str, message: str, *, extra: Optional[dict
                    headers: Optional[dict[str, str]] = None) -> Response:
     body: dict[str, Any] = {"code": code, "message": message}
     body.update(extra or {})
-    response = jsonify({"error": body})
+    response = jsonify(error_json(body))
     response.status_code = status
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
+
+
+def error_json(body: dict[str, Any]) -> dict[str, Any]:
+    """`{"error": body}` through the `Error` model (the shape the document shows). An error
+    answer must never itself fail: a body the model refuses is logged and sent as it is."""
+    try:
+        return Error(error=ErrorBody(**body)).wire()
+    except ValidationError:
+        log.exception("error body %r does not match the Error schema", body.get("code"))
+        return {"error": body}
 
 
 def domain_error_response(exc: DomainError, *, extra: Optional[dict[str, Any]] = None) -> Response:

@@ -15,7 +15,8 @@ SAME = ("Content-Type", "Content-Disposition", "Content-Length", "X-Content-Type
 
 @pytest.fixture
 def screens(server):
-    """The signed-in screens' side of the same server, as app.py wires it."""
+    """The signed-in screens' file route on the same server, wired as app_factory.create_app does
+    (without building the Dash app, which this test does not need)."""
     server.config["SECRET_KEY"] = "test"  # the test settings carry none; the session cookie needs one
     init_auth(server)
     register_file_routes(server)

@@ -5,7 +5,8 @@ scheduler.
     python app.py          migrate, seed the demo on first run (DEMO_DATA), start the
                            in-process scheduler (SCHEDULER), serve
     gunicorn app:server    production (PostgreSQL via DATABASE_URL, SCHEDULER off);
-                           gunicorn.conf.py migrates once before the workers start
+                           gunicorn.conf.py prepares the database once before the
+                           workers start, and starts each worker's scheduler if on
 
 Importing this module builds the app and nothing else: no migration, no seed, no thread
 (tests/test_app_factory.py holds it to that).
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import logging
 
-from dashboard.app_factory import create_app
+from dashboard.app_factory import create_app, prepare_database
 from dashboard.headers import QuietRequestHandler
 from dashboard.runtime import Runtime
 from dashboard.settings import load_settings
@@ -28,18 +29,9 @@ app = create_app(runtime=runtime, name=__name__)
 server = app.server
 
 
-def prepare_embedded(runtime: Runtime) -> None:
-    """What `python app.py` does before serving: the schema, the demo data on first run
-    and the in-process scheduler, each as the settings say."""
-    from dashboard.context import utcnow
-
-    runtime.migrate()
-    if runtime.settings.demo_data:
-        from dashboard.demo import demo_logins_text, seed_demo
-
-        if seed_demo(runtime, utcnow()).get("created"):
-            log.info("Demo data created.")
-        print(demo_logins_text(), flush=True)
+def start_scheduler(runtime: Runtime) -> None:
+    """The in-process scheduler where SCHEDULER is on (the embedded default): a daemon
+    thread; on SQLite it holds the file lock or stands by (jobs.lock)."""
     if runtime.settings.scheduler:
         from jobs.runner import start_in_thread
 
@@ -48,6 +40,7 @@ def prepare_embedded(runtime: Runtime) -> None:
 
 
 if __name__ == "__main__":
-    prepare_embedded(runtime)
+    prepare_database(runtime)
+    start_scheduler(runtime)
     log.info("Serving on http://%s:%s", settings.host, settings.port)
     app.run(host=settings.host, port=settings.port, debug=False, request_handler=QuietRequestHandler)

@@ -4,15 +4,17 @@ The Flask server with the JSON API and health check (`dashboard.web.create_serve
 sign-in and the login gate in front of every Dash route, the export and file routes,
 the Dash pages and every callback, then the guard that checks each Dash call against
 them. Building it touches no database, writes no row and starts no thread: migrating,
-seeding the demo and the in-process scheduler are the caller's decisions (`python
-app.py` makes them for the embedded default; gunicorn migrates in gunicorn.conf.py's
-`on_starting` hook, or the operator runs `python -m dashboard migrate`).
+seeding the demo (`prepare_database`) and the in-process scheduler are the caller's
+decisions: `python app.py` makes them for the embedded default; under gunicorn,
+gunicorn.conf.py prepares the database once in the master (`on_starting`) and starts
+the scheduler in each worker where SCHEDULER is on (`post_worker_init`).
 
 Call it once per process: Dash keeps its pages and `@callback` registrations in
 module-level registries, so a second app in the same process would share them.
 """
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Optional
 
@@ -29,8 +31,24 @@ from dashboard.runtime import Runtime
 from dashboard.settings import Settings, load_settings
 from dashboard.web import create_server
 
+log = logging.getLogger("resolution-center")
+
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ROOT / "pages"
+
+
+def prepare_database(runtime: Runtime) -> None:
+    """Once per start, before serving (never at import, never in `create_app`): bring the
+    schema up to date and, where DEMO_DATA is on, seed the demo on first run. `python
+    app.py` calls it; so does gunicorn.conf.py's `on_starting`, in the master."""
+    runtime.migrate()
+    if runtime.settings.demo_data:
+        from dashboard.context import utcnow
+        from dashboard.demo import demo_logins_text, seed_demo
+
+        if seed_demo(runtime, utcnow()).get("created"):
+            log.info("Demo data created.")
+        print(demo_logins_text(), flush=True)
 
 
 def serve_layout():

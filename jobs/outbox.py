@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 from typing import Optional
 
 from sqlalchemy.orm import Session
@@ -11,6 +10,7 @@ from sqlalchemy.orm import Session
 from dashboard.notifications.mail import Transport, transport_for
 from dashboard.notifications.outbox import BATCH_SIZE, deliver_outbox
 from dashboard.settings import Settings
+from jobs._drain import drain
 
 DRAIN_SECONDS = 60.0  # one run at most this long, so the other jobs get their turn
 
@@ -22,13 +22,6 @@ def drain_outbox(session: Session, now: dt.datetime, *, settings: Settings, tran
     `max_seconds` have passed. Each batch gets its own connection."""
     if transport is None:
         transport_for(settings)  # a bad SMTP_URL fails before anything is claimed
-    total = {"claimed": 0, "sent": 0, "retrying": 0, "failed": 0}
-    started = time.monotonic()
-    while True:
-        counts = deliver_outbox(session, now, settings=settings, transport=transport, limit=limit)
-        for key, value in counts.items():
-            total[key] = total.get(key, 0) + value
-        if counts["claimed"] < limit or counts["retrying"] or counts.get("released"):
-            return total
-        if time.monotonic() - started > max_seconds:
-            return total
+    return drain(lambda: deliver_outbox(session, now, settings=settings, transport=transport, limit=limit),
+                 {"claimed": 0, "sent": 0, "retrying": 0, "failed": 0}, limit=limit, max_seconds=max_seconds,
+                 stop=lambda counts: bool(counts["retrying"] or counts.get("released")))

@@ -1,15 +1,17 @@
 """Every id a registered callback listens to or writes exists in a layout.
 
-The app runs with Dash's own check relaxed for the case page (its content is rendered by
-a callback), so a mistyped id would silently never fire. This test does the check Dash
-would do, for every screen and every variant a person can see: the app shell for each
-role, each page's layout, and what the callbacks render into them (the case page for
-the customer, the creator and the staff in several states of a case; the customer's
-payments with their "Open a case" buttons; the chosen-files list; the deliveries' retry
-buttons). Pattern-matching ids match a rendered id of the same `type` and keys.
+Much of the screens is rendered by callbacks (the case page's whole content, the
+customer's "Open a case" buttons, the deliveries' "Retry"), so Dash cannot check the ids
+on a page's initial layout, and a mistyped id would silently never fire. This test does
+the check for every screen and every variant a person can see: the app shell for each
+role, each page's layout, and what the callbacks render into them (the case page for the
+customer, the creator, two reviewers and the manager at six stages of a case; the
+customer's payments; the chosen-files list; the retry buttons). Pattern-matching ids
+match a rendered id of the same keys and `type`. Like Dash's renderer, it also checks
+that the component carrying the id has the property the callback uses.
 
-It also checks that the component carrying the id has the property the callback uses,
-as Dash's renderer does.
+The second test holds the layout Dash itself checks against in the browser
+(`components.validation`) to every plain id.
 """
 from __future__ import annotations
 
@@ -33,7 +35,7 @@ from callbacks import my_cases as my_cases_cb
 from dashboard.app_factory import serve_layout
 from dashboard.components.ids import CaseIds, DeliveriesIds, MyCasesIds, ShellIds
 from dashboard.components.validation import components, validation_layout
-from dashboard.context import Ctx, utcnow
+from dashboard.context import Ctx
 from tests import factories
 from tests.domain import stages
 from tests.domain.story import Story
@@ -225,10 +227,10 @@ def test_every_callback_id_exists_in_a_layout(runtime, as_user, now, page_regist
 
 
 def test_the_layout_dash_checks_in_the_browser_holds_every_plain_id_and_nothing_of_a_request(
-        runtime, as_user, page_registry):
+        runtime, as_user, now, page_registry):
     """What `components.validation.install` sends with every page. Pattern ids are left to
     the test above: Dash's check does not require them."""
-    w = _world(runtime, utcnow())
+    w = _world(runtime, now)
     with as_user(w.manager):  # a signed-in manager asks: the layout must not become theirs
         layout = validation_layout()
     seen = Layouts()

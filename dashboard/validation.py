@@ -18,6 +18,7 @@ domain: this only reads shapes. No Flask here; a query is anything with `getlist
 """
 from __future__ import annotations
 
+import types
 import typing
 from dataclasses import dataclass
 from typing import Any, Literal, Optional, TypeVar
@@ -143,7 +144,7 @@ def _is_list(annotation: Any) -> bool:
     origin = typing.get_origin(annotation)
     if origin is list:
         return True
-    if origin is typing.Union or str(origin) == "<class 'types.UnionType'>":
+    if origin is typing.Union or origin is types.UnionType:
         return any(_is_list(a) for a in typing.get_args(annotation))
     if origin is typing.Annotated:
         return _is_list(typing.get_args(annotation)[0])

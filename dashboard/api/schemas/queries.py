@@ -65,11 +65,12 @@ PageSize = Annotated[Optional[int], BeforeValidator(_whole_number), Field(json_s
 
 
 class PageQuery(Query):
-    """Cursor paging (`dashboard.api.paging`)."""
+    """Cursor paging (`dashboard.api.paging`). The cursors are text here (they cannot fail
+    to parse), so `first` is still checked before `last`, and both before the cursors."""
 
     first: PageSize = Field(None, description="Page size from the start (default 25; above 100 reads as 100)")
-    last: PageSize = Field(None, description="Page size from the end (not with `first`)")
     after: Optional[str] = Field(None, description="page_info.end_cursor of the previous page")
+    last: PageSize = Field(None, description="Page size from the end (not with `first`)")
     before: Optional[str] = Field(None, description="page_info.start_cursor of the next page")
 
 

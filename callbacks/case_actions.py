@@ -113,11 +113,11 @@ def body_of(case, form: ActionForm, file_ids: list[str]) -> dict[str, Any]:
         "party": form.party, "reviewer_id": form.reviewer_id or None,
         "outcome": form.outcome, "decision": form.final_decision,
     }
-    if form.action == Action.DECIDE.value and takes_amount(case, form.action, body):
-        body["amount"] = minor_amount(form.amount, case.currency)
-    if form.action == Action.FINAL_DECIDE.value and remedy_needed(case, form.final_decision):
+    final = form.action == Action.FINAL_DECIDE.value
+    if final and remedy_needed(case, form.final_decision):
         body["remedy"] = form.remedy
-        body["amount"] = minor_amount(form.final_amount, case.currency)
+    if takes_amount(case, form.action or "", body):
+        body["amount"] = minor_amount(form.final_amount if final else form.amount, case.currency)
     return body
 
 

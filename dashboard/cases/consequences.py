@@ -53,7 +53,8 @@ def takes_amount(case: Case, name: str, args: Mapping[str, Any]) -> bool:
     """Whether the action's `amount` applies: a refund or credit decision, or the remedy of
     an overturned merchant win."""
     if name == Action.DECIDE.value:
-        return args.get("outcome") in REMEDIES
+        outcome = args.get("outcome")
+        return isinstance(outcome, str) and outcome in REMEDIES  # a screen may pass what it was sent
     if name == Action.FINAL_DECIDE.value:
         return remedy_needed(case, args.get("decision"))
     return False

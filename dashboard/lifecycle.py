@@ -2,6 +2,13 @@
 `apply`, that performs a transition: it checks the table, moves the stage, derives the
 public fields, writes the timeline event and queues the emails, all in the caller's
 transaction. Screens, API and jobs all come through here.
+
+Every rule about who may act when is a row or a row's guard: deadlines, the one
+appeal, the merchant's three questions, and for staff the assignment (a case claimed by
+another reviewer is theirs), the same-reviewer rule (the first decider neither claims
+nor makes the final decision) and manager-only assigning (an actor guard, asked before
+the case's state). A guard answers with a `Refusal`, which `check` raises for the API
+and screens, and which `cases.available.unavailable_reasons` shows to a person.
 """
 from __future__ import annotations
 

@@ -5,7 +5,7 @@
 - `paths`: every route registered under /api/v1, each described by the `OPERATIONS`
   entry of its endpoint (a route without one fails the document, and so the tests);
 - query parameters from each route's query model, one parameter per field;
-- the case actions' bodies from the action table when it exists (`action_inputs`).
+- the case actions' bodies: the action table's input models (`action_inputs`).
 
 The models are what the serializers dump and what `parse` reads, so the document can no
 longer drift from the answers; tests/api/contract.py validates every answer the API suite
@@ -131,18 +131,11 @@ ANSWERS: tuple[type[BaseModel], ...] = (Error, ResolutionCenterCase, CasePage, E
 
 # ------------------------------------------------------------------ action inputs
 def action_inputs() -> dict[str, type[BaseModel]]:
-    """Path segment (`accept`, `final_decision`) -> the body model of that case action:
-    the action table's input where it has the action, else the hand-kept body."""
-    inputs: dict[str, type[BaseModel]] = dict(bodies.ACTION_BODIES)
-    try:
-        from dashboard.cases.actions import ACTIONS  # the one action table (issue 12), once it exists
-    except ImportError:
-        return inputs
-    for action in ACTIONS.values():
-        route, model = getattr(action, "route", None), getattr(action, "input", None)
-        if route and isinstance(model, type) and issubclass(model, BaseModel):
-            inputs[route] = model
-    return inputs
+    """Path segment (`accept`, `final_decision`) -> the body model of that case action,
+    from the one action table."""
+    from dashboard.cases.actions import ACTIONS
+
+    return {spec.route: spec.input for spec in ACTIONS.values()}
 
 
 # ------------------------------------------------------------------------ building

@@ -6,6 +6,7 @@ import pytest
 from werkzeug.datastructures import MultiDict
 
 from dashboard.api.schemas import bodies, queries
+from dashboard.cases.actions import DecisionInput
 from dashboard.errors import DomainError
 from dashboard.validation import parse
 
@@ -26,9 +27,9 @@ def _refusal(model, data, source="body"):
                                                                                {"field": "attachments"})),
     (bodies.CreateCase, {"receipt_id": "pay_1", "attachments": [{"id": ""}]}, (422, "invalid_attachments",
                                                                                 {"field": "attachments"})),
-    (bodies.DecisionBody, {"amount": True}, (422, "invalid_amount", {"field": "amount"})),
-    (bodies.DecisionBody, {"amount": "100"}, (422, "invalid_amount", {"field": "amount"})),
-    (bodies.DecisionBody, {"amount": 12.5}, (422, "invalid_amount", {"field": "amount"})),
+    (DecisionInput, {"amount": True}, (422, "invalid_amount", {"field": "amount"})),
+    (DecisionInput, {"amount": "100"}, (422, "invalid_amount", {"field": "amount"})),
+    (DecisionInput, {"amount": 12.5}, (422, "invalid_amount", {"field": "amount"})),
     (bodies.CreatePayment, {"paid_at": "soon"}, (422, "invalid_paid_at", {"field": "paid_at"})),
     (bodies.CreatePayment, {"paid_at": "9999-06-01T00:00:00Z"}, (400, "time_out_of_range", {"parameter": "paid_at"})),
     (bodies.CreateCompany, ["not", "an", "object"], (400, "invalid_json", {})),
@@ -42,7 +43,7 @@ def test_the_messages_are_the_published_ones():
         parse(bodies.CreateCase, {"receipt_id": "pay_1", "message": 5})
     assert caught.value.message == "'message' must be a string."
     with pytest.raises(DomainError) as caught:
-        parse(bodies.DecisionBody, {"amount": "1"})
+        parse(DecisionInput, {"amount": "1"})
     assert caught.value.message == "'amount' must be a whole number of minor units (e.g. 1999 for 19.99)."
 
 

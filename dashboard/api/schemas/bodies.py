@@ -3,13 +3,13 @@ decides whether a reason is known or a message long enough (and answers with its
 code), so fields the domain checks are plain text here, with the values it accepts
 shown in the document.
 
-`ACTION_BODIES` are the case actions' bodies until the action table
-(`dashboard.cases.actions.ACTIONS`) gives each action its input model.
+The case actions' bodies are the input models of the action table
+(`dashboard.cases.actions.ACTIONS`), beside the domain functions they feed.
 """
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Optional
+from typing import Annotated, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
@@ -35,61 +35,6 @@ class CreateCase(Body):
     reason: Annotated[Text, choice(*(r.value for r in Reason))] = None
     message: Message = None
     attachments: Attachments = attachments_field()
-
-
-class MessageBody(Body):
-    message: Message = None
-    attachments: Attachments = attachments_field()
-
-
-class AcceptBody(MessageBody):
-    terminate_membership: Any = Field(None, description="Accepted and ignored: no memberships are sold here",
-                                      json_schema_extra={"type": "boolean"})
-
-
-class RequestInfoBody(MessageBody):
-    party: Annotated[Text, choice("customer", "merchant")] = None
-
-
-class WithdrawBody(Body):
-    message: Message = None
-
-
-class ClaimBody(Body):
-    pass
-
-
-class AssignBody(Body):
-    """`reviewer_id`: a reviewer or manager; `null` puts the case back in the queue."""
-
-    reviewer_id: Annotated[Optional[str], ErrorCode("invalid_field", "'{name}' must be a string.",
-                                                    required_message="'{name}' is required (null to unassign).")]
-
-
-class NoteBody(Body):
-    message: Message = None
-
-
-class DecisionBody(Body):
-    """`amount` in minor units (default: the full payment)."""
-
-    outcome: Annotated[Text, choice("refund", "credit", "merchant_wins")] = None
-    reason: Text = None
-    amount: MinorAmount = None
-
-
-class FinalDecisionBody(Body):
-    decision: Annotated[Text, choice("uphold", "overturn")] = None
-    reason: Text = None
-    remedy: Annotated[Text, choice("refund", "credit")] = None
-    amount: MinorAmount = None
-
-
-ACTION_BODIES: dict[str, type[Body]] = {
-    "accept": AcceptBody, "deny": MessageBody, "request_info": RequestInfoBody, "reply": MessageBody,
-    "appeal": MessageBody, "withdraw": WithdrawBody, "evidence": MessageBody, "claim": ClaimBody,
-    "assign": AssignBody, "notes": NoteBody, "decision": DecisionBody, "final_decision": FinalDecisionBody,
-}
 
 
 # ------------------------------------------------------------------------- files

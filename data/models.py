@@ -361,16 +361,6 @@ class OutboxEmail(Base):
     __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
 
 
-class SchedulerLock(Base):
-    """Row used to keep a second scheduler off one SQLite file."""
-
-    __tablename__ = "scheduler_locks"
-
-    name: Mapped[str] = mapped_column(String(60), primary_key=True)
-    holder: Mapped[str] = mapped_column(String(200))
-    heartbeat_at: Mapped[dt.datetime]
-
-
 class LoginThrottle(Base):
     """Failed sign-ins counted per account and per address, in the database so the count
     holds across gunicorn workers and hosts (dashboard.throttle). `scope` is

@@ -265,14 +265,17 @@ def test_company_grid_pages_seek_on_its_index(planned, session):
 def test_api_list_deep_cursor_seeks(planned, session, order, index):
     from dashboard.api.cases import case_sort
     from dashboard.api.paging import fetch_page, page_request
+    from dashboard.api.schemas.queries import CaseListQuery
+    from dashboard.validation import parse
 
     app = flask.Flask("plans")
 
     def page(after=None):
         query = f"/?order={order}&direction=asc&first=25" + (f"&after={after}" if after else "")
         with app.test_request_context(query):
-            tag, keys = case_sort()
-            return fetch_page(session, sa.select(Case), keys, page_request(tag, keys), tag)
+            query = parse(CaseListQuery, flask.request.args, source="query")
+            tag, keys = case_sort(query)
+            return fetch_page(session, sa.select(Case), keys, page_request(tag, keys, query), tag)
 
     rows, info = page()
     for _ in range(3):

@@ -88,6 +88,9 @@ class User(Base):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Bumped on sign-out: every screen session signed in before it stops working.
     session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # IANA zone name ("Europe/Paris"), taken from the browser at first sign-in: emails and
+    # screens give this person's deadlines in it. None until known (UTC is used then).
+    time_zone: Mapped[Optional[str]] = mapped_column(String(64))
     created_at: Mapped[dt.datetime]
 
     company: Mapped[Optional[Company]] = relationship()

@@ -5,6 +5,7 @@
 #                 (ARGS="-k foo" passes extra args; TEST_DATABASE_URL= make test  -> SQLite
 #                 leg only, PG tests skip)
 #   make lint-imports  the import contracts alone
+#   make browser-deps  axe-core for the browser tests (npm ci in tests/browser; make test runs it)
 #   make bench    tests/perf against BENCH_DATABASE_URL (BENCH_CASES=20000 for a quick run)
 #   make migrate  alembic upgrade head on the configured database
 #   make clean / distclean
@@ -25,7 +26,11 @@ export TEST_DATABASE_URL BENCH_DATABASE_URL
 
 ARGS ?=
 
-.PHONY: venv run test lint-imports bench migrate clean distclean
+.PHONY: venv run test lint-imports browser-deps bench migrate clean distclean
+
+# axe-core (the accessibility checker the browser tests inject) from the npm registry, at the
+# version tests/browser/package-lock.json pins; npm ci re-runs only when the lock changes.
+BROWSER_DEPS := tests/browser/node_modules/.package-lock.json
 
 venv: $(STAMP)
 
@@ -43,7 +48,13 @@ lint-imports: venv
 	$(VENV)/bin/lint-imports --no-cache
 
 # pytest exit 5 = "no tests collected": reported, but not a failure.
-test: venv lint-imports
+browser-deps: $(BROWSER_DEPS)
+
+$(BROWSER_DEPS): tests/browser/package-lock.json tests/browser/package.json
+	npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
+	@touch $@
+
+test: venv lint-imports browser-deps
 	@rc=0; $(PY) -m pytest $(ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: WARNING: pytest collected no tests"; rc=0; fi; \
 	exit $$rc
@@ -65,6 +76,7 @@ migrate: venv
 clean:
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -print0 | xargs -0 rm -rf
 	rm -rf .pytest_cache test-artifacts
+	rm -rf tests/browser/node_modules
 
 distclean: clean
 	rm -rf $(VENV)

@@ -1,18 +1,20 @@
-"""The JSON API (SPEC §11), mounted at `/api/v1` by `dashboard.web.create_server`.
+"""The JSON API (SPEC §11), mounted at `/api/v1` by `dashboard.web.create_server` (called by `dashboard.app_factory.create_app`).
 
 Compatible with the published Resolution Center API (the official `whop-sdk` client
 works against it unchanged), plus our staff and integration extensions. Every route
 is a thin shell around the domain: authenticate, check the caller's role, one
 transaction, call the domain, serialise. Modules:
 
+- `schemas/`     every shape the API reads or answers, once, as pydantic v2 models
 - `routing`      the `endpoint` decorator: auth, role gate, transaction, errors, money
 - `auth`         bearer tokens and role groups
-- `errors`       JSON error bodies for domain errors and HTTP errors under /api/v1
-- `params`       query and body parsing (ids, enums, times, attachments)
+- `errors`       JSON error bodies (through `schemas.errors.Error`) under /api/v1
+- `params`       the JSON body (`json_body`); fields are read by `dashboard.validation.parse`
 - `paging`       opaque keyset cursors (`first/after/last/before`), never OFFSET
-- `serializers`  case, event, file and payment shapes
-- `cases`, `actions`, `files`, `integration`, `payments`, `metrics`: the routes
-- `openapi`      the hand-written OpenAPI 3.1 document
+- `serializers`  fill the answer models from the domain's rows and dump them
+- `actions`      the case-action routes, one per entry of `dashboard.cases.actions.ACTIONS`
+- `cases`, `files`, `integration`, `payments`, `metrics`: the other routes
+- `openapi`      the OpenAPI 3.1 document, generated from the models and the registered routes
 """
 from __future__ import annotations
 

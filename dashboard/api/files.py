@@ -20,14 +20,16 @@ from flask import request
 from sqlalchemy import select
 
 from data.models import EvidenceFile, User
-from dashboard.api.params import json_body, required_text, text
+from dashboard.api.params import json_body
+from dashboard.api.schemas.bodies import CreateFile
 from dashboard.api.routing import endpoint
 from dashboard.api.serializers import file_json
 from dashboard.context import Ctx
-from dashboard.errors import DomainError, Invalid, NotFound, TooLarge
+from dashboard.errors import DomainError, NotFound, TooLarge
 from dashboard.evidence.download import file_response
 from dashboard.evidence.files import create_pending, load_for_download, read_bytes, receive_bytes
 from dashboard.evidence.sniff import GENERIC_DECLARED, normalise_declared
+from dashboard.validation import parse
 
 
 def upload_url(ctx: Ctx, f: EvidenceFile) -> str:
@@ -42,18 +44,13 @@ def _too_large(ctx: Ctx, name: str) -> TooLarge:
 def create_file(ctx: Ctx, user: User) -> tuple[dict[str, Any], int]:
     """`filename` (required), `byte_size`, `content_type` (optional, checked against
     the bytes). Multipart uploads are not offered: files are at most MAX_FILE_MB."""
-    body = json_body()
-    filename = required_text(body, "filename")
-    if body.get("multipart"):
+    body = parse(CreateFile, json_body())
+    if body.multipart:
         raise DomainError("multipart_not_supported", "Multipart uploads are not supported; PUT the whole file "
                                                      "to upload_url.")
-    size = body.get("byte_size")
-    if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 0):
-        raise Invalid("invalid_field", "'byte_size' must be a whole number of bytes.", detail={"field": "byte_size"})
-    if size is not None and size > ctx.settings.max_file_bytes:
-        raise _too_large(ctx, filename)
-    declared = text(body, "content_type")
-    f = create_pending(ctx, user, filename=filename, declared_type=declared)
+    if body.byte_size is not None and body.byte_size > ctx.settings.max_file_bytes:
+        raise _too_large(ctx, body.filename)
+    f = create_pending(ctx, user, filename=body.filename, declared_type=body.content_type)
     return file_json(ctx.settings, f, upload_url=upload_url(ctx, f)), 201
 
 

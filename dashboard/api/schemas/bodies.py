@@ -42,7 +42,8 @@ class CreateFile(Body):
     """Read by `dashboard.api.files`; multipart uploads are not offered."""
 
     filename: RequiredText
-    byte_size: Optional[int] = Field(None, ge=0)
+    byte_size: Annotated[Optional[int], Field(ge=0),
+                         ErrorCode("invalid_field", "'byte_size' must be a whole number of bytes.")] = None
     content_type: Text = None
     multipart: Optional[bool] = None
     visibility: Text = None

@@ -25,7 +25,7 @@ import flask
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
 from data.models import User
-from dashboard import audit, signin, throttle
+from dashboard import audit, signin, throttle, timezones
 from dashboard.audit_routes import register as register_audit_export
 from dashboard.context import Ctx
 from dashboard.enums import Role
@@ -60,6 +60,8 @@ class SessionUser(UserMixin):
         self.name = user.name
         self.email = user.email
         self.company_id = user.company_id
+        # The saved zone screens use before the browser's cookie (components.format).
+        self.time_zone = user.time_zone
 
     def get_id(self) -> str:
         return self.id
@@ -154,10 +156,12 @@ def _clock() -> Callable[[], dt.datetime]:
     return flask.current_app.extensions["rc"].clock
 
 
-def _check_sign_in(email: str, password: str | None):
+def _check_sign_in(email: str, password: str | None, browser_zone: str | None = None):
     """Throttle, check and audit one sign-in. Returns seconds to wait (throttled), None
     (refused) or (SessionUser, epoch). Three short transactions; the slow hash runs
-    outside them, and the attempt was counted before it (see dashboard.throttle)."""
+    outside them, and the attempt was counted before it (see dashboard.throttle).
+    A person whose zone is not known yet gets the browser's (`browser_zone`, when it is
+    a real IANA zone): their emails give deadlines in it. Once saved it is kept."""
     runtime = flask.current_app.extensions["rc"]
     policy = flask.current_app.extensions.get("rc_throttle_policy", throttle.DEFAULT_POLICY)
     address = flask.request.remote_addr
@@ -180,6 +184,12 @@ def _check_sign_in(email: str, password: str | None):
             return None
         throttle.forgive(ctx, reservation)
         audit.record(ctx, audit.AuditKind.SIGN_IN_SUCCESS, actor_id=candidate[0].id, email=email, address=address)
+        zone = timezones.valid_zone(browser_zone)
+        if zone is not None:
+            user = s.get(User, candidate[0].id)
+            if user is not None and user.time_zone is None:
+                user.time_zone = zone
+                candidate[0].time_zone = zone
     return candidate[0], candidate[1]
 
 
@@ -236,7 +246,7 @@ def init_auth(server: flask.Flask, *, clock: Callable[[], dt.datetime] | None = 
         if not _csrf_ok(form.get("csrf_token")):
             return _render_login(error="Your sign-in form expired. Please try again.", email=email,
                                  next_url=next_url, status=400)
-        outcome = _check_sign_in(email, form.get("password"))
+        outcome = _check_sign_in(email, form.get("password"), form.get("tz"))
         if isinstance(outcome, int):
             minutes = max(1, -(-outcome // 60))
             response = _render_login(error=f"Too many sign-in attempts. Try again in {minutes} minute"
@@ -251,9 +261,10 @@ def init_auth(server: flask.Flask, *, clock: Callable[[], dt.datetime] | None = 
         flask.session.clear()  # new session id on sign-in: no fixation
         login_user(session_user)
         flask.session["epoch"] = epoch
-        tz = form.get("tz") or "UTC"
+        # The browser's zone, for screens before the saved one is read (junk is not echoed).
+        tz = timezones.valid_zone(form.get("tz")) or "UTC"
         response = flask.redirect(next_url or home_for(session_user.role))
-        response.set_cookie("tz", tz[:64], samesite="Lax", max_age=365 * 86400)
+        response.set_cookie("tz", tz, samesite="Lax", max_age=365 * 86400)
         return response
 
     @server.get("/logout")

@@ -21,13 +21,20 @@ PROVIDER_LABELS = {"stripe": "Stripe", "paypal": "PayPal", "crypto": "Crypto", "
 
 
 def viewer_zone() -> ZoneInfo:
-    """The browser's time zone, remembered in a cookie at sign-in; UTC otherwise."""
+    """The signed-in person's saved zone (User.time_zone, set at first sign-in), else the
+    browser's, remembered in a cookie at sign-in; UTC otherwise."""
     try:
         import flask
+        from flask_login import current_user
 
-        name = flask.request.cookies.get("tz") or "UTC"
+        cookie = flask.request.cookies.get("tz")
     except RuntimeError:  # outside a request (tests calling helpers directly)
-        name = "UTC"
+        return ZoneInfo("UTC")
+    try:
+        saved = getattr(current_user, "time_zone", None)
+    except AttributeError:  # an app without sign-in (a bare Flask app in tests)
+        saved = None
+    name = saved or cookie or "UTC"
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):

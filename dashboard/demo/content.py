@@ -14,6 +14,16 @@ DEMO_LOGINS = (  # one per role, as printed at start-up
     ("manager", MARKER_EMAIL),
 )
 SECOND_REVIEWER = "reviewer2@demo.test"  # final reviews need a reviewer other than the one who decided
+# Each demo person's time zone (User.time_zone): the logins in different zones, so one
+# case's emails give one deadline in several local times; everyone else in turn from OTHER_ZONES.
+DEMO_ZONES = {
+    "customer@demo.test": "America/New_York",
+    "creator@demo.test": "Europe/Paris",
+    "reviewer@demo.test": "Europe/London",
+    SECOND_REVIEWER: "Asia/Tokyo",
+    MARKER_EMAIL: "America/Los_Angeles",
+}
+OTHER_ZONES = ("Europe/Berlin", "America/Chicago", "Australia/Sydney", "Asia/Kolkata", "America/Sao_Paulo", "UTC")
 HISTORY_DAYS = 90
 
 COMPANIES = (

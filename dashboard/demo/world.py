@@ -15,8 +15,8 @@ from dashboard.cases.system import report_refunded
 from dashboard.context import Ctx
 from dashboard.money.executor import settle_due
 from dashboard.demo import content
-from dashboard.demo.content import (COMPANIES, DEMO_PASSWORD, EXTRA_CREATORS, FIRST, HISTORY_DAYS, LAST, MARKER_EMAIL,
-                               SECOND_REVIEWER)
+from dashboard.demo.content import (COMPANIES, DEMO_PASSWORD, DEMO_ZONES, EXTRA_CREATORS, FIRST, HISTORY_DAYS, LAST,
+                                    MARKER_EMAIL, OTHER_ZONES, SECOND_REVIEWER)
 from dashboard.notifications.mail import FileTransport, build_message
 from dashboard.notifications.outbox import mark_sent, outgoing
 
@@ -91,7 +91,13 @@ class World:
         def person(email: str, name: str, role: str, company_id: Optional[str] = None) -> User:
             u = accounts.create_user(ctx, email=email, name=name, role=role, company_id=company_id)
             u.password_hash = shared_hash
+            # People sit in a few zones, so emails and screens show deadlines in each one's own.
+            # Chosen by position, not by self.rng: the rest of the seed stays as it was.
+            u.time_zone = DEMO_ZONES.get(email) or OTHER_ZONES[len(zoned) % len(OTHER_ZONES)]
+            zoned.append(u)
             return u
+
+        zoned: list[User] = []
 
         self.manager = person(MARKER_EMAIL, "Morgan Manager", "manager")
         self.session.flush()  # the marker first: a concurrent seeder stops on its unique email

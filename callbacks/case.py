@@ -56,10 +56,11 @@ def case_page(ctx, user, case_id):
         panels.context_panel(others, total_others, rate=rate, show_company=party != Party.MERCHANT),
     ]
     if staff:
-        side.append(panels.emails_panel(*case_view.outbox_for_case(s, case_id=case.id)))
+        rows, total_emails = case_view.outbox_for_case(s, case_id=case.id, limit=panels.EMAIL_ROWS)
+        side.append(panels.emails_panel(case_view.emails_by_event(rows), total_emails, shown=len(rows)))
     main = [
         panels.card("Timeline", timeline(page.entries, viewer_is_staff=staff, company_name=company.name,
-                                       earlier=page.earlier),
+                                       earlier=page.earlier, viewer_party=party.value, viewer_id=user.id),
                     icon="clock-history", id=CaseIds.TIMELINE),
         panels.action_panel(
             actions, party=party.value, amount_minor=case.amount_minor, currency=case.currency,
@@ -93,7 +94,8 @@ def show_earlier_events(clicks, case_id, before):
             party = party_of(user, case)
             page = case_view.timeline_page(ctx.session, case_id=case.id, visibility=event_visibility_for(party),
                                            before=before)
-            items = timeline_items(page.entries, viewer_is_staff=is_staff(user), company_name=case.company.name)
+            items = timeline_items(page.entries, viewer_is_staff=is_staff(user), company_name=case.company.name,
+                                   viewer_party=party.value if party else None, viewer_id=user.id)
     except DomainError:
         raise dash.exceptions.PreventUpdate
     patch = dash.Patch()

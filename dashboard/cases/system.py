@@ -19,6 +19,7 @@ from data.models import Case, Payment
 from dashboard.context import Ctx
 from dashboard.enums import Action, Outcome, Party, RefundSource, Stage
 from dashboard.lifecycle import allowed, apply
+from dashboard.timeline import deadline_sentence
 from dashboard.cases.review import settle_final_merchant_win
 
 
@@ -46,10 +47,11 @@ def escalate_locked(ctx: Ctx, case: Case) -> Optional[Case]:
     def effect():
         case.escalated_at = ctx.now
 
+    # The deadline is kept as data so a screen can word the event in its viewer's zone;
+    # the stored text (the API's) states it in UTC.
+    data = {"did_not_respond": silent, "due_at": due.isoformat()}
     apply(ctx, case, t, actor=None, event_action="escalated", effect=effect,
-          details=f"The {silent} did not respond by {due:%Y-%m-%d %H:%M} UTC, so the case was escalated "
-                  f"to the platform for review.",
-          data={"did_not_respond": silent, "due_at": due.isoformat()})
+          details=deadline_sentence("escalated", data), data=data)
     return case
 
 
@@ -73,17 +75,13 @@ def expire_review_request_locked(ctx: Ctx, case: Case) -> Optional[Case]:
                 case.outcome, case.refund = Outcome.MERCHANT_WON.value, RefundSource.NONE.value
             case.final, case.appeal_due_at = True, None
             case.info_requested_by_id = None
-
-        details = (f"The customer did not provide the requested information by {due:%Y-%m-%d %H:%M} UTC, "
-                   f"so the case was closed in the merchant's favour.")
     else:
         def effect():
             case.info_requested_by_id = None
 
-        details = (f"The merchant did not provide the requested information by {due:%Y-%m-%d %H:%M} UTC; "
-                   f"the review continues without it.")
-    apply(ctx, case, t, actor=None, event_action="no_response", details=details, effect=effect,
-          data={"did_not_respond": "customer" if t.target == Stage.CLOSED else "merchant", "due_at": due.isoformat()})
+    data = {"did_not_respond": "customer" if t.target == Stage.CLOSED else "merchant", "due_at": due.isoformat()}
+    apply(ctx, case, t, actor=None, event_action="no_response", details=deadline_sentence("no_response", data),
+          effect=effect, data=data)
     return case
 
 
@@ -98,9 +96,11 @@ def close_appeal_window_locked(ctx: Ctx, case: Case) -> Optional[Case]:
     t = allowed(ctx, case, Action.CLOSE_APPEAL_WINDOW, Party.SYSTEM)
     if t is None:
         return None
+    data = {"appeal_due_at": case.appeal_due_at.isoformat()} if case.appeal_due_at else None
     apply(ctx, case, t, actor=None, event_action="appeal_window_closed",
-          details="The appeal window passed without an appeal; the outcome is final.",
-          effect=lambda: setattr(case, "final", True))
+          details=deadline_sentence("appeal_window_closed", data)
+          or "The appeal window passed without an appeal; the outcome is final.",
+          data=data, effect=lambda: setattr(case, "final", True))
     return case
 
 

@@ -3,6 +3,7 @@ and the action form (no queries; callbacks hand in what they read)."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Iterable, Optional
 
 import dash_bootstrap_components as dbc
@@ -230,27 +231,92 @@ def evidence_panel(entries) -> dbc.Card:
     return card("Evidence", body, icon="paperclip", id=CaseIds.EVIDENCE)
 
 
-def emails_panel(rows, total: int) -> dbc.Card:
-    colours = {"sent": "success", "pending": "warning", "failed": "danger"}
-    if not rows:
+EMAIL_ROWS = 200  # emails read for the panel (newest first): a long case's last few dozen events
+# The event an email is about, as the panel's row names it (by the email's template).
+EMAIL_EVENTS = {
+    "created": "Case opened", "accepted": "Merchant accepted", "denied": "Merchant refused",
+    "requested_more_info": "Information requested", "responded": "Reply received",
+    "withdrew": "Customer withdrew", "escalated": "Escalated to the platform", "decided": "Platform decided",
+    "appealed": "Appealed", "final_decision": "Final decision", "no_response": "Deadline passed",
+    "appeal_window_closed": "Appeal window closed", "refunded_elsewhere": "Refunded elsewhere",
+}
+EMAIL_STATUS = {"sent": ("sent", "Sent", "success"), "pending": ("waiting to send", "Waiting", "warning"),
+                "failed": ("failed", "Failed", "danger")}
+RECIPIENT_WORDS = {"customer": ("customer", "customers"), "creator": ("creator", "creators"),
+                   "reviewer": ("reviewer", "reviewers"), "manager": ("manager", "managers")}
+
+
+def _email_event(group) -> str:
+    kind = re.split(r"[:.]", group.template or "", maxsplit=1)[0]
+    return EMAIL_EVENTS.get(kind) or re.sub(r"^\[[^\]]*\] ", "", group.subject or "") or "Email"
+
+
+def _status_word(status: str) -> str:
+    return EMAIL_STATUS.get(status, (status.replace("_", " "),))[0]
+
+
+def email_recipients_summary(emails) -> str:
+    """'customer (sent), 2 creators (1 sent, 1 failed)': who an event's emails went to, by role."""
+    by_role: dict[str, list[str]] = {}
+    for e in emails:
+        by_role.setdefault(e.recipient_role or "", []).append(e.status)
+    parts = []
+    for role, statuses in by_role.items():
+        one, many = RECIPIENT_WORDS.get(role, ("other address", "other addresses"))
+        who = one if len(statuses) == 1 else f"{len(statuses)} {many}"
+        counts: dict[str, int] = {}
+        for st in statuses:
+            counts[st] = counts.get(st, 0) + 1
+        if len(counts) == 1:
+            how = _status_word(statuses[0])
+        else:
+            how = ", ".join(f"{n} {_status_word(st)}" for st, n in counts.items())
+        parts.append(f"{who} ({how})")
+    return ", ".join(parts)
+
+
+def _email_badge(status: str) -> dbc.Badge:
+    _word, label, colour = EMAIL_STATUS.get(status, (status, status.replace("_", " ").capitalize(), "secondary"))
+    return dbc.Badge(label, color=colour, text_color="dark" if colour == "warning" else None)
+
+
+def _email_group(group) -> html.Li:
+    """One row per event, expandable to its recipients; open when one of them failed."""
+    n = len(group.emails)
+    worst = "failed" if "failed" in group.statuses else "pending" if "pending" in group.statuses else "sent"
+    summary = html.Summary([
+        html.Span(f"{_email_event(group)} · {n} email{'s' if n != 1 else ''}: ", className="fw-semibold"),
+        email_recipients_summary(group.emails),
+        html.Span(f" · {local_time(group.created_at, fmt='%d %b, %H:%M')}", className="text-muted"),
+        html.Span([" ", _email_badge(worst)]) if worst != "sent" else None,
+    ], className="case-email-summary")
+    recipients = html.Ul([html.Li([
+        html.Div([
+            html.Span(e.recipient, className="text-break me-2"),
+            _email_badge(e.status),
+        ], className="d-flex justify-content-between align-items-start"),
+        html.Div(" · ".join(x for x in (
+            local_time(e.sent_at or e.created_at, fmt="%d %b, %H:%M"),
+            f"{e.attempts} attempt{'s' if e.attempts != 1 else ''}" if e.attempts > 1 or e.status != "sent" else None,
+        ) if x), className="text-muted"),
+        html.Div(e.last_error, className="text-danger text-break") if e.last_error else None,
+    ], className="mb-1") for e in group.emails], className="list-unstyled ms-3 mt-1 mb-0")
+    return html.Li(html.Details([summary, recipients], open=worst == "failed"),
+                   className="mb-2 case-email-group")
+
+
+def emails_panel(groups, total: int, *, shown: Optional[int] = None) -> dbc.Card:
+    """The case's emails, one row per event they were about (`data.read.case_view.
+    emails_by_event`), newest first; `total` emails in all, `shown` of them read."""
+    groups = list(groups)
+    if not groups:
         body = html.Div("No emails for this case.", className="text-muted small")
     else:
-        items = [html.Li([
-            html.Div([
-                html.Span(r.recipient, className="text-truncate me-2", title=r.recipient),
-                dbc.Badge(r.status, color=colours.get(r.status, "secondary"),
-                          text_color="dark" if r.status == "pending" else None),
-            ], className="d-flex justify-content-between"),
-            html.Div(" · ".join(x for x in (
-                r.subject.split("] ", 1)[-1], local_time(r.sent_at or r.created_at, fmt="%d %b, %H:%M"),
-                f"{r.attempts} attempt{'s' if r.attempts != 1 else ''}" if r.attempts > 1 or r.status != "sent" else None,
-            ) if x), className="text-muted"),
-            html.Div(r.last_error, className="text-danger text-break") if r.last_error else None,
-        ], className="mb-2") for r in rows]
+        shown = shown if shown is not None else sum(len(g.emails) for g in groups)
         body = html.Div([
-            html.Ul(items, className="list-unstyled mb-0 small"),
-            html.Div(f"Showing the newest {len(rows)} of {total}.", className="text-muted small")
-            if total > len(rows) else None,
+            html.Ul([_email_group(g) for g in groups], className="list-unstyled mb-0 small"),
+            html.Div(f"Showing the newest {shown} of {total} emails.", className="text-muted small")
+            if total > shown else None,
         ])
     return card("Emails (staff only)", body, icon="envelope", id=CaseIds.EMAILS)
 

@@ -3,17 +3,24 @@
 Each entry carries the colour and icon of its reporter (customer, merchant, platform,
 system) and the icon of its action, so a reader can tell at a glance who acted and
 how. Internal notes are marked; they only ever reach this function for staff.
+
+Who acted reads as each audience may know it (`actor_label`): staff and the company's own
+creators see the creator's name with the company ("Dana Kim · Northwind Academy"); the
+customer sees the company; parties see "Resolution Center team", never which reviewer.
+Times, including the deadlines system events state, are in the viewer's zone.
 """
 from __future__ import annotations
 
 import re
 from typing import Iterable, Optional
+from zoneinfo import ZoneInfo
 
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from dashboard.components.format import local_time
+from dashboard.components.format import local_time, viewer_zone
 from dashboard.components.ids import CaseIds
+from dashboard.timeline import PARTY_WORDS, deadline_sentence, localise_times
 
 REPORTERS = {
     # reporter_type: (label, bootstrap colour, icon)
@@ -67,8 +74,22 @@ def human_size(size: Optional[int]) -> str:
     return ""
 
 
+def thumbnail(f, *, thumb_height: int = 96) -> html.Figure:
+    """One image that opens full size, its filename under it: wrapped to the thumbnail's
+    width (long names break anywhere), never cut off."""
+    width = f"{min(200, thumb_height * 2)}px"
+    return html.Figure([
+        html.A(html.Img(src=file_url(f.id), alt=f.filename, title=f.filename, className="rounded border d-block",
+                        style={"height": f"{thumb_height}px", "maxWidth": width, "objectFit": "cover"}),
+               href=file_url(f.id), target="_blank", rel="noopener", className="d-inline-block"),
+        html.Figcaption(f.filename, className="small text-muted text-break mt-1 case-file-name",
+                        style={"maxWidth": width, "overflowWrap": "anywhere"}),
+    ], className="me-2 mb-2 case-file-thumb", style={"maxWidth": width})
+
+
 def attachments(files: Iterable, *, thumb_height: int = 96) -> Optional[html.Div]:
-    """Images as thumbnails that open full size; everything else as a download link."""
+    """Images as thumbnails (with their filenames) that open full size; everything else as
+    a download link."""
     files = list(files)
     if not files:
         return None
@@ -76,13 +97,8 @@ def attachments(files: Iterable, *, thumb_height: int = 96) -> Optional[html.Div
     others = [f for f in files if not f.is_image]
     children = []
     if images:
-        children.append(html.Div([
-            html.A(html.Img(src=file_url(f.id), alt=f.filename, title=f.filename, className="rounded border",
-                            style={"height": f"{thumb_height}px", "maxWidth": "200px", "objectFit": "cover"}),
-                   href=file_url(f.id), target="_blank", rel="noopener",
-                   className="me-2 mb-2 d-inline-block case-file-thumb")
-            for f in images
-        ], className="d-flex flex-wrap"))
+        children.append(html.Div([thumbnail(f, thumb_height=thumb_height) for f in images],
+                                 className="d-flex flex-wrap align-items-start"))
     for f in others:
         icon = FILE_ICONS.get(f.content_type or "", "file-earmark-play" if (f.content_type or "").startswith("video/")
                               else "file-earmark")
@@ -90,45 +106,80 @@ def attachments(files: Iterable, *, thumb_height: int = 96) -> Optional[html.Div
             html.I(className=f"bi bi-{icon} me-1"), f.filename,
             html.Span(f" · {human_size(f.size)}", className="text-muted small") if f.size else None,
             html.I(className="bi bi-download ms-2 small"),
-        ], href=file_url(f.id, download=True), className="case-file-link"), className="mb-1"))
+        ], href=file_url(f.id, download=True), className="case-file-link text-break",
+            style={"overflowWrap": "anywhere"}), className="mb-1"))
     return html.Div(children, className="mt-2")
 
 
-def actor_label(entry, *, viewer_is_staff: bool, company_name: str) -> str:
-    """Names as each audience should read them: parties see 'Resolution Center team',
-    not which reviewer acted, and customers see the company rather than its staff."""
-    kind = entry.reporter_type
+def _viewer_party(viewer_party: Optional[str], viewer_is_staff: bool) -> str:
+    # A caller that does not say which party is reading gets the customer's (narrowest)
+    # view unless the reader is staff.
+    if viewer_is_staff:
+        return "platform"
+    return viewer_party if viewer_party in ("customer", "merchant") else "customer"
+
+
+def actor_label(entry, *, viewer_is_staff: bool, company_name: str, viewer_party: Optional[str] = None,
+                viewer_id: Optional[str] = None) -> str:
+    """Names as each audience should read them: parties see 'Resolution Center team', not
+    which reviewer acted; the customer sees the company rather than its staff; the company's
+    creators and staff see which creator acted, with the company. The reader's own entries
+    say so ("(you)")."""
+    kind, party = entry.reporter_type, _viewer_party(viewer_party, viewer_is_staff)
+    name = entry.actor_name
+    if name and viewer_id and getattr(entry, "actor_id", None) == viewer_id:
+        name = f"{name} (you)"
     if kind == "system":
         return "Resolution Center"
     if kind == "platform":
-        if viewer_is_staff and entry.actor_name:
-            return entry.actor_name
-        return "Resolution Center team"
+        return name if party == "platform" and name else "Resolution Center team"
     if kind == "merchant":
-        if viewer_is_staff and entry.actor_name:
-            return f"{entry.actor_name} ({company_name})"
-        return company_name
-    return entry.actor_name or "Customer"
+        return f"{name} · {company_name}" if party in ("platform", "merchant") and name else company_name
+    return name or "Customer"
 
 
-def _entry(entry, *, viewer_is_staff: bool, company_name: str) -> html.Li:
+def _party_names(party: str, company_name: str) -> dict[str, str]:
+    """How a system event's sentence names the parties for this reader."""
+    names = dict(PARTY_WORDS, merchant=company_name or PARTY_WORDS["merchant"])
+    if party in ("customer", "merchant"):
+        names[party] = "you"
+    return names
+
+
+def entry_text(entry, *, viewer_party: str, company_name: str, zone: ZoneInfo) -> Optional[str]:
+    """What an entry says. A system event that states a deadline is worded again from its
+    data, its time in the reader's zone; one written before that data was kept has its
+    '… UTC' times restated in the zone."""
+    if entry.reporter_type != "system" or not entry.details:
+        return entry.details
+    at = lambda when: local_time(when, zone=zone)  # noqa: E731
+    return (deadline_sentence(entry.action, entry.data, at=at, names=_party_names(viewer_party, company_name))
+            or localise_times(entry.details, at))
+
+
+def _entry(entry, *, viewer_is_staff: bool, company_name: str, viewer_party: Optional[str] = None,
+           viewer_id: Optional[str] = None, zone: Optional[ZoneInfo] = None) -> html.Li:
+    zone = zone or viewer_zone()
+    party = _viewer_party(viewer_party, viewer_is_staff)
     label, colour, reporter_icon = REPORTERS.get(entry.reporter_type, (entry.reporter_type, "secondary", "circle"))
     what, action_icon = ACTIONS.get(entry.action, (entry.action.replace("_", " "), "dot"))
     badges = [dbc.Badge(label, color=colour, className="me-1")]
     if entry.staff_only:
         badges.append(dbc.Badge([html.I(className="bi bi-eye-slash me-1"), "Internal · staff only"],
                                 color="warning", text_color="dark", className="case-internal-badge"))
+    details = entry_text(entry, viewer_party=party, company_name=company_name, zone=zone)
     body = [
         html.Div([
             html.Div([
-                html.Strong(actor_label(entry, viewer_is_staff=viewer_is_staff, company_name=company_name),
-                            className="me-2"),
+                html.Strong(actor_label(entry, viewer_is_staff=viewer_is_staff, company_name=company_name,
+                                        viewer_party=party, viewer_id=viewer_id),
+                            className="me-2 case-event-actor"),
                 html.Span([html.I(className=f"bi bi-{action_icon} me-1"), what], className="text-body-secondary me-2"),
                 *badges,
             ], className="d-flex flex-wrap align-items-center"),
-            html.Small(local_time(entry.created_at), className="text-muted text-nowrap ms-2"),
+            html.Small(local_time(entry.created_at, zone=zone), className="text-muted text-nowrap ms-2"),
         ], className="d-flex justify-content-between align-items-start"),
-        html.Div(entry.details, className="mt-1", style={"whiteSpace": "pre-wrap"}) if entry.details else None,
+        html.Div(details, className="mt-1 case-event-text", style={"whiteSpace": "pre-wrap"}) if details else None,
         attachments(entry.files),
     ]
     card_class = "flex-grow-1 border rounded px-3 py-2 "
@@ -148,7 +199,7 @@ def _entry(entry, *, viewer_is_staff: bool, company_name: str) -> html.Li:
        id=CaseIds.event(entry.id))
 
 
-def _emails(run: list) -> html.Li:
+def _emails(run: list, *, zone: Optional[ZoneInfo] = None) -> html.Li:
     """Delivered emails are bookkeeping: one quiet line per batch (failures get a full entry)."""
     first = run[0]
     recipients = [(e.data or {}).get("recipient") for e in run]
@@ -159,14 +210,18 @@ def _emails(run: list) -> html.Li:
         html.Div([
             html.Span([f"{what} sent to ", ", ".join(r for r in recipients if r) or f"{len(run)} recipients"],
                       className="me-2"),
-            html.Small(local_time(first.created_at), className="text-nowrap"),
+            html.Small(local_time(first.created_at, zone=zone), className="text-nowrap"),
         ], className="small text-muted d-flex justify-content-between flex-grow-1"),
     ], className="d-flex mb-2 case-event case-event-system case-action-email_sent case-event-internal",
        id=CaseIds.event(first.id))
 
 
-def timeline_items(entries, *, viewer_is_staff: bool, company_name: str) -> list:
-    """The list items of `entries` (oldest first); a run of delivered emails is one line."""
+def timeline_items(entries, *, viewer_is_staff: bool, company_name: str, viewer_party: Optional[str] = None,
+                   viewer_id: Optional[str] = None, zone: Optional[ZoneInfo] = None) -> list:
+    """The list items of `entries` (oldest first); a run of delivered emails is one line.
+    `viewer_party` (customer | merchant | platform) and `viewer_id` say who reads; `zone`
+    the zone times read in (the viewer's, `format.viewer_zone`, unless given)."""
+    zone = zone or viewer_zone()
     items, run = [], []
     for e in list(entries) + [None]:
         if e is not None and e.action == "email_sent" and (
@@ -174,12 +229,13 @@ def timeline_items(entries, *, viewer_is_staff: bool, company_name: str) -> list
             run.append(e)
             continue
         if run:
-            items.append(_emails(run))
+            items.append(_emails(run, zone=zone))
             run = []
         if e is not None and e.action == "email_sent":
             run.append(e)
         elif e is not None:
-            items.append(_entry(e, viewer_is_staff=viewer_is_staff, company_name=company_name))
+            items.append(_entry(e, viewer_is_staff=viewer_is_staff, company_name=company_name,
+                                viewer_party=viewer_party, viewer_id=viewer_id, zone=zone))
     return items
 
 
@@ -188,12 +244,15 @@ def earlier_button(earlier: Optional[int]) -> dict:
     return {} if earlier is not None else {"display": "none"}
 
 
-def timeline(entries, *, viewer_is_staff: bool, company_name: str, earlier: Optional[int] = None) -> html.Div:
+def timeline(entries, *, viewer_is_staff: bool, company_name: str, earlier: Optional[int] = None,
+             viewer_party: Optional[str] = None, viewer_id: Optional[str] = None,
+             zone: Optional[ZoneInfo] = None) -> html.Div:
     """Oldest first, as the case unfolded. Long timelines show their newest page;
     `earlier` (the keyset position of the page before) feeds "Show earlier events"."""
     if not entries:
         return html.Div("Nothing has happened on this case yet.", className="text-muted")
-    return timeline_frame(timeline_items(entries, viewer_is_staff=viewer_is_staff, company_name=company_name),
+    return timeline_frame(timeline_items(entries, viewer_is_staff=viewer_is_staff, company_name=company_name,
+                                         viewer_party=viewer_party, viewer_id=viewer_id, zone=zone),
                           earlier=earlier)
 
 

@@ -45,6 +45,7 @@ class TimelineEntry:
     staff_only: bool
     data: Optional[dict[str, Any]]
     files: tuple[FileRow, ...]
+    actor_id: Optional[str] = None  # so a screen can say "you" to the person who acted
 
 
 def timeline_entries(session: Session, events: Sequence[CaseEvent]) -> list[TimelineEntry]:
@@ -65,7 +66,7 @@ def timeline_entries(session: Session, events: Sequence[CaseEvent]) -> list[Time
             id=e.id, action=e.action, reporter_type=e.reporter_type, actor_name=name, actor_role=role,
             created_at=e.created_at, details=e.details,
             staff_only=not (e.viewable_by_customer or e.viewable_by_merchant),
-            data=e.data, files=tuple(files.get(e.seq, ())),
+            data=e.data, files=tuple(files.get(e.seq, ())), actor_id=e.actor_id,
         ))
     return out
 
@@ -90,7 +91,8 @@ def timeline_page(session: Session, *, case_id: str, visibility: ColumnElement[b
     limit = max(1, min(int(limit), 200))
     stmt = (select(CaseEvent.seq, CaseEvent.id, CaseEvent.action, CaseEvent.reporter_type, CaseEvent.details,
                    CaseEvent.data, CaseEvent.viewable_by_customer, CaseEvent.viewable_by_merchant,
-                   CaseEvent.created_at, User.name.label("actor_name"), User.role.label("actor_role"))
+                   CaseEvent.created_at, CaseEvent.actor_id, User.name.label("actor_name"),
+                   User.role.label("actor_role"))
             .outerjoin(User, User.id == CaseEvent.actor_id)
             .where(CaseEvent.case_id == case_id, visibility)
             .order_by(CaseEvent.seq.desc()).limit(limit + 1))
@@ -103,7 +105,7 @@ def timeline_page(session: Session, *, case_id: str, visibility: ColumnElement[b
     entries = [TimelineEntry(
         id=r.id, action=r.action, reporter_type=r.reporter_type, actor_name=r.actor_name, actor_role=r.actor_role,
         created_at=r.created_at, details=r.details, staff_only=not (r.viewable_by_customer or r.viewable_by_merchant),
-        data=r.data, files=tuple(files.get(r.seq, ())),
+        data=r.data, files=tuple(files.get(r.seq, ())), actor_id=r.actor_id,
     ) for r in rows]
     return TimelinePage(entries, rows[0].seq if more and rows else None)
 
@@ -237,19 +239,60 @@ class EmailRow:
     last_error: Optional[str]
     created_at: dt.datetime
     sent_at: Optional[dt.datetime]
+    recipient_role: Optional[str] = None  # the role of the user with that address (None: no such user)
+    event_key: str = ""  # the event the email is about (the dedupe key's event part): one group per event
+
+
+def _event_key(dedupe_key: str) -> str:
+    # An event's emails are keyed "<event id>:<address>" (dashboard.notifications); a key
+    # of another shape is its own group.
+    return dedupe_key.split(":", 1)[0] if ":" in dedupe_key else dedupe_key
 
 
 def outbox_for_case(session: Session, *, case_id: str, limit: int = 50) -> tuple[list[EmailRow], int]:
-    """Emails about one case, newest first, with delivery state (staff only: the caller checks)."""
+    """Emails about one case, newest first, with delivery state and the recipient's role
+    (staff only: the caller checks). Two statements: the count, then the rows with the
+    recipient's role joined by address."""
     total = session.scalar(select(func.count()).select_from(OutboxEmail).where(OutboxEmail.case_id == case_id)) or 0
     rows = session.execute(
         select(OutboxEmail.recipient, OutboxEmail.subject, OutboxEmail.template, OutboxEmail.status,
-               OutboxEmail.attempts, OutboxEmail.last_error, OutboxEmail.created_at, OutboxEmail.sent_at)
+               OutboxEmail.attempts, OutboxEmail.last_error, OutboxEmail.created_at, OutboxEmail.sent_at,
+               User.role.label("recipient_role"), OutboxEmail.dedupe_key)
+        .outerjoin(User, User.email == OutboxEmail.recipient)
         .where(OutboxEmail.case_id == case_id)
         .order_by(OutboxEmail.created_at.desc(), OutboxEmail.id.desc())
         .limit(limit)
     )
-    return [EmailRow(**row._mapping) for row in rows], total
+    out = []
+    for row in rows:
+        fields = dict(row._mapping)
+        fields["event_key"] = _event_key(fields.pop("dedupe_key"))
+        out.append(EmailRow(**fields))
+    return out, total
+
+
+@dataclass(frozen=True)
+class EmailGroup:
+    """The emails one event sent (one per recipient), newest event first."""
+    event_key: str
+    template: str
+    subject: str
+    created_at: dt.datetime
+    emails: tuple[EmailRow, ...]
+
+    @property
+    def statuses(self) -> set[str]:
+        return {e.status for e in self.emails}
+
+
+def emails_by_event(rows: Sequence[EmailRow]) -> list[EmailGroup]:
+    """`rows` (newest first, as `outbox_for_case` reads them) grouped by the event they are
+    about, in the same order; the recipients of a group in the order they were written."""
+    groups: dict[str, list[EmailRow]] = {}
+    for r in rows:
+        groups.setdefault(r.event_key, []).append(r)
+    return [EmailGroup(key, g[-1].template, g[-1].subject, g[-1].created_at, tuple(reversed(g)))
+            for key, g in groups.items()]
 
 
 def staff_choices(session: Session, roles: Iterable[str] = ("reviewer", "manager")) -> list[tuple[str, str, str]]:

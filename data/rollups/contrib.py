@@ -60,8 +60,8 @@ CASE_FIELDS = CaseFacts._fields
 MOVEMENT_FIELDS = MovementFacts._fields
 PAYMENT_FIELDS = PaymentFacts._fields
 
-# (UTC day the case was opened, company id, provider, reason)
-Group = tuple[dt.date, str, str, str]
+# (UTC hour the case was opened in, as an aware datetime on the hour; company id, provider, reason)
+Group = tuple[dt.datetime, str, str, str]
 
 
 def hour_bin(later: dt.datetime, earlier: dt.datetime) -> int:
@@ -71,6 +71,12 @@ def hour_bin(later: dt.datetime, earlier: dt.datetime) -> int:
 
 def utc_day(at: dt.datetime) -> dt.date:
     return at.astimezone(dt.timezone.utc).date()
+
+
+def utc_hour(at: dt.datetime) -> dt.datetime:
+    """The UTC hour `at` falls in (naive values, as SQLite returns them through Core, are UTC)."""
+    at = at.replace(tzinfo=dt.timezone.utc) if at.tzinfo is None else at.astimezone(dt.timezone.utc)
+    return at.replace(minute=0, second=0, microsecond=0)
 
 
 def median_hours(hours: dict[int, int]) -> Optional[int]:
@@ -88,7 +94,7 @@ def median_hours(hours: dict[int, int]) -> Optional[int]:
 
 
 def group_of(case: CaseFacts, provider: str) -> Group:
-    return utc_day(case.created_at), case.company_id, provider, case.reason
+    return utc_hour(case.created_at), case.company_id, provider, case.reason
 
 
 def counters(c: CaseFacts) -> dict[str, int]:
@@ -131,7 +137,7 @@ class Delta:
         self.money: dict[tuple, int] = defaultdict(int)          # group + (kind, currency)
         self.first_response: dict[tuple, int] = defaultdict(int)  # group + (bin,)
         self.resolution: dict[tuple, int] = defaultdict(int)      # group + (outcome, bin)
-        self.payments: dict[tuple, int] = defaultdict(int)        # (day, company, provider)
+        self.payments: dict[tuple, int] = defaultdict(int)        # (hour, company, provider)
         self.stages: dict[tuple[str, str], int] = defaultdict(int)  # (stage, assignee or '')
 
     def add_case(self, c: CaseFacts, provider: str, sign: int = 1) -> None:
@@ -153,7 +159,7 @@ class Delta:
             self.money[case_group + (m.kind, m.currency)] += sign * int(m.amount_minor)
 
     def add_payment(self, p: PaymentFacts, sign: int = 1) -> None:
-        self.payments[(utc_day(p.paid_at), p.company_id, p.provider)] += sign
+        self.payments[(utc_hour(p.paid_at), p.company_id, p.provider)] += sign
 
     def is_empty(self) -> bool:
         return not any(self.nonzero())

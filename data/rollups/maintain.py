@@ -33,7 +33,7 @@ from sqlalchemy.orm.util import identity_key
 
 from data.models import Case, MoneyMovement, Payment
 from data.rollups.contrib import (CASE_FIELDS, MOVEMENT_FIELDS, PAYMENT_FIELDS, CaseFacts, Delta, Group,
-                                  MovementFacts, PaymentFacts)
+                                  MovementFacts, PaymentFacts, utc_hour)
 from data.rollups.models import (COUNTERS, OpenCaseCount, RollupCases, RollupFirstResponse, RollupMoney,
                                  RollupPayments, RollupResolution)
 
@@ -197,7 +197,7 @@ def _case_groups(session: Session, case_ids: set[str]) -> dict[str, Group]:
         rows = session.execute(select(Case.id, Case.created_at, Case.company_id, Payment.provider, Case.reason)
                                .join(Payment, Payment.id == Case.payment_id).where(Case.id.in_(chunk)))
         for case_id, created_at, company_id, provider, reason in rows:
-            out[case_id] = (created_at.astimezone(dt.timezone.utc).date(), company_id, provider, reason)
+            out[case_id] = (utc_hour(created_at), company_id, provider, reason)
     return out
 
 
@@ -214,20 +214,27 @@ def month_of(day: dt.date) -> dt.date:
 ALL = "*"  # provider and reason of the all-companies rows that count every provider and reason
 
 
-def _variants(day: dt.date, company_id: str, provider: str, reason: Optional[str]):
-    """The six rows a fact counts in: its day and its month, each for its company, for all
-    companies, and for all companies whatever the provider and reason ('*': the rows the
-    unfiltered platform view reads, a tenth of the others)."""
-    month = month_of(day)
+def _variants(hour: dt.datetime, company_id: str, provider: str, reason: Optional[str], *, hourly: bool = True):
+    """The nine rows a fact counts in: its UTC hour, its day and its month, each for its
+    company, for all companies, and for all companies whatever the provider and reason
+    ('*': the rows the unfiltered platform view reads, a tenth of the others). Keys are
+    (grain, company, period, hour, dims...): an hour row's period is its day.
+
+    `hourly=False` leaves the hours out and the key without its hour: the schema before the
+    hour grain, which older migrations' backfills write into (see rebuild)."""
+    day = hour.date()
     dims, every = ((provider, reason), (ALL, ALL)) if reason is not None else ((provider,), (ALL,))
-    for grain, period in (("d", day), ("m", month)):
-        yield (grain, company_id, period, *dims)
-        yield (grain, "", period, *dims)
-        yield (grain, "", period, *every)
+    grains = (("h", day, hour.hour), ("d", day, 0), ("m", month_of(day), 0)) if hourly else \
+        (("d", day, None), ("m", month_of(day), None))
+    for grain, period, h in grains:
+        at = (period,) if h is None else (period, h)
+        yield (grain, company_id, *at, *dims)
+        yield (grain, "", *at, *dims)
+        yield (grain, "", *at, *every)
 
 
-def table_rows(delta: Delta) -> dict[Any, list[dict]]:
-    """The delta as rows per table, expanded to both grains, both company levels and the
+def table_rows(delta: Delta, *, hourly: bool = True) -> dict[Any, list[dict]]:
+    """The delta as rows per table, expanded to every grain, both company levels and the
     all-dimensions rows (`_variants`), summed per key and sorted by key."""
     acc: dict[Any, dict[tuple, Any]] = defaultdict(dict)
     for kind, key, values in delta.nonzero():
@@ -236,14 +243,14 @@ def table_rows(delta: Delta) -> dict[Any, list[dict]]:
             acc[OpenCaseCount][(stage, assignee)] = acc[OpenCaseCount].get((stage, assignee), 0) + values
             continue
         if kind == "payments":
-            day, company_id, provider = key
-            for k in _variants(day, company_id, provider, None):
+            hour, company_id, provider = key
+            for k in _variants(hour, company_id, provider, None, hourly=hourly):
                 acc[RollupPayments][k] = acc[RollupPayments].get(k, 0) + values
             continue
-        day, company_id, provider, reason, *rest = key
+        hour, company_id, provider, reason, *rest = key
         model = {"cases": RollupCases, "money": RollupMoney, "first_response": RollupFirstResponse,
                  "resolution": RollupResolution}[kind]
-        for v in _variants(day, company_id, provider, reason):
+        for v in _variants(hour, company_id, provider, reason, hourly=hourly):
             k = v + tuple(rest)
             if kind == "cases":
                 row = acc[model].setdefault(k, defaultdict(int))
@@ -253,7 +260,7 @@ def table_rows(delta: Delta) -> dict[Any, list[dict]]:
                 acc[model][k] = acc[model].get(k, 0) + values
     out = {}
     for model in TABLE_ORDER:
-        keys = model.KEY
+        keys = model.KEY if hourly else tuple(k for k in model.KEY if k != "hour")
         rows = []
         for k in sorted(acc.get(model, {})):
             v = acc[model][k]
@@ -273,7 +280,7 @@ VALUE_COLUMN = {RollupMoney: "amount_minor", RollupFirstResponse: "n", RollupRes
                 RollupPayments: "n", OpenCaseCount: "n"}
 
 
-_PG_TYPES = {"VARCHAR": "text", "DATE": "date", "INTEGER": "int", "BIGINT": "bigint"}
+_PG_TYPES = {"VARCHAR": "text", "DATE": "date", "INTEGER": "int", "BIGINT": "bigint", "SMALLINT": "smallint"}
 
 
 @functools.cache

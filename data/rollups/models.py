@@ -1,11 +1,13 @@
 """The rollup tables behind every metric (managers' screen, company KPIs, `GET /metrics`).
 
-Each row aggregates the cases opened in one period (`grain` 'd' = one UTC day, 'm' = one
-UTC month, `period` its first day) for one company (`company_id`, or '' for all
-companies together), one payment provider and one reason. Both grains and both company
-levels are kept, so a query over any range reads whole months plus the days at its
-edges, and the platform-wide view never sums over ten thousand companies: what a
-metric costs grows with the periods and groups it covers, not with the cases.
+Each row aggregates the cases opened in one period (`grain` 'h' = one UTC hour, 'd' = one
+UTC day, 'm' = one UTC month; `period` the UTC day it starts on and `hour` the UTC hour of
+an 'h' row, 0 for the others) for one company (`company_id`, or '' for all companies
+together), one payment provider and one reason. Every grain and both company levels are
+kept, so a query over any range reads whole months, whole days and the hours at its edges
+(a day in the viewer's zone is not a UTC day), and the platform-wide view never sums over
+ten thousand companies: what a metric costs grows with the periods and groups it covers,
+not with the cases.
 
 The histograms have hourly bins (0 .. BINS-1 hours, BINS = everything from 30 days on),
 so a median read from them is exact to the hour.
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, Date, Index, Integer, PrimaryKeyConstraint, String, column
+from sqlalchemy import BigInteger, Date, Index, Integer, PrimaryKeyConstraint, SmallInteger, String, column
 from sqlalchemy.orm import Mapped, mapped_column
 
 from data.models import Base
@@ -45,14 +47,21 @@ def _counter() -> Mapped[int]:
     return mapped_column(Integer, default=0, server_default="0")
 
 
-GROUP_KEY = ("grain", "company_id", "period", "provider", "reason")
+GROUP_KEY = ("grain", "company_id", "period", "hour", "provider", "reason")
+GRAINS = ("h", "d", "m")
+
+
+def _hour() -> Mapped[int]:
+    # The UTC hour of an 'h' row (0 .. 23); 0 for days and months.
+    return mapped_column(SmallInteger, server_default="0", sort_order=-3)
 
 
 class _Group:
     # sort_order puts the key first in the table, in the order the primary key reads it.
-    grain: Mapped[str] = mapped_column(String(1), sort_order=-5)
-    company_id: Mapped[str] = mapped_column(String(40), sort_order=-4)
-    period: Mapped[dt.date] = mapped_column(Date, sort_order=-3)
+    grain: Mapped[str] = mapped_column(String(1), sort_order=-6)
+    company_id: Mapped[str] = mapped_column(String(40), sort_order=-5)
+    period: Mapped[dt.date] = mapped_column(Date, sort_order=-4)
+    hour: Mapped[int] = _hour()
     provider: Mapped[str] = mapped_column(String(30), sort_order=-2)
     reason: Mapped[str] = mapped_column(String(40), sort_order=-1)
 
@@ -119,14 +128,15 @@ class RollupResolution(_Group, Base):
 
 
 class RollupPayments(Base):
-    """Payments by the UTC day or month they were paid in: the dispute rate's denominator."""
+    """Payments by the UTC hour, day or month they were paid in: the dispute rate's denominator."""
 
     __tablename__ = "rollup_payments"
-    KEY = ("grain", "company_id", "period", "provider")
+    KEY = ("grain", "company_id", "period", "hour", "provider")
     __table_args__ = (PrimaryKeyConstraint(*KEY), _every("rollup_payments"))
     grain: Mapped[str] = mapped_column(String(1))
     company_id: Mapped[str] = mapped_column(String(40))
     period: Mapped[dt.date] = mapped_column(Date)
+    hour: Mapped[int] = mapped_column(SmallInteger, server_default="0")
     provider: Mapped[str] = mapped_column(String(30))
     n: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 

@@ -22,10 +22,10 @@ import datetime as dt
 import time
 from typing import Callable, Optional
 
-from sqlalchemy import Connection, Engine, delete, func, insert, select, text
+from sqlalchemy import Connection, Engine, delete, func, insert, inspect, select, text
 
 from data.models import Case, MoneyMovement, Payment
-from data.rollups.contrib import CASE_FIELDS, MONEY_KINDS, CaseFacts, Delta, MovementFacts, PaymentFacts
+from data.rollups.contrib import CASE_FIELDS, MONEY_KINDS, CaseFacts, Delta, MovementFacts, PaymentFacts, utc_hour
 from data.rollups.maintain import TABLE_ORDER, table_rows
 from data.rollups.models import BINS, OpenCaseCount
 
@@ -40,19 +40,20 @@ def rebuild(bind: Engine | Connection, *, progress: Optional[Progress] = None) -
     conn, say = bind, progress or (lambda _msg: None)
     if conn.dialect.name == "postgresql":
         conn.execute(text("LOCK TABLE cases, money_movements, payments IN SHARE MODE"))
+    hourly = has_hour_grain(conn)
     for model in TABLE_ORDER:
-        conn.execute(delete(model))
+        conn.execute(text(f"DELETE FROM {model.__tablename__}"))  # not the model: its columns may be newer
     if conn.dialect.name == "postgresql":
-        return _rebuild_in_postgresql(conn, say)
+        return _rebuild_in_postgresql(conn, say, hourly)
     written: dict[str, int] = {m.__tablename__: 0 for m in TABLE_ORDER}
     t0 = time.perf_counter()
 
     def flush(delta: Delta) -> None:
-        for model, rows in table_rows(delta).items():
+        for model, rows in table_rows(delta, hourly=hourly).items():
             if model is OpenCaseCount:
                 continue  # counted once, below
             for i in range(0, len(rows), 5000):
-                conn.execute(insert(model), rows[i:i + 5000])
+                conn.execute(insert(model.__table__), rows[i:i + 5000])
             written[model.__tablename__] += len(rows)
 
     n = _by_month(conn, select(*(getattr(Case, f) for f in CASE_FIELDS), Payment.provider)
@@ -67,7 +68,7 @@ def rebuild(bind: Engine | Connection, *, progress: Optional[Progress] = None) -
               .where(MoneyMovement.status == "succeeded", MoneyMovement.kind.in_(MONEY_KINDS))
               .order_by(Case.created_at),
               lambda row: row.created_at,
-              lambda d, row: d.add_movement(MovementFacts(*row[:5]), (_day(row.created_at), *row[6:])),
+              lambda d, row: d.add_movement(MovementFacts(*row[:5]), (utc_hour(row.created_at), *row[6:])),
               flush, say, "money movements")
     _by_month(conn, select(Payment.paid_at, Payment.company_id, Payment.provider).order_by(Payment.paid_at),
               lambda row: row.paid_at, lambda d, row: d.add_payment(PaymentFacts(*row)), flush, say, "payments")
@@ -80,6 +81,13 @@ def rebuild(bind: Engine | Connection, *, progress: Optional[Progress] = None) -
     say(f"  rollups rebuilt in {time.perf_counter() - t0:.1f}s: "
         + ", ".join(f"{k} {v:,}" for k, v in written.items()))
     return written
+
+
+def has_hour_grain(conn: Connection) -> bool:
+    """Whether the rollup tables have the hour grain's `hour` column. The migrations that
+    created the rollups (and added the '*' rows) backfill through this module before the
+    one that added the hours has run, so the rows written must fit the schema of the moment."""
+    return any(c["name"] == "hour" for c in inspect(conn).get_columns("rollup_cases"))
 
 
 def _day(at: dt.datetime) -> dt.date:
@@ -109,16 +117,27 @@ def _by_month(conn: Connection, stmt, when, add, flush, say, what: str) -> int:
 
 
 # ------------------------------------------------------------------ PostgreSQL
-# Each fact once per rollup row it counts in (maintain._variants): day and month; its
+# Each fact once per rollup row it counts in (maintain._variants): hour, day and month; its
 # company, all companies (''), and all companies whatever the provider and reason ('*').
-_VARIANTS = """
-    CROSS JOIN (VALUES ('d'), ('m')) AS g(grain)
+# Without the hour grain (has_hour_grain false: an older migration's backfill): day and month.
+def _variants(hourly: bool) -> str:
+    grains = "('h'), ('d'), ('m')" if hourly else "('d'), ('m')"
+    return f"""
+    CROSS JOIN (VALUES {grains}) AS g(grain)
     CROSS JOIN (VALUES ('own'), ('all'), ('every')) AS k(level)"""
-_GROUP = """g.grain, CASE WHEN k.level = 'own' THEN x.company_id ELSE '' END,
-    CASE WHEN g.grain = 'd' THEN x.day ELSE date_trunc('month', x.day)::date END"""
+
+
+def _group(hourly: bool) -> str:
+    """grain, company, period (and hour): the key columns before provider and reason."""
+    group = """g.grain, CASE WHEN k.level = 'own' THEN x.company_id ELSE '' END,
+    CASE WHEN g.grain = 'm' THEN date_trunc('month', x.day)::date ELSE x.day END"""
+    return group + (", CASE WHEN g.grain = 'h' THEN x.hr ELSE 0 END" if hourly else "")
+
+
 _PROVIDER = "CASE WHEN k.level = 'every' THEN '*' ELSE x.provider END"
 _REASON = "CASE WHEN k.level = 'every' THEN '*' ELSE x.reason END"
-_CASES = """(SELECT c.*, p.provider, (c.created_at AT TIME ZONE 'UTC')::date AS day
+_CASES = """(SELECT c.*, p.provider, (c.created_at AT TIME ZONE 'UTC')::date AS day,
+                    extract(hour FROM c.created_at AT TIME ZONE 'UTC')::int AS hr
              FROM cases c JOIN payments p ON p.id = c.payment_id) AS x"""
 
 # contrib.counters, in SQL (same names, same predicates).
@@ -150,46 +169,54 @@ def _hour_bin(later: str, earlier: str) -> str:
     return f"LEAST(GREATEST(floor(extract(epoch FROM {later} - {earlier}) / 3600), 0), {BINS})::int"
 
 
-def _statements() -> dict[str, str]:
+def _statements(hourly: bool = True) -> dict[str, str]:
     counters = ", ".join(_COUNTER_SQL)
     counts = ", ".join(f"count(*) FILTER (WHERE {pred})" for pred in _COUNTER_SQL.values())
-    key = "grain, company_id, period, provider, reason"
+    at = "grain, company_id, period, hour" if hourly else "grain, company_id, period"
+    key = f"{at}, provider, reason"
+    variants, group = _variants(hourly), _group(hourly)
+    width = 4 if hourly else 3  # GROUP BY columns of the key before provider and reason
+
+    def by(extra: int) -> str:
+        return "GROUP BY " + ", ".join(str(i) for i in range(1, width + extra + 1))
+
     return {
         "rollup_cases": f"""
             INSERT INTO rollup_cases ({key}, {counters})
-            SELECT {_GROUP}, {_PROVIDER}, {_REASON}, {counts}
-            FROM {_CASES} {_VARIANTS}
-            GROUP BY 1, 2, 3, 4, 5""",
+            SELECT {group}, {_PROVIDER}, {_REASON}, {counts}
+            FROM {_CASES} {variants}
+            {by(2)}""",
         "rollup_money": f"""
             INSERT INTO rollup_money ({key}, kind, currency, amount_minor)
-            SELECT {_GROUP}, {_PROVIDER}, {_REASON}, x.kind, x.currency, sum(x.amount_minor)
-            FROM (SELECT c.day, c.company_id, c.provider, c.reason, m.kind, m.currency, m.amount_minor
+            SELECT {group}, {_PROVIDER}, {_REASON}, x.kind, x.currency, sum(x.amount_minor)
+            FROM (SELECT c.day, c.hr, c.company_id, c.provider, c.reason, m.kind, m.currency, m.amount_minor
                   FROM money_movements m JOIN {_CASES.replace(') AS x', ') AS c')} ON c.id = m.case_id
                   WHERE m.status = 'succeeded' AND m.kind IN ({", ".join(f"'{k}'" for k in MONEY_KINDS)})
                   UNION ALL
-                  SELECT x.day, x.company_id, x.provider, x.reason, 'case_refunded', x.currency, x.refunded_minor
-                  FROM {_CASES} WHERE x.refunded_minor <> 0) AS x {_VARIANTS}
-            GROUP BY 1, 2, 3, 4, 5, 6, 7 HAVING sum(x.amount_minor) <> 0""",
+                  SELECT x.day, x.hr, x.company_id, x.provider, x.reason, 'case_refunded', x.currency, x.refunded_minor
+                  FROM {_CASES} WHERE x.refunded_minor <> 0) AS x {variants}
+            {by(4)} HAVING sum(x.amount_minor) <> 0""",
         "rollup_first_response": f"""
             INSERT INTO rollup_first_response ({key}, bin, n)
-            SELECT {_GROUP}, {_PROVIDER}, {_REASON}, {_hour_bin('x.first_merchant_response_at', 'x.created_at')},
+            SELECT {group}, {_PROVIDER}, {_REASON}, {_hour_bin('x.first_merchant_response_at', 'x.created_at')},
                    count(*)
-            FROM {_CASES} {_VARIANTS}
+            FROM {_CASES} {variants}
             WHERE x.first_merchant_response_at IS NOT NULL
-            GROUP BY 1, 2, 3, 4, 5, 6""",
+            {by(3)}""",
         "rollup_resolution": f"""
             INSERT INTO rollup_resolution ({key}, outcome, bin, n)
-            SELECT {_GROUP}, {_PROVIDER}, {_REASON}, coalesce(x.outcome, 'unknown'),
+            SELECT {group}, {_PROVIDER}, {_REASON}, coalesce(x.outcome, 'unknown'),
                    {_hour_bin('x.closed_at', 'x.created_at')}, count(*)
-            FROM {_CASES} {_VARIANTS}
+            FROM {_CASES} {variants}
             WHERE x.status = 'closed' AND x.closed_at IS NOT NULL
-            GROUP BY 1, 2, 3, 4, 5, 6, 7""",
+            {by(4)}""",
         "rollup_payments": f"""
-            INSERT INTO rollup_payments (grain, company_id, period, provider, n)
-            SELECT {_GROUP}, {_PROVIDER}, count(*)
-            FROM (SELECT company_id, provider, (paid_at AT TIME ZONE 'UTC')::date AS day FROM payments) AS x
-            {_VARIANTS}
-            GROUP BY 1, 2, 3, 4""",
+            INSERT INTO rollup_payments ({at}, provider, n)
+            SELECT {group}, {_PROVIDER}, count(*)
+            FROM (SELECT company_id, provider, (paid_at AT TIME ZONE 'UTC')::date AS day,
+                         extract(hour FROM paid_at AT TIME ZONE 'UTC')::int AS hr FROM payments) AS x
+            {variants}
+            {by(1)}""",
         "open_case_counts": """
             INSERT INTO open_case_counts (stage, assignee_id, n)
             SELECT stage, coalesce(assignee_id, ''), count(*) FROM cases WHERE status <> 'closed'
@@ -197,9 +224,9 @@ def _statements() -> dict[str, str]:
     }
 
 
-def _rebuild_in_postgresql(conn: Connection, say: Progress) -> dict[str, int]:
+def _rebuild_in_postgresql(conn: Connection, say: Progress, hourly: bool = True) -> dict[str, int]:
     written, t0 = {}, time.perf_counter()
-    for table, sql in _statements().items():
+    for table, sql in _statements(hourly).items():
         t = time.perf_counter()
         written[table] = conn.exec_driver_sql(sql).rowcount
         say(f"  rollups: {table} {written[table]:,} rows in {time.perf_counter() - t:.1f}s")

@@ -55,7 +55,9 @@ PARTY_WORDS: Mapping[str, str] = {"customer": "the customer", "merchant": "the m
 
 
 def _possessive(name: str) -> str:
-    return "your" if name.lower() == "you" else f"{name}'s"
+    if name.lower() == "you":
+        return "your"
+    return f"{name}'" if name.endswith("s") else f"{name}'s"
 
 
 def _capital(text: str) -> str:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from data.models import Case, Payment, User
 from dashboard.context import Ctx
-from dashboard.enums import REVERSIBLE_PROVIDERS, Reason, Role
+from dashboard.enums import REASON_LABELS, REVERSIBLE_PROVIDERS, Reason, Role
 from dashboard.errors import Conflict, DomainError, Invalid, NotFound
 
 
@@ -80,8 +80,10 @@ def validate_claim(ctx: Ctx, reason: Optional[str], message: Optional[str]) -> t
     try:
         parsed = Reason(reason)
     except ValueError:
-        raise Invalid("invalid_reason", f"Unknown reason {reason!r}. Choose one of: "
-                      + ", ".join(r.value for r in Reason) + ".")
+        # Said in the words the form shows (its labels), never the codes: a person reads this.
+        labels = list(REASON_LABELS.values())
+        raise Invalid("invalid_reason", "Choose why you are opening this case: "
+                      + ", ".join(labels[:-1]) + f" or {labels[-1]}.")
     text = require_message(ctx, message, what="A message describing the problem")
     return parsed, text
 
@@ -91,10 +93,12 @@ def require_message(ctx: Ctx, message: Optional[str], *, what: str = "A message"
         raise Invalid("invalid_message", f"{what} must be text.")
     text = (message or "").strip()
     if not text:
-        raise Invalid("message_required", f"{what} is required.")
+        # What to do, not what is missing: "Write a reply." (`what` names it: "A reply").
+        raise Invalid("message_required", f"Write {what[:1].lower()}{what[1:]}; it is required.")
     limit = ctx.settings.max_message_chars
     if len(text) > limit:
-        raise Invalid("message_too_long", f"The message is {len(text)} characters; the limit is {limit}.")
+        raise Invalid("message_too_long", f"The message is {len(text)} characters; the limit is {limit}. "
+                                          f"Shorten it by {len(text) - limit}.")
     return text
 
 

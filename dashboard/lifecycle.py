@@ -13,12 +13,12 @@ and screens, and which `cases.available.unavailable_reasons` shows to a person.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterable, Optional
 
 from data.models import Case, CaseEvent, OutboxEmail, User
 from dashboard.context import Ctx
-from dashboard.enums import FINAL_STAGES, STAGE_STATUS, Action, Outcome, Party, Role, Stage, Status
+from dashboard.enums import FINAL_STAGES, STAGE_STATUS, Action, Outcome, Party, RefundSource, Role, Stage, Status
 from dashboard.errors import Conflict, DomainError, Forbidden
 from dashboard import notifications, timeline
 
@@ -42,15 +42,36 @@ class Refusal:
     status: int = 409
     detail: dict[str, Any] = field(default_factory=dict, compare=False)
     blocks: bool = True
+    # The sentence with "{at}" where the moment goes, for a screen to word it in the
+    # viewer's time zone (`said`); `message` has it in UTC, named as such (the API's).
+    template: Optional[str] = field(default=None, compare=False)
+    # This row is not the one for the case (the other kind of appeal): any other row's
+    # reason says more, so it answers only when no other does.
+    other_row: bool = field(default=False, compare=False)
+
+    def said(self, when: Callable[[dt.datetime], str]) -> str:
+        """The sentence with the moment written by `when` (e.g. the viewer's local time)."""
+        if self.template is None or self.at is None:
+            return self.message
+        return self.template.format(at=when(self.at))
 
     def error(self) -> DomainError:
         cls = Forbidden if self.status == 403 else Conflict
         return cls(self.code, self.message, detail=dict(self.detail))
 
 
+def utc(at: dt.datetime) -> str:
+    """A moment as the API's sentences write it: "2 Jun 2026, 14:00 UTC"."""
+    return f"{at.astimezone(dt.timezone.utc):%d %b %Y, %H:%M} UTC"
+
+
 def not_now(case: Case, message: str, *, at: Optional[dt.datetime] = None) -> Refusal:
     """The usual refusal: the case's state does not allow it (409 `invalid_state`, with the
-    case's status so a client can refresh)."""
+    case's status so a client can refresh). A `message` with "{at}" names the moment:
+    in UTC for the API, in the viewer's zone on screens (`Refusal.said`)."""
+    if at is not None and "{at}" in message:
+        return Refusal("invalid_state", message.format(at=utc(at)), at=at, detail={"status": case.status},
+                       template=message)
     return Refusal("invalid_state", message, at=at, detail={"status": case.status})
 
 
@@ -68,9 +89,18 @@ def first_of(*guards: Guard) -> Guard:
 
 
 # ------------------------------------------------------------------ the parties' guards
+MERCHANT_INFO_REQUESTS = 3  # §3.3: the merchant asks the customer at most this often per case
+
+
+def merchant_requests_left(case: Case) -> int:
+    """How many more times the merchant may ask the customer for information (§3.3)."""
+    return max(0, MERCHANT_INFO_REQUESTS - (case.merchant_info_requests or 0))
+
+
 def _merchant_may_ask_again(ctx: Ctx, case: Case, _actor) -> Optional[Refusal]:
-    if case.merchant_info_requests >= 3:
-        return not_now(case, "The merchant has already requested information 3 times on this case.")
+    if merchant_requests_left(case) == 0:
+        return not_now(case, f"You have used all {MERCHANT_INFO_REQUESTS} requests for information on this case "
+                             f"(the merchant can ask {MERCHANT_INFO_REQUESTS} times). Accept or deny it instead.")
     return None
 
 
@@ -78,8 +108,8 @@ def _in_time(ctx: Ctx, case: Case, _actor) -> Optional[Refusal]:
     # A deadline passes at its moment, not when the scheduler notices (§3.6, §8): an
     # answer after it is late even if the case has not been escalated or closed yet.
     if case.response_due_at is not None and ctx.now >= case.response_due_at:
-        return not_now(case, f"The response was due by {case.response_due_at:%Y-%m-%d %H:%M} UTC; "
-                             f"it is too late to act on this request.", at=case.response_due_at)
+        return not_now(case, "The answer was due by {at}; it is too late to act on it now.",
+                       at=case.response_due_at)
     return None
 
 
@@ -93,9 +123,9 @@ def _appeal_window_open(ctx: Ctx, case: Case) -> Optional[Refusal]:
     if case.final or case.appeal_due_at is None:
         return not_now(case, "This case cannot be appealed: no appeal is left.")
     if case.customer_appealed or case.merchant_appealed:
-        return not_now(case, "This case has already been appealed once.")
+        return not_now(case, "This case has already been appealed once, and a case has only one appeal.")
     if ctx.now >= case.appeal_due_at:
-        return not_now(case, "The appeal window has closed.", at=case.appeal_due_at)
+        return not_now(case, "The appeal window closed on {at}.", at=case.appeal_due_at)
     return None
 
 
@@ -105,7 +135,23 @@ def _denial_appealable(ctx: Ctx, case: Case, _actor) -> Optional[Refusal]:
     if why := _appeal_window_open(ctx, case):
         return why
     if case.decided_by_id is not None or case.outcome != Outcome.MERCHANT_WON:
-        return not_now(case, "Only a merchant's denial can be appealed this way.")
+        return replace(not_now(case, "Only a merchant's denial can be appealed this way."), other_row=True)
+    return None
+
+
+def _fully_won(case: Case) -> bool:
+    """The platform refunded the customer everything they paid: nothing is left for them to
+    ask for (an appeal is for the side a decision went against: the published API's
+    "only when the merchant won"; a partial refund or a credit can still be appealed)."""
+    return (case.outcome == Outcome.CUSTOMER_WON.value and case.refund == RefundSource.MERCHANT.value
+            and case.decision_amount_minor is not None and case.decision_amount_minor >= case.amount_minor)
+
+
+def _customer_has_something_to_appeal(ctx: Ctx, case: Case, actor) -> Optional[Refusal]:
+    if why := _decision_appealable(ctx, case, actor):
+        return why
+    if _fully_won(case):
+        return not_now(case, "The case is already fully in your favour: the whole payment is refunded to you.")
     return None
 
 
@@ -113,7 +159,7 @@ def _decision_appealable(ctx: Ctx, case: Case, _actor) -> Optional[Refusal]:
     if why := _appeal_window_open(ctx, case):
         return why
     if case.decided_by_id is None:
-        return not_now(case, "There is no platform decision to appeal.")
+        return replace(not_now(case, "There is no platform decision to appeal."), other_row=True)
     return None
 
 
@@ -121,7 +167,8 @@ def _decision_appealable(ctx: Ctx, case: Case, _actor) -> Optional[Refusal]:
 def _manager(ctx: Ctx, case: Case, actor: Optional[User]) -> Optional[Refusal]:
     """Who may take the row at all (asked before the case's state: 403, not 409)."""
     if actor is None or actor.role != Role.MANAGER:
-        return Refusal("managers_only", "Only managers can assign cases to other reviewers.", status=403)
+        return Refusal("managers_only", "Only managers can assign cases to other reviewers. Ask a manager.",
+                       status=403)
     return None
 
 
@@ -137,7 +184,8 @@ def _not_assigned_elsewhere(ctx: Ctx, case: Case, actor: Optional[User]) -> Opti
 
 def _other_reviewer(ctx: Ctx, case: Case, actor: Optional[User]) -> Optional[Refusal]:
     if actor is not None and actor.id == case.decided_by_id:
-        return not_now(case, "The final review must be done by a reviewer other than the one who decided.")
+        return not_now(case, "You made the first decision, so the final review must be done by a reviewer other "
+                             "than the one who decided.")
     return None
 
 
@@ -148,7 +196,8 @@ def _claimable(ctx: Ctx, case: Case, actor: Optional[User]) -> Optional[Refusal]
     if why := _not_assigned_elsewhere(ctx, case, actor):
         return why
     if actor is not None and case.final_review and actor.id == case.decided_by_id:
-        return Refusal("same_reviewer", "You decided this case; its final review must go to another reviewer.")
+        return Refusal("same_reviewer", "You made the first decision on this case; its final review goes to "
+                                        "another reviewer.")
     return None
 
 
@@ -213,7 +262,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     # §3.8–3.9: decisions, appeals and the final review.
     Transition(A.DECIDE, P.PLATFORM, S.UNDER_REVIEW, S.CLOSED, _not_assigned_elsewhere),
     Transition(A.APPEAL, P.CUSTOMER, S.CLOSED, S.UNDER_REVIEW, _denial_appealable),
-    Transition(A.APPEAL, P.CUSTOMER, S.CLOSED, S.FINAL_REVIEW, _decision_appealable),
+    Transition(A.APPEAL, P.CUSTOMER, S.CLOSED, S.FINAL_REVIEW, _customer_has_something_to_appeal),
     Transition(A.APPEAL, P.MERCHANT, S.CLOSED, S.FINAL_REVIEW, _decision_appealable),
     # Whoever made the first decision may not make the final one (§3.9).
     Transition(A.FINAL_DECIDE, P.PLATFORM, S.FINAL_REVIEW, S.CLOSED, first_of(_other_reviewer, _not_assigned_elsewhere)),
@@ -285,7 +334,12 @@ def refusal(ctx: Ctx, case: Case, action: Action, party: Party, actor: Optional[
     t, reasons = _verdict(ctx, case, action, party, actor, None)
     if t is not None:
         return None
-    return next((why for why in reasons if why.blocks), None)
+    return _first_reason([why for why in reasons if why.blocks])
+
+
+def _first_reason(reasons: list[Refusal]) -> Optional[Refusal]:
+    """The reason that explains: the first of a row meant for this case, else the first."""
+    return next((why for why in reasons if not why.other_row), reasons[0] if reasons else None)
 
 
 def check(ctx: Ctx, case: Case, action: Action, party: Party, actor: Optional[User] = None,
@@ -298,7 +352,7 @@ def check(ctx: Ctx, case: Case, action: Action, party: Party, actor: Optional[Us
     `managers_only`). A soft refusal passes: the action itself does nothing.
     """
     if (action, party) not in _PARTY_ACTIONS:
-        raise Forbidden("action_not_permitted", f"A {party.value} cannot {action.value.replace('_', ' ')} a case.")
+        raise Forbidden("action_not_permitted", f"As {_AS[party]}, you cannot {_VERBS[action]} a case.")
     if (why := _actor_refusal(ctx, case, action, party, actor)) is not None:
         raise why.error()
     reasons = []
@@ -310,9 +364,23 @@ def check(ctx: Ctx, case: Case, action: Action, party: Party, actor: Optional[Us
             return t
         reasons.append(why)
     if reasons:
-        raise reasons[0].error()
-    raise not_now(case, f"This case is {case.status.replace('_', ' ')}; a {party.value} cannot "
-                        f"{action.value.replace('_', ' ')} it now.").error()
+        raise _first_reason(reasons).error()
+    raise not_now(case, f"You cannot {_VERBS[action]} this case now: it is {_STATE_WORDS.get(case.status, 'changed')}. "
+                        f"Reload the page to see what you can do.").error()
+
+
+# How a refusal names the action, the side and the case's state: words, never the codes.
+_VERBS = {
+    Action.ACCEPT: "accept", Action.DENY: "deny", Action.REQUEST_INFO: "ask for information on",
+    Action.REPLY: "reply on", Action.APPEAL: "appeal", Action.WITHDRAW: "withdraw",
+    Action.ADD_EVIDENCE: "add evidence to", Action.CLAIM: "claim", Action.ASSIGN: "assign",
+    Action.NOTE: "add a note to", Action.DECIDE: "decide", Action.FINAL_DECIDE: "make the final decision on",
+}
+_VERBS.update({a: "change" for a in Action if a not in _VERBS})
+_AS = {Party.CUSTOMER: "the customer", Party.MERCHANT: "the merchant", Party.PLATFORM: "the platform's staff",
+       Party.SYSTEM: "the system"}
+_STATE_WORDS = {"awaiting_merchant": "waiting for the merchant", "awaiting_customer": "waiting for the customer",
+                "under_review": "under review by the platform", "closed": "closed"}
 
 
 def set_stage(ctx: Ctx, case: Case, stage: Stage) -> None:

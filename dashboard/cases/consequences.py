@@ -32,12 +32,23 @@ class Consequences:
     final: bool = False  # the case would be closed for good
     outcome: Optional[Outcome] = None  # the outcome it would have
     changes_outcome: bool = False
+    uses_the_appeal: bool = False  # this is the case's one appeal: the next decision is final
 
     @property
     def irreversible(self) -> bool:
-        """Money moves, or the case ends for good with another outcome than it has: what a
-        person should confirm before it happens."""
+        """Money moves, or the case ends for good with another outcome than it has."""
         return bool(self.movements) or (self.final and self.changes_outcome)
+
+    @property
+    def appealable(self) -> bool:
+        """The case would close with an outcome that can still be appealed (once)."""
+        return self.outcome is not None and not self.final
+
+    @property
+    def decisive(self) -> bool:
+        """What a person confirms before it happens: money moves, the case closes with an
+        outcome (for good or until an appeal), or the case's only appeal is used."""
+        return bool(self.movements) or self.outcome is not None or self.final or self.uses_the_appeal
 
 
 NOTHING = Consequences()
@@ -76,6 +87,10 @@ def consequences(case: Case, name: str, args: Mapping[str, Any]) -> Consequences
         return _ending(case, Outcome.CUSTOMER_WON, Planned(MovementKind.MERCHANT_REFUND, case.amount_minor))
     if name == Action.WITHDRAW.value:
         return _ending(case, Outcome.WITHDRAWN)
+    if name == Action.DENY.value:  # the customer may appeal the denial (§3.4)
+        return _ending(case, Outcome.MERCHANT_WON, final=False)
+    if name == Action.APPEAL.value:  # §3.4, §3.9: one appeal per case; the decision on it is final
+        return Consequences(uses_the_appeal=True)
     if name == Action.DECIDE.value:
         return _decision(case, args)
     if name == Action.FINAL_DECIDE.value:

@@ -115,7 +115,7 @@ def decide(ctx: Ctx, *, actor: User, case_id: str, outcome: Optional[str], reaso
         decision = Decision(outcome)
     except ValueError:
         raise Invalid("invalid_outcome", "Choose an outcome: refund, credit or merchant_wins.")
-    text = require_message(ctx, reason, what="A written reason for the decision")
+    text = require_message(ctx, reason, what="A reason for the decision (the parties read it)")
     value = None
     if decision in (Decision.REFUND, Decision.CREDIT):
         value = _amount(amount if amount is not None else case.amount_minor, case, decision.value)
@@ -178,7 +178,7 @@ def final_decide(ctx: Ctx, *, actor: User, case_id: str, decision: Optional[str]
         verdict = FinalDecision(decision)
     except ValueError:
         raise Invalid("invalid_decision", "Choose uphold or overturn.")
-    text = require_message(ctx, reason, what="A written reason for the final decision")
+    text = require_message(ctx, reason, what="A reason for the final decision (the parties read it)")
     if remedy is not None and remedy not in (Decision.REFUND.value, Decision.CREDIT.value):
         # Refused whatever the case: a typo must not be silently dropped (it was, when
         # overturning a customer win, where no remedy applies).

@@ -92,7 +92,10 @@ def test_a_closed_appeal_window_carries_its_moment(story):
     due = story.case(cid).appeal_due_at
     story.later(days(8))
     why = _reasons(story, cid, "customer")[Action.APPEAL]
-    assert (why.code, why.message, why.at) == ("invalid_state", "The appeal window has closed.", due)
+    assert (why.code, why.at) == ("invalid_state", due)
+    # The API's sentence names UTC; a screen words the same moment in its viewer's zone.
+    assert why.message == f"The appeal window closed on {due:%d %b %Y, %H:%M} UTC."
+    assert why.said(lambda at: "Tue 3 Mar, 09:00 CET") == "The appeal window closed on Tue 3 Mar, 09:00 CET."
 
 
 def test_a_missed_answer_deadline_carries_its_moment(story):

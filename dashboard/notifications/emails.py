@@ -3,40 +3,21 @@
 Nothing here sends anything: `dashboard.notifications.outbox` delivers. Because the outbox row is
 written with its cause, a change that rolls back leaves no email, and a change that
 commits always has its email. Internal notes are never passed in here.
+
+Who hears of an event is `recipients_for`; what each of them reads is `render`: one letter
+per recipient (`letter.Letter`), from what happened to them (`happenings`) and the case's
+facts for them (`facts`: their zone, the money, the next step, the appeal or finality).
 """
 from __future__ import annotations
-
-import html
-from typing import Optional
 
 from sqlalchemy import select
 
 from data.models import Case, CaseEvent, OutboxEmail, User
 from dashboard.context import Ctx
-from dashboard.enums import REASON_LABELS, Party, Role
-
-HEADLINES = {
-    "created": "A customer opened a case",
-    "accepted": "The merchant accepted the case",
-    "denied": "The merchant denied the case",
-    "requested_more_info": "More information was requested",
-    "responded": "A reply was received",
-    "withdrew": "The customer withdrew the case",
-    "escalated": "The case was escalated to the platform",
-    "decided": "The platform decided the case",
-    "appealed": "The decision was appealed",
-    "final_decision": "The platform made its final decision",
-    "no_response": "A response deadline passed",
-    "appeal_window_closed": "The appeal window closed",
-    "refunded_elsewhere": "The payment was refunded",
-}
-
-STATUS_WORDS = {
-    "awaiting_merchant": "waiting on the merchant",
-    "awaiting_customer": "waiting on the customer",
-    "under_review": "under review by the platform",
-    "closed": "closed",
-}
+from dashboard.enums import Party, Role
+from dashboard.notifications.facts import Facts, reader_for
+from dashboard.notifications.happenings import said
+from dashboard.notifications.letter import Letter, as_html, as_text
 
 
 def company_creators(ctx: Ctx, company_id: str) -> list[User]:
@@ -47,9 +28,11 @@ def company_creators(ctx: Ctx, company_id: str) -> list[User]:
 
 
 def recipients_for(ctx: Ctx, case: Case, event: CaseEvent, *, action: str, status_changed: bool) -> dict[str, User]:
-    """email address -> user, per SPEC §7."""
+    """email address -> user, per SPEC §7. The person who acted is not told of their own
+    action; the one exception is the customer's receipt for the case they opened."""
     out: dict[str, User] = {}
     if action == "open":
+        out[case.customer.email] = case.customer  # the receipt
         for u in company_creators(ctx, case.company_id):
             out[u.email] = u
         return out
@@ -59,48 +42,35 @@ def recipients_for(ctx: Ctx, case: Case, event: CaseEvent, *, action: str, statu
             out[u.email] = u
     if action == "reply" and case.info_requested_by_id:
         asker = ctx.session.get(User, case.info_requested_by_id)
-        if asker is not None:
+        if asker is not None and asker.is_active:
             out[asker.email] = asker
+    if event.actor_id is not None:
+        out = {address: u for address, u in out.items() if u.id != event.actor_id}
     return out
 
 
-def _money(minor: Optional[int], currency: str) -> str:
-    if minor is None:
-        return ""
-    from dashboard.money.amounts import format_minor
-
-    return format_minor(minor, currency)
+def letter_for(ctx: Ctx, case: Case, event: CaseEvent, recipient: User) -> Letter:
+    """What `recipient` is told about `event`."""
+    actor = ctx.session.get(User, event.actor_id) if event.actor_id else None
+    facts = Facts(ctx, case, event, actor)
+    reader = reader_for(case, recipient)
+    what = said(facts, reader)
+    return Letter(
+        subject=f"{facts.company} · case {case.id} — {what.subject}",
+        greeting_name=recipient.name,
+        happened=what.sentence,
+        money=facts.money_lines(reader) if event.action != "appealed" else (),
+        quote=what.quote,
+        next_step=facts.next_step(reader),
+        appeal=facts.appeal(reader),
+        link=f"{ctx.settings.base_url.rstrip('/')}/cases/{case.id}",
+    )
 
 
 def render(ctx: Ctx, case: Case, event: CaseEvent, recipient: User) -> tuple[str, str, str]:
     """(subject, text, html) for one recipient of one event."""
-    headline = HEADLINES.get(event.action, event.action.replace("_", " ").capitalize())
-    link = f"{ctx.settings.base_url.rstrip('/')}/cases/{case.id}"
-    subject = f"[{case.id}] {headline}"
-    lines = [
-        f"Hello {recipient.name},",
-        "",
-        f"{headline} on case {case.id} ({REASON_LABELS.get(case.reason, case.reason)},"
-        f" {_money(case.amount_minor, case.currency)} paid to {case.company.name}).",
-        f"The case is now {STATUS_WORDS.get(case.status, case.status)}.",
-    ]
-    if case.outcome:
-        lines.append(f"Outcome: {case.outcome.replace('_', ' ')}.")
-    if case.response_due_at:
-        lines.append(f"The next response is due by {case.response_due_at:%Y-%m-%d %H:%M} UTC.")
-    if event.details:
-        lines += ["", "Message:", event.details]
-    lines += ["", f"View the case: {link}", "", "— Resolution Center"]
-    text = "\n".join(lines)
-    body = "".join(
-        f"<p>{html.escape(line)}</p>" if line else "" for line in lines[:-4]
-    )
-    html_part = (
-        f"<html><body style=\"font-family: sans-serif\">{body}"
-        f"<p><a href=\"{html.escape(link)}\">View case {html.escape(case.id)}</a></p>"
-        f"<p style=\"color:#666\">— Resolution Center</p></body></html>"
-    )
-    return subject, text, html_part
+    letter = letter_for(ctx, case, event, recipient)
+    return letter.subject, as_text(letter), as_html(letter)
 
 
 def queue_for_event(ctx: Ctx, case: Case, event: CaseEvent, *, action: str, party: Party,

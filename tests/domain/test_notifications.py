@@ -1,5 +1,7 @@
 """SPEC §7 (and the visibility half of §4): who is emailed about what, through an
-outbox written in the same transaction as its cause; internal notes reach nobody."""
+outbox written in the same transaction as its cause; internal notes reach nobody; the
+person who acted is not emailed about their own action, except the customer's receipt
+for the case they opened. (What each email says: tests/domain/test_emails_*.py.)"""
 from __future__ import annotations
 
 import pytest
@@ -30,16 +32,17 @@ def _act_and_collect(story, state, act):
 
 
 # --------------------------------------------------------------------------- who hears what
-def test_an_opened_case_is_emailed_to_the_companys_creators_only(story):
+def test_an_opened_case_is_emailed_to_the_companys_creators_and_a_receipt_to_the_customer(story):
     cid = story.open()
-    assert {e.recipient for e in story.emails(cid)} == {story.w.creator.email, story.w.creator2.email}
+    assert {e.recipient for e in story.emails(cid)} == {story.w.creator.email, story.w.creator2.email,
+                                                        story.w.customer.email}
     assert {e.template for e in story.emails(cid)} == {"created"}
 
 
 def test_an_inactive_creator_is_not_emailed(story):
     story.run(lambda ctx: setattr(ctx.session.get(User, story.w.creator2.id), "is_active", False))
     cid = story.open()
-    assert {e.recipient for e in story.emails(cid)} == {story.w.creator.email}
+    assert {e.recipient for e in story.emails(cid)} == {story.w.creator.email, story.w.customer.email}
 
 
 def _due(story, cid, column="response_due_at"):
@@ -69,10 +72,17 @@ STATUS_CHANGES = {
 }
 
 
+def _actor_email(story, cid, action) -> set[str]:
+    """The address of whoever took the event's action (none for the system's)."""
+    actor_id = story.events(cid, action)[-1].actor_id
+    people = [story.w.customer, story.w.creator, story.w.creator2, story.w.reviewer, story.w.manager]
+    return {u.email for u in people if u.id == actor_id}
+
+
 @pytest.mark.parametrize("action", list(STATUS_CHANGES))
-def test_a_status_change_is_emailed_to_the_customer_and_every_creator(story, action):
+def test_a_status_change_is_emailed_to_the_customer_and_every_creator_but_the_actor(story, action):
     cid, emails = _act_and_collect(story, *STATUS_CHANGES[action])
-    assert {e.recipient for e in emails} == _everyone_on_the_case(story.w)
+    assert {e.recipient for e in emails} == _everyone_on_the_case(story.w) - _actor_email(story, cid, action)
     assert {e.template for e in emails} == {action}
 
 
@@ -114,7 +124,7 @@ def test_a_reply_to_the_platform_reaches_the_parties_too(story):
     n = len(story.emails(cid))
     story.do(party.reply, actor=story.w.customer, case_id=cid, message="Screenshot attached.")
     recipients = {e.recipient for e in _emails_after(story, n, cid)}
-    assert recipients == _everyone_on_the_case(story.w) | {story.w.reviewer.email}
+    assert recipients == _everyone_on_the_case(story.w) - {story.w.customer.email} | {story.w.reviewer.email}
 
 
 @pytest.mark.parametrize("state", ["awaiting_merchant", "closed_denied"])

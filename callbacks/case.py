@@ -11,12 +11,13 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, html
 
 from callbacks._session import acting_user, runtime
+from callbacks.case_actions import action_panel_for
 from dashboard.cases.available import available_actions
 from dashboard.components import case_panels as panels
 from dashboard.components.ids import CaseIds
 from dashboard.components.shell import not_found
 from dashboard.components.timeline import earlier_button, timeline, timeline_items
-from dashboard.enums import Outcome, Party
+from dashboard.enums import Party
 from dashboard.errors import DomainError, NotFound
 from dashboard.permissions import case_visibility, event_visibility_for, is_staff, load_case, party_of
 from data.read import case_view
@@ -44,7 +45,6 @@ def case_page(ctx, user, case_id):
                                                  exclude_case_id=case.id)
     # A company's volume is its own business: its rate is shown to staff and to its creators.
     rate = case_view.dispute_rate(s, company_id=case.company_id, now=ctx.now) if party != Party.CUSTOMER else None
-    settings = ctx.settings
     side = [
         panels.payment_panel(case.payment),
         panels.parties_panel(customer_name=customer.name,
@@ -62,13 +62,8 @@ def case_page(ctx, user, case_id):
         panels.card("Timeline", timeline(page.entries, viewer_is_staff=staff, company_name=company.name,
                                        earlier=page.earlier, viewer_party=party.value, viewer_id=user.id),
                     icon="clock-history", id=CaseIds.TIMELINE),
-        panels.action_panel(
-            actions, party=party.value, amount_minor=case.amount_minor, currency=case.currency,
-            max_files=settings.max_files, max_file_mb=settings.max_file_mb,
-            staff_options=case_view.staff_choices(s) if "assign" in actions else [],
-            assignee_id=case.assignee_id, overturn_needs_remedy=case.outcome == Outcome.MERCHANT_WON.value,
-            assigned_elsewhere=case.assignee.name if staff and case.status != "closed" and case.assignee
-            and case.assignee_id != user.id else None),
+        # What each action will do and why others are missing: callbacks/case_actions.py.
+        action_panel_for(ctx, user, case, actions),
     ]
     return html.Div([
         panels.header(case, now=ctx.now, company_name=company.name, has_actions=bool(actions)),
@@ -109,7 +104,7 @@ def show_earlier_events(clicks, case_id, before):
     Output(CaseIds.DECIDE_GROUP, "style"), Output(CaseIds.FINAL_GROUP, "style"),
     Output(CaseIds.ACT_MESSAGE_GROUP, "style"), Output(CaseIds.ACT_UPLOAD_GROUP, "style"),
     Output(CaseIds.ACT_MESSAGE_LABEL, "children"), Output(CaseIds.ACT_HINT, "children"),
-    Output(CaseIds.ACT_SUBMIT, "children"), Output(CaseIds.ACT_SUBMIT, "color"), Output(CaseIds.ACT_SUBMIT, "disabled"),
+    Output(CaseIds.ACT_SUBMIT, "children"), Output(CaseIds.ACT_SUBMIT, "color"),
     Input(CaseIds.ACT_CHOICE, "value"), State(CaseIds.FORM_META, "data"),
 )
 def follow_choice(choice, meta):
@@ -117,7 +112,7 @@ def follow_choice(choice, meta):
     spec = (meta or {}).get(choice)
     if not spec:
         hidden = [panels.HIDDEN] * 6
-        return (*hidden, "Message", "", "Choose an action", "secondary", True)
+        return (*hidden, "Message", "", "Choose an action", "secondary")
     shown = lambda on: panels.SHOWN if on else panels.HIDDEN  # noqa: E731
     groups = set(spec["groups"])
     label = spec["message_label"]
@@ -126,7 +121,7 @@ def follow_choice(choice, meta):
     return (shown("party" in groups), shown("reviewer" in groups), shown("decide" in groups),
             shown("final" in groups), shown(spec["message"] is not None), shown(spec["files"] is not None),
             label, spec.get("hint", ""), [html.I(className=f"bi bi-{spec['icon']} me-1"), spec["label"]],
-            spec["color"], False)
+            spec["color"])
 
 
 @dash.callback(Output(CaseIds.DECIDE_AMOUNT_GROUP, "style"), Input(CaseIds.DECIDE_OUTCOME, "value"))

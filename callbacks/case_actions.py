@@ -1,7 +1,12 @@
-"""Case page actions: the action form's submit, the money confirmation, and one domain
-call per action inside one transaction (uploads included, so a refused file changes
-nothing). The case is re-loaded with the acting user every time; the id in the form is
-only a key, and the domain checks every rule again.
+"""Case page actions: the action form (what each action will do, why others are missing,
+the submit ready only when the required fields are filled), the confirmation of what
+cannot be taken back, and one domain call per action inside one transaction (uploads
+included, so a refused file changes nothing). The case is re-loaded with the acting
+user every time; the id in the form is only a key, and the domain checks every rule
+again.
+
+Errors land under the field they are about (the domain's error code says which field);
+only what concerns the case as a whole goes to the page's feedback area.
 """
 from __future__ import annotations
 
@@ -15,18 +20,21 @@ from dash import Input, Output, State, html
 from sqlalchemy.orm.exc import StaleDataError
 
 from callbacks._session import acting_user, settle_money
+from data.read import case_view
 from dashboard.cases import actions
-from dashboard.cases.available import available_actions
-from dashboard.cases.consequences import Consequences, consequences, remedy_needed, takes_amount
+from dashboard.cases.available import available_actions, unavailable_reasons
+from dashboard.cases.consequences import REMEDIES, Consequences, consequences, remedy_needed, takes_amount
+from dashboard.components import case_panels as panels
 from dashboard.components.case_panels import ACTION_FORMS, confirm_body
-from dashboard.components.format import PROVIDER_LABELS, money
+from dashboard.components.format import OUTCOME_LABELS, PROVIDER_LABELS, local_time, money
 from dashboard.components.ids import CaseIds
-from dashboard.enums import Action, MovementKind, Outcome
+from dashboard.enums import Action, MovementKind, Outcome, Party, Stage
 from dashboard.errors import Conflict, DomainError, Invalid, NotFound
 from dashboard.evidence.dataurl import decode_uploads
 from dashboard.evidence.files import storage_path, upload
+from dashboard.lifecycle import MERCHANT_INFO_REQUESTS, Refusal, allowed, merchant_requests_left
 from dashboard.money.amounts import to_minor
-from dashboard.permissions import load_case
+from dashboard.permissions import is_staff, load_case, party_of
 from dashboard.validation import parse
 
 FORM = [
@@ -37,9 +45,19 @@ FORM = [
     State(CaseIds.FINAL_DECISION, "value"), State(CaseIds.FINAL_REMEDY, "value"), State(CaseIds.FINAL_AMOUNT, "value"),
     State(CaseIds.REFRESH, "data"),
 ]
+# The fields that show their own error: (key, the input that turns red or None, the error's place).
+FIELDS = (
+    ("message", CaseIds.ACT_MESSAGE, CaseIds.ACT_MESSAGE_ERROR),
+    ("amount", CaseIds.DECIDE_AMOUNT, CaseIds.DECIDE_AMOUNT_ERROR),
+    ("final_amount", CaseIds.FINAL_AMOUNT, CaseIds.FINAL_AMOUNT_ERROR),
+    ("remedy", None, CaseIds.FINAL_REMEDY_ERROR),
+    ("files", None, CaseIds.ACT_UPLOAD_ERROR),
+)
+FIELD_OUTPUTS = [out for _key, field_id, error_id in FIELDS
+                 for out in ([(field_id, "invalid")] if field_id else []) + [(error_id, "children")]]
 OUTPUTS = [(CaseIds.FEEDBACK, "children"), (CaseIds.TOAST, "is_open"), (CaseIds.TOAST, "children"),
            (CaseIds.REFRESH, "data"), (CaseIds.CONFIRM, "is_open"), (CaseIds.CONFIRM_BODY, "children"),
-           (CaseIds.CONFIRM_TITLE, "children")]
+           (CaseIds.CONFIRM_TITLE, "children"), *FIELD_OUTPUTS]
 NO = dash.no_update
 
 DONE = {
@@ -76,10 +94,45 @@ class ActionForm:
     refresh: int = 0
 
 
-def _outputs(*, feedback=NO, toast: Optional[str] = None, refresh=NO, confirm: Optional[tuple] = None):
-    """One tuple for OUTPUTS; the modal closes unless `confirm` = (title, lines) opens it."""
+def field_of(action: Optional[str], code: str) -> Optional[str]:
+    """Which field of the form an error code is about (None: the case as a whole)."""
+    if code in ("message_required", "message_too_long", "invalid_message"):
+        return "message"
+    if code in ("invalid_amount", "amount_exceeds_payment"):
+        return "final_amount" if action == Action.FINAL_DECIDE.value else "amount"
+    if code in ("remedy_required", "invalid_remedy"):
+        return "remedy"
+    if code.startswith("file_") or code in ("too_many_files", "files_required", "invalid_attachments"):
+        return "files"
+    return None
+
+
+def _field_values(errors: Optional[dict[str, str]]) -> tuple:
+    """The FIELD_OUTPUTS: each field's error (red and its words), or cleared."""
+    errors = errors or {}
+    out: list[Any] = []
+    for key, field_id, _error_id in FIELDS:
+        if field_id:
+            out.append(key in errors)
+        out.append(errors.get(key))
+    return tuple(out)
+
+
+def _outputs(*, feedback=NO, toast: Optional[str] = None, refresh=NO, confirm: Optional[tuple] = None,
+             errors: Optional[dict[str, str]] = None):
+    """One tuple for OUTPUTS; the modal closes unless `confirm` = (title, lines) opens it;
+    `errors` {field: words} go under their fields (the others are cleared)."""
     return (feedback, toast is not None, toast if toast is not None else NO, refresh,
-            confirm is not None, confirm_body(confirm[1]) if confirm else NO, confirm[0] if confirm else NO)
+            confirm is not None, confirm_body(confirm[1]) if confirm else NO, confirm[0] if confirm else NO,
+            *_field_values(errors))
+
+
+def _refused(action: Optional[str], exc: DomainError):
+    """A refusal under its field, or in the feedback area when it is about the case."""
+    field = field_of(action, exc.code)
+    if field is not None:
+        return _outputs(feedback=None, errors={field: exc.message})
+    return _outputs(feedback=dbc.Alert(exc.message, color="danger", id=CaseIds.ERROR, dismissable=True))
 
 
 def minor_amount(text, currency: str) -> int:
@@ -90,7 +143,8 @@ def minor_amount(text, currency: str) -> int:
     try:
         return to_minor(value, currency)
     except ValueError as exc:
-        raise Invalid("invalid_amount", f"{value} has more decimals than {currency} allows.") from exc
+        raise Invalid("invalid_amount", f"{value} has more decimals than {currency} allows. "
+                                        f"Round it to the cent.") from exc
 
 
 # ---------------------------------------------------------------------------- uploads
@@ -148,26 +202,116 @@ def perform(form: ActionForm):
             " The page now shows the case as it is.",
         ], color="warning", id=CaseIds.CONFLICT, dismissable=True))
     except DomainError as exc:
-        return _outputs(feedback=dbc.Alert(exc.message, color="danger", id=CaseIds.ERROR, dismissable=True))
+        return _refused(form.action, exc)
     if settle:
         settle_money(form.case_id)
     return _outputs(feedback=None, toast=DONE.get(form.action, "Done."), refresh=(form.refresh or 0) + 1)
 
 
+# ---------------------------------------------------------------------------- what each action will do
+def _appeal_target(ctx, case, user) -> Optional[Stage]:
+    """Where this viewer's appeal would take the case (the table's row), if they may appeal."""
+    party = party_of(user, case)
+    t = allowed(ctx, case, Action.APPEAL, party, user) if party else None
+    return t.target if t else None
+
+
+def _after_appeal(target: Optional[Stage]) -> str:
+    if target == Stage.FINAL_REVIEW:
+        return "A different reviewer looks at the case again; that final decision cannot be appealed."
+    return "The platform reviews the case and decides; that decision is final."
+
+
+def action_notes(ctx, case, user, name: str) -> list[str]:
+    """What `name` will do that a person should know before choosing it: whether its result
+    is final or can be appealed (and until when), that an appeal is the case's only one,
+    how many requests are left. All of it read from `consequences()` and the table."""
+    days = ctx.settings.appeal_days
+    party = party_of(user, case)
+    if name == Action.REQUEST_INFO.value:
+        reply_days = ctx.settings.response_days
+        if party == Party.MERCHANT:
+            left = merchant_requests_left(case)
+            return [f"You have {left} of {MERCHANT_INFO_REQUESTS} requests for information left on this case.",
+                    f"The customer has {reply_days} days to reply."]
+        return [f"The party you ask has {reply_days} days to answer."]
+    if name == Action.APPEAL.value:
+        lines = ["This is the case's only appeal: after it, neither side can appeal again.",
+                 _after_appeal(_appeal_target(ctx, case, user))]
+        if case.appeal_due_at:
+            lines.append(f"You can appeal until {local_time(case.appeal_due_at)}.")
+        return lines
+    if name == Action.DECIDE.value:
+        # Final or appealable is the same whatever the outcome chosen.
+        effects = consequences(case, name, {"outcome": "merchant_wins"})
+        if effects.final:
+            return ["Your decision is final: the case has already used its one appeal."]
+        return [f"Either side can appeal your decision within {days} days; a case has one appeal."]
+    if name == Action.FINAL_DECIDE.value:
+        if consequences(case, name, {"decision": "uphold"}).final:
+            return ["The final decision closes the case for good: it cannot be appealed."]
+        return []
+    effects = consequences(case, name, {})
+    if effects.final:
+        return ["This is final: the case closes for good and cannot be appealed."]
+    if effects.appealable:
+        return [f"The customer can appeal to the platform within {days} days; the platform's decision on "
+                f"that appeal is final."]
+    return []
+
+
+def missing_lines(reasons: dict[Action, Refusal], *, party: Optional[Party],
+                  assigned_elsewhere: bool) -> list[tuple[str, str]]:
+    """(action label, sentence in the viewer's time zone) for each action the viewer could
+    expect but cannot take now. The assignment is said once, in its own note, when shown."""
+    meta = panels.form_meta([a.value for a in reasons], party=party.value if party else "")
+    out = []
+    for action, why in reasons.items():
+        if assigned_elsewhere and why.code == "assigned_to_another_reviewer":
+            continue
+        out.append((meta[action.value]["label"], why.said(local_time)))
+    return out
+
+
+def action_panel_for(ctx, user, case, offered: list[str]):
+    """The case page's action panel for this viewer: the actions offered, what each will
+    do, and why the others they could expect are missing."""
+    party = party_of(user, case)
+    staff = is_staff(user)
+    elsewhere = (case.assignee.name if staff and case.status != "closed" and case.assignee
+                 and case.assignee_id != user.id else None)
+    settings = ctx.settings
+    return panels.action_panel(
+        offered, party=party.value, amount_minor=case.amount_minor, currency=case.currency,
+        max_files=settings.max_files, max_file_mb=settings.max_file_mb,
+        staff_options=case_view.staff_choices(ctx.session) if Action.ASSIGN.value in offered else [],
+        assignee_id=case.assignee_id, overturn_needs_remedy=remedy_needed(case, "overturn"),
+        assigned_elsewhere=elsewhere,
+        notes={name: action_notes(ctx, case, user, name) for name in offered},
+        missing=missing_lines(unavailable_reasons(ctx, case, user), party=party, assigned_elsewhere=bool(elsewhere)),
+    )
+
+
 # ---------------------------------------------------------------------------- confirmation
-TITLES = {"accept": "Accept and refund?", "decide": "Confirm the decision", "final_decide": "Overturn the decision?",
-          "withdraw": "Withdraw the case?"}
-ENDS_FOR_GOOD = {
-    "accept": "The case closes in the customer's favour and cannot be appealed.",
-    "decide": "This decision is final: the case has already been appealed once.",
-    "withdraw": "Withdrawing closes the case for good. No new case can be opened on this payment.",
-}
+TITLES = {"accept": "Accept and refund?", "deny": "Deny the case?", "appeal": "Use the case's only appeal?",
+          "withdraw": "Withdraw the case?", "decide": "Confirm the decision"}
+FINAL_TITLES = {"uphold": "Uphold the decision?", "overturn": "Overturn the decision?"}
 
 
-def confirmation(case, name: str, effects: Consequences) -> Optional[tuple[str, list[str]]]:
-    """(title, lines) for what cannot be undone (`Consequences.irreversible`), else None.
-    The domain says what happens; this only words it for the person about to click."""
-    if not effects.irreversible or name not in TITLES:
+def _outcome_line(case, outcome: Optional[Outcome]) -> Optional[str]:
+    if outcome == Outcome.MERCHANT_WON:
+        return f"The case closes in favour of {case.company.name}; the customer gets no refund from it."
+    if outcome == Outcome.WITHDRAWN:
+        return "The case closes as withdrawn; no new case can be opened on this payment."
+    return None
+
+
+def confirmation(ctx, user, case, name: str, effects: Consequences,
+                 decision: Optional[str] = None) -> Optional[tuple[str, list[str]]]:
+    """(title, lines) for an action that settles something (`Consequences.decisive`: money,
+    an outcome, the one appeal), else None. The domain says what happens; this only words
+    it for the person about to click."""
+    if not effects.decisive:
         return None
     company, provider = case.company.name, PROVIDER_LABELS.get(case.payment.provider, case.payment.provider)
     full = money(case.amount_minor, case.currency)
@@ -184,13 +328,27 @@ def confirmation(case, name: str, effects: Consequences) -> Optional[tuple[str, 
         else:  # the platform reimburses the merchant for a refund an overturned decision took
             lines.append(f"The customer keeps what they received; the platform will pay {company} back {shown}.")
     if name == Action.FINAL_DECIDE.value:
-        if not effects.movements:
+        if decision == "uphold":
+            label = OUTCOME_LABELS.get(case.outcome or "", "the outcome")
+            lines.append(f"The decision stands: {label.lower()}. No money moves.")
+        elif not effects.movements:
             lines.append("The merchant wins. The customer keeps the credit already given; no further money moves.")
-        if effects.outcome == Outcome.MERCHANT_WON:
-            lines.append("This decision is final.")
-    elif effects.final:
-        lines.append(ENDS_FOR_GOOD[name])
-    return TITLES[name], lines
+    elif name == Action.APPEAL.value:
+        lines += [line for line in action_notes(ctx, user=user, case=case, name=name)
+                  if not line.startswith("You can appeal until")]
+    elif not effects.movements and (line := _outcome_line(case, effects.outcome)):
+        lines.append(line)
+    if effects.final and name != Action.APPEAL.value:
+        lines.append("This is final: nothing can change the outcome afterwards.")
+    elif effects.appealable:
+        lines += action_notes(ctx, case, user, name)
+    title = FINAL_TITLES.get(decision or "", "Confirm the final decision") if name == Action.FINAL_DECIDE.value \
+        else TITLES.get(name, "Please confirm")
+    return title, lines
+
+
+class _Rehearsed(Exception):
+    """Raised to roll back the rehearsal of an action once the domain accepted it."""
 
 
 def ask_first(ctx, user, case, form: ActionForm) -> Optional[tuple[str, list[str]]]:
@@ -203,7 +361,26 @@ def ask_first(ctx, user, case, form: ActionForm) -> Optional[tuple[str, list[str
     if form.action == Action.FINAL_DECIDE.value and body.get("remedy") is None and "remedy" in body:
         body["remedy"] = "refund"  # the dialog words the form's default remedy; the action insists on one
     args = parse(spec.input, body).arguments()
-    return confirmation(case, form.action, consequences(case, form.action, args))
+    return confirmation(ctx, user, case, form.action, consequences(case, form.action, args),
+                        decision=form.final_decision)
+
+
+def rehearse(form: ActionForm) -> Optional[tuple[str, list[str]]]:
+    """The confirmation for `form`, asked only once the domain would accept the action:
+    it is run in a transaction that is then rolled back (no files: those are checked when
+    it runs for real), so a missing reason or a bad amount shows under its field first.
+    Raises the domain's refusal."""
+    ask: Optional[tuple[str, list[str]]] = None
+    try:
+        with acting_user() as (ctx, user):
+            case = load_case(ctx, user, str(form.case_id or ""))
+            ask = ask_first(ctx, user, case, form)
+            if ask is None:
+                return None
+            actions.perform(ctx, actor=user, case_id=case.id, name=form.action, body=body_of(case, form, []))
+            raise _Rehearsed()
+    except _Rehearsed:
+        return ask
 
 
 def _form(args) -> ActionForm:
@@ -215,23 +392,26 @@ def _form(args) -> ActionForm:
                       final_decision, remedy, final_amount, refresh or 0)
 
 
+CONFIRMED = {a.value for a in (Action.ACCEPT, Action.DENY, Action.APPEAL, Action.WITHDRAW, Action.DECIDE,
+                               Action.FINAL_DECIDE)}  # the actions whose consequences may need a confirmation
+
+
 @dash.callback(*[Output(*o) for o in OUTPUTS], Input(CaseIds.ACT_SUBMIT, "n_clicks"), *FORM,
                prevent_initial_call=True, running=[(Output(CaseIds.ACT_SUBMIT, "disabled"), True, False)])
 def submit_action(n_clicks, *args):
-    """Act at once, or first ask for a confirmation when money moves or the case ends for good."""
+    """Act at once, or first ask for a confirmation when the action settles something."""
     if not n_clicks:
         raise dash.exceptions.PreventUpdate
     form = _form(args)
-    if form.action in TITLES:  # the actions this page has a confirmation dialog for
+    if form.action in CONFIRMED:
         try:
-            with acting_user() as (ctx, user):
-                ask = ask_first(ctx, user, load_case(ctx, user, str(form.case_id or "")), form)
-                if ask is not None:
-                    return _outputs(feedback=None, confirm=ask)
+            ask = rehearse(form)
         except NotFound:
             return _outputs(feedback=dbc.Alert("Case not found.", color="danger", id=CaseIds.ERROR))
         except DomainError as exc:
-            return _outputs(feedback=dbc.Alert(exc.message, color="danger", id=CaseIds.ERROR, dismissable=True))
+            return _refused(form.action, exc)
+        if ask is not None:
+            return _outputs(feedback=None, confirm=ask)
     return perform(form)
 
 
@@ -250,3 +430,64 @@ def cancel_confirmation(n_clicks):
     if not n_clicks:
         raise dash.exceptions.PreventUpdate
     return False
+
+
+# ---------------------------------------------------------------------------- the submit, ready or not
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def still_missing(choice: Optional[str], meta: Optional[dict], *, message=None, contents=None, outcome=None,
+                  amount=None, decision=None, remedy=None, final_amount=None,
+                  needs_remedy: bool = False) -> Optional[str]:
+    """What must still be filled in before the chosen action can be sent, in words, or
+    None when the form is ready. Only presence: the domain judges the values."""
+    spec = (meta or {}).get(choice or "")
+    if not spec:
+        return "Choose an action above."
+    label = spec.get("message_label") or "the message"
+    if Action.DECIDE.value == choice:
+        if _blank(outcome):
+            return "Choose an outcome."
+        if outcome in REMEDIES and _blank(amount):
+            return "Enter the amount."
+    if Action.FINAL_DECIDE.value == choice:
+        if _blank(decision):
+            return "Choose whether to uphold or overturn the decision."
+        if decision == "overturn" and needs_remedy and (_blank(remedy) or _blank(final_amount)):
+            return "Choose the remedy and enter its amount."
+    if spec.get("files") == "required" and not contents:
+        return "Choose at least one file."
+    if spec.get("message") == "required" and _blank(message):
+        return f"Fill in “{label}” to continue."
+    return None
+
+
+@dash.callback(
+    Output(CaseIds.ACT_SUBMIT, "disabled"), Output(CaseIds.ACT_SUBMIT_HELP, "children"),
+    *[Output(*o, allow_duplicate=True) for o in FIELD_OUTPUTS],
+    Input(CaseIds.ACT_CHOICE, "value"), Input(CaseIds.ACT_MESSAGE, "value"), Input(CaseIds.ACT_UPLOAD, "contents"),
+    Input(CaseIds.DECIDE_OUTCOME, "value"), Input(CaseIds.DECIDE_AMOUNT, "value"),
+    Input(CaseIds.FINAL_DECISION, "value"), Input(CaseIds.FINAL_REMEDY, "value"), Input(CaseIds.FINAL_AMOUNT, "value"),
+    State(CaseIds.FORM_META, "data"), State(CaseIds.FINAL_NEEDS_REMEDY, "data"),
+    prevent_initial_call=True,
+)
+def follow_fields(choice, message, contents, outcome, amount, decision, remedy, final_amount, meta, needs_remedy):
+    """The submit is ready once the chosen action's required fields are filled (and says
+    what is missing until then); a field's error clears as soon as it is edited."""
+    missing = still_missing(choice, meta, message=message, contents=contents, outcome=outcome, amount=amount,
+                            decision=decision, remedy=remedy, final_amount=final_amount,
+                            needs_remedy=bool(needs_remedy))
+    edited = {CaseIds.ACT_MESSAGE: "message", CaseIds.ACT_UPLOAD: "files", CaseIds.DECIDE_AMOUNT: "amount",
+              CaseIds.FINAL_AMOUNT: "final_amount", CaseIds.FINAL_REMEDY: "remedy"}
+    try:
+        trigger = dash.ctx.triggered_id
+    except Exception:  # called outside a request's callback context (tests calling it directly)
+        trigger = None
+    cleared = {edited[trigger]} if trigger in edited else ({k for k, _f, _e in FIELDS} if trigger == CaseIds.ACT_CHOICE
+                                                            else set())
+    fields: list[Any] = []
+    for key, field_id, _error_id in FIELDS:
+        n = 2 if field_id else 1
+        fields += [False, None][-n:] if key in cleared else [NO] * n
+    return (missing is not None, missing or "", *fields)

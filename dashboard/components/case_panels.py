@@ -331,28 +331,27 @@ ACTION_FORMS = {
                    hint="Hand the case to a reviewer, or back to the queue."),
     "accept": dict(label="Accept & refund", icon="check-circle", color="success", message="optional",
                    files="optional", groups=(),
-                   hint="Accepting closes the case in the customer's favour and refunds the full amount from "
-                        "your funds. It cannot be appealed."),
+                   hint="Accepting closes the case in the customer's favour."),
     "deny": dict(label="Deny", icon="x-circle", color="danger", message="required", files="optional", groups=(),
-                 hint="Explain why. The customer can appeal a denial to the platform."),
+                 hint="Explain to the customer why you are denying the case."),
     "request_info": dict(label="Request information", icon="question-circle", color="primary",
                          message="optional", files="optional", groups=(),
-                         hint="The customer gets 7 days to reply."),
+                         hint="Ask the customer for what you need to decide."),
     "reply": dict(label="Reply", icon="reply", color="primary", message="required", files="optional", groups=(),
                   hint="Your reply hands the case back to whoever asked."),
     "appeal": dict(label="Appeal", icon="arrow-repeat", color="warning", message="required", files="optional",
-                   groups=(), hint="A case can be appealed once. Say what was wrong with the outcome."),
+                   groups=(), hint="Say what was wrong with the outcome."),
     "withdraw": dict(label="Withdraw the case", icon="box-arrow-left", color="secondary", message="optional",
-                     files=None, groups=(), hint="Withdrawing closes the case for good; no new case can be opened "
-                                                 "on this payment."),
+                     files=None, groups=(), hint="Withdraw if the problem is solved or you no longer want a refund."),
     "add_evidence": dict(label="Add evidence", icon="paperclip", color="secondary", message="optional",
                          files="required", groups=(), hint="Attach files to the case without changing its state."),
     "note": dict(label="Internal note", icon="journal-text", color="warning", message="required", files=None,
                  groups=(), hint="Only staff see notes. They are never emailed."),
     "decide": dict(label="Decide", icon="hammer", color="danger", message="required", files=None,
-                   groups=("decide",), hint="A written reason is required; the parties see it."),
+                   groups=("decide",), hint="Both parties read your reason."),
     "final_decide": dict(label="Final review", icon="award", color="danger", message="required", files=None,
-                         groups=("final",), hint="The final decision cannot be appealed."),
+                         groups=("final",), hint="Look at the case again and uphold or overturn the decision. "
+                                                 "Both parties read your reason."),
 }
 MESSAGE_LABELS = {"deny": "Why are you denying the case?", "note": "Note (staff only)",
                   "decide": "Reason for the decision", "final_decide": "Reason for the final decision",
@@ -360,8 +359,11 @@ MESSAGE_LABELS = {"deny": "Why are you denying the case?", "note": "Note (staff 
 GROUPS = ("party", "reviewer", "decide", "final")
 
 
-def form_meta(actions: list[str], *, party: str) -> dict:
-    """Per-action form settings for this viewer (sent to the browser; holds no secrets)."""
+def form_meta(actions: list[str], *, party: str, notes: Optional[dict[str, list[str]]] = None) -> dict:
+    """Per-action form settings for this viewer (sent to the browser; holds no secrets).
+    `notes`: per action, what it will do that the person should know first (final or not,
+    the case's one appeal, requests left), read by the callbacks from the domain and put
+    after the action's hint."""
     meta = {}
     for a in actions:
         spec = dict(ACTION_FORMS.get(a, dict(label=a.replace("_", " ").capitalize(), icon="dot", color="primary",
@@ -369,11 +371,11 @@ def form_meta(actions: list[str], *, party: str) -> dict:
         spec["groups"] = list(spec["groups"])
         if a == "request_info" and party == "platform":
             spec.update(message="required", groups=["party"],
-                        hint="The party you ask gets 7 days to answer; the case stays with the platform.")
+                        hint="Ask either party; the case stays with the platform.")
         if a == "reply" and party == "merchant":
             spec.update(label="Reply to the platform", hint="Your reply goes back to the reviewer who asked.")
-        if a == "appeal" and party == "merchant":
-            spec.update(hint="A case can be appealed once; a different reviewer will look at it again.")
+        if notes and notes.get(a):
+            spec["hint"] = " ".join([spec["hint"], *notes[a]]) if spec.get("hint") else " ".join(notes[a])
         spec["message_label"] = MESSAGE_LABELS.get(a, "Message") + (" (optional)" if spec["message"] == "optional" else "")
         meta[a] = spec
     return meta
@@ -383,25 +385,52 @@ def _group(group_id: str, children) -> html.Div:
     return html.Div(children, id=group_id, style=HIDDEN, className="mb-3")
 
 
+def missing_actions(reasons: list[tuple[str, str]]) -> Optional[html.Div]:
+    """Why actions the person could expect are not offered: (action label, sentence) pairs,
+    one line per sentence (actions refused for the same reason share it)."""
+    if not reasons:
+        return None
+    by_sentence: dict[str, list[str]] = {}
+    for label, sentence in reasons:
+        by_sentence.setdefault(sentence, []).append(label)
+    items = [html.Li([html.Span(", ".join(labels) + ": ", className="fw-semibold"), sentence])
+             for sentence, labels in by_sentence.items()]
+    return html.Div([
+        html.Div([html.I(className="bi bi-info-circle me-1"), "Not available now"], className="fw-semibold"),
+        html.Ul(items, className="mb-0 ps-3"),
+    ], className="small text-muted mb-2", id=CaseIds.ACT_REASONS)
+
+
+def _field_error(error_id: str) -> dbc.FormFeedback:
+    # d-block: shown whenever it has words, whatever input it sits under (radios, uploads).
+    return dbc.FormFeedback(id=error_id, className="d-block")
+
+
 def action_panel(actions: list[str], *, party: str, amount_minor: int, currency: str, max_files: int,
                  max_file_mb: int, staff_options: list[tuple[str, str, str]], assignee_id: Optional[str],
-                 overturn_needs_remedy: bool, assigned_elsewhere: Optional[str] = None) -> dbc.Card:
+                 overturn_needs_remedy: bool, assigned_elsewhere: Optional[str] = None,
+                 notes: Optional[dict[str, list[str]]] = None,
+                 missing: Optional[list[tuple[str, str]]] = None) -> dbc.Card:
     """Exactly the actions this viewer may take now, as one form whose inputs follow the choice.
-    `assigned_elsewhere`: the other reviewer's name, to say why deciding is not offered."""
+    `assigned_elsewhere`: the other reviewer's name, to say why deciding is not offered;
+    `notes`: what each action will do (see `form_meta`); `missing`: why the actions the
+    person could expect are not there ((label, sentence), from the lifecycle's guards)."""
     note = html.Div([html.I(className="bi bi-info-circle me-1"),
                      f"Assigned to {assigned_elsewhere}: only they can ask the parties or decide. "
                      f"A manager can reassign it."],
                     className="small text-muted mb-2", id=CaseIds.ASSIGNED_ELSEWHERE) if assigned_elsewhere else None
+    why_not = missing_actions(missing or [])
     if not actions:
-        return card("Actions", [note, html.Div("There is nothing for you to do on this case right now.",
-                                               className="text-muted small", id=CaseIds.NO_ACTIONS)],
+        return card("Actions", [note, why_not, html.Div("There is nothing for you to do on this case right now.",
+                                                        className="text-muted small", id=CaseIds.NO_ACTIONS)],
                     icon="lightning-charge", id=CaseIds.ACTIONS)
-    meta = form_meta(actions, party=party)
+    meta = form_meta(actions, party=party, notes=notes)
     full = str(to_major(amount_minor, currency))
     options = [{"label": html.Span([html.I(className=f"bi bi-{meta[a]['icon']} me-1"), meta[a]["label"]]), "value": a}
                for a in actions]
     body = [
         note,
+        why_not,
         dcc.Store(id=CaseIds.FORM_META, data=meta),
         html.Div("What would you like to do?", className="small text-muted mb-1"),
         dbc.RadioItems(id=CaseIds.ACT_CHOICE, options=options, value=None, className="d-flex flex-wrap gap-2 mb-2",
@@ -432,6 +461,7 @@ def action_panel(actions: list[str], *, party: str, amount_minor: int, currency:
                 dbc.InputGroup([dbc.InputGroupText(currency), dbc.Input(id=CaseIds.DECIDE_AMOUNT, value=full,
                                                                         type="text", inputmode="decimal")],
                                size="sm", style={"maxWidth": "16rem"}),
+                _field_error(CaseIds.DECIDE_AMOUNT_ERROR),
                 dbc.FormText(f"The full amount is {money(amount_minor, currency)}; lower it for a partial refund."),
             ], id=CaseIds.DECIDE_AMOUNT_GROUP),
         ]),
@@ -445,9 +475,12 @@ def action_panel(actions: list[str], *, party: str, amount_minor: int, currency:
                 dbc.Label("Remedy for the customer", className="small fw-semibold"),
                 dbc.RadioItems(id=CaseIds.FINAL_REMEDY, value="refund", inline=True, options=[
                     {"label": "Refund", "value": "refund"}, {"label": "Credit", "value": "credit"}]),
+                _field_error(CaseIds.FINAL_REMEDY_ERROR),
+                dbc.Label(f"Amount ({currency})", className="small fw-semibold mt-1", html_for=CaseIds.FINAL_AMOUNT),
                 dbc.InputGroup([dbc.InputGroupText(currency), dbc.Input(id=CaseIds.FINAL_AMOUNT, value=full,
                                                                         type="text", inputmode="decimal")],
-                               size="sm", style={"maxWidth": "16rem"}, className="mt-1"),
+                               size="sm", style={"maxWidth": "16rem"}),
+                _field_error(CaseIds.FINAL_AMOUNT_ERROR),
             ], id=CaseIds.FINAL_REMEDY_GROUP, style=HIDDEN),
             dcc.Store(id=CaseIds.FINAL_NEEDS_REMEDY, data=overturn_needs_remedy),
         ]),
@@ -455,6 +488,7 @@ def action_panel(actions: list[str], *, party: str, amount_minor: int, currency:
             dbc.Label("Message", id=CaseIds.ACT_MESSAGE_LABEL, className="small fw-semibold",
                       html_for=CaseIds.ACT_MESSAGE),
             dbc.Textarea(id=CaseIds.ACT_MESSAGE, rows=4, maxLength=5000),
+            _field_error(CaseIds.ACT_MESSAGE_ERROR),
         ]),
         _group(CaseIds.ACT_UPLOAD_GROUP, [
             dbc.Label("Files", className="small fw-semibold"),
@@ -465,8 +499,11 @@ def action_panel(actions: list[str], *, party: str, amount_minor: int, currency:
             dbc.FormText(f"Up to {max_files} files, {max_file_mb} MB each: PNG, JPEG, GIF, WebP, PDF, MP4, WebM, "
                          f"QuickTime or plain text."),
             html.Div(id=CaseIds.ACT_FILES, className="small mt-1"),
+            _field_error(CaseIds.ACT_UPLOAD_ERROR),
         ]),
         dbc.Button("Choose an action", id=CaseIds.ACT_SUBMIT, color="primary", disabled=True),
+        # Why the button is not ready yet (a disabled button alone says nothing).
+        html.Div("Choose an action above.", id=CaseIds.ACT_SUBMIT_HELP, className="small text-muted mt-1"),
     ]
     return card("Actions", body, icon="lightning-charge", id=CaseIds.ACTIONS)
 
@@ -501,4 +538,5 @@ def rendered_by_callbacks() -> list:
 
 
 __all__ = ["header", "payment_panel", "parties_panel", "money_panel", "context_panel", "evidence_panel",
-           "emails_panel", "action_panel", "form_meta", "selected_files", "confirm_body", "human_size"]
+           "emails_panel", "action_panel", "form_meta", "missing_actions", "selected_files", "confirm_body",
+           "human_size"]

@@ -109,6 +109,14 @@ class CaseIds:
     ACT_FILES = "case-act-files"
     ACT_FILES_CLEAR = "case-act-files-clear"
     ACT_SUBMIT = "case-act-submit"
+    ACT_SUBMIT_HELP = "case-act-submit-help"  # what is still missing before the button is ready
+    ACT_REASONS = "case-act-reasons"  # why the actions the viewer could expect are not offered
+    # Each field's own error, under it
+    ACT_MESSAGE_ERROR = "case-act-message-error"
+    ACT_UPLOAD_ERROR = "case-act-upload-error"
+    DECIDE_AMOUNT_ERROR = "case-decide-amount-error"
+    FINAL_REMEDY_ERROR = "case-final-remedy-error"
+    FINAL_AMOUNT_ERROR = "case-final-amount-error"
 
 
 class QueueIds:

@@ -28,8 +28,12 @@ from tests.factories import PDF_BYTES, PNG_BYTES, days
 
 H = dt.timedelta(hours=1)
 
-# The outputs of submit_action / confirm_action, in order.
+# The outputs of submit_action / confirm_action, in order; then each field's own error.
 FEEDBACK, TOAST_OPEN, TOAST, REFRESH, MODAL_OPEN, MODAL_BODY, MODAL_TITLE = range(7)
+MESSAGE_INVALID = act.OUTPUTS.index(("case-act-message", "invalid"))
+MESSAGE_ERROR = act.OUTPUTS.index(("case-act-message-error", "children"))
+AMOUNT_ERROR = act.OUTPUTS.index(("case-decide-amount-error", "children"))
+FILES_ERROR = act.OUTPUTS.index(("case-act-upload-error", "children"))
 
 
 def text(*outputs) -> str:
@@ -247,13 +251,13 @@ def test_form_follows_the_chosen_action():
     from dashboard.components.case_panels import HIDDEN, SHOWN, form_meta
 
     meta = form_meta(["decide", "note", "request_info"], party="platform")
-    party_g, reviewer_g, decide_g, final_g, message_g, upload_g, label, _hint, button, _c, disabled = \
+    party_g, reviewer_g, decide_g, final_g, message_g, upload_g, label, _hint, button, _c = \
         cb.follow_choice("decide", meta)
-    assert (decide_g, final_g, message_g, upload_g) == (SHOWN, HIDDEN, SHOWN, HIDDEN) and not disabled
+    assert (decide_g, final_g, message_g, upload_g) == (SHOWN, HIDDEN, SHOWN, HIDDEN)
     assert "*" in text(label) and "Decide" in text(button)
     out = cb.follow_choice("request_info", meta)
     assert out[0] == SHOWN and out[5] == SHOWN  # staff choose whom to ask, and may attach files
-    assert cb.follow_choice(None, meta)[-1] is True
+    assert act.still_missing(None, meta) == "Choose an action above."  # the submit waits for a choice
     merchant = form_meta(["request_info", "reply"], party="merchant")
     assert cb.follow_choice("request_info", merchant)[0] == HIDDEN
     assert "Reply to the platform" in text(cb.follow_choice("reply", merchant)[8])
@@ -282,9 +286,13 @@ def test_deny_requires_a_message(story, w, submit):
     cid = story.open()
     before = story.snapshot(cid)
     out = submit(w.creator, *form(cid, "deny", message="  "))
-    assert "required" in text(out[FEEDBACK]) and out[REFRESH] is act.NO
+    # Said under the message box, before any confirmation (issue 9: it floated away from the field).
+    assert "required" in text(out[MESSAGE_ERROR]) and out[MESSAGE_INVALID] is True
+    assert out[FEEDBACK] is None and out[REFRESH] is act.NO and out[MODAL_OPEN] is False
     assert story.snapshot(cid) == before
     out = submit(w.creator, *form(cid, "deny", message="Access was granted on day one."))
+    assert out[MODAL_OPEN] is True and story.snapshot(cid) == before  # a denial is confirmed first
+    out = submit(w.creator, *form(cid, "deny", message="Access was granted on day one."), confirm=True)
     assert out[TOAST_OPEN] is True and out[MODAL_OPEN] is False
     case = story.case(cid)
     assert (case.status, case.outcome) == ("closed", "merchant_won") and case.appeal_due_at is not None
@@ -318,8 +326,10 @@ def test_withdraw_is_confirmed_first(story, w, submit):
 def test_customer_appeals_a_denial(story, w, submit):
     cid = stages.closed_denied(story)
     out = submit(w.customer, *form(cid, "appeal", message=""))
-    assert "required" in text(out[FEEDBACK])
-    submit(w.customer, *form(cid, "appeal", message="I never got in."))
+    assert "required" in text(out[MESSAGE_ERROR])
+    out = submit(w.customer, *form(cid, "appeal", message="I never got in."))
+    assert out[MODAL_OPEN] is True and "only appeal" in text(out[MODAL_BODY])
+    submit(w.customer, *form(cid, "appeal", message="I never got in."), confirm=True)
     case = story.case(cid)
     assert (case.status, case.escalated, case.customer_appealed) == ("under_review", True, True)
 
@@ -367,8 +377,10 @@ def test_decide_partial_refund_converts_the_amount_exactly(old_story, w, submit)
 def test_decide_refuses_bad_amounts_and_changes_nothing(old_story, w, submit, amount, message):
     cid = stages.under_review(old_story)
     before = old_story.snapshot(cid)
-    out = submit(w.reviewer, *form(cid, "decide", outcome="refund", amount=amount, message="Reason."), confirm=True)
-    assert message in text(out[FEEDBACK])
+    for confirm in (False, True):  # refused under the amount, before the confirmation and after it
+        out = submit(w.reviewer, *form(cid, "decide", outcome="refund", amount=amount, message="Reason."),
+                     confirm=confirm)
+        assert message in text(out[AMOUNT_ERROR]) and out[MODAL_OPEN] is False
     assert old_story.snapshot(cid) == before
 
 
@@ -382,10 +394,14 @@ def test_decide_credit(old_story, w, submit, runtime):
     assert count(runtime, CreditEntry, case_id=cid) == 1
 
 
-def test_decide_merchant_wins_needs_no_confirmation(old_story, w, submit):
+def test_decide_merchant_wins_is_confirmed_too(old_story, w, submit):
     cid = stages.under_review(old_story)
     out = submit(w.reviewer, *form(cid, "decide", outcome="merchant_wins", amount="", message="Logs show use."))
-    assert out[MODAL_OPEN] is False and out[TOAST_OPEN] is True
+    assert out[MODAL_OPEN] is True and "in favour of Acme Courses" in text(out[MODAL_BODY])
+    assert "appeal" in text(out[MODAL_BODY]) and old_story.case(cid).status == "under_review"
+    out = submit(w.reviewer, *form(cid, "decide", outcome="merchant_wins", amount="", message="Logs show use."),
+                 confirm=True)
+    assert out[TOAST_OPEN] is True
     case = old_story.case(cid)
     assert (case.outcome, case.refund, case.decision) == ("merchant_won", "none", "merchant_wins")
     assert old_story.movements(cid) == []
@@ -394,7 +410,9 @@ def test_decide_merchant_wins_needs_no_confirmation(old_story, w, submit):
 def test_final_review_uphold(old_story, w, submit):
     cid = stages.final_review(old_story)  # the manager decided; the reviewer reviews
     out = submit(w.reviewer, *form(cid, "final_decide", final="uphold", message="The refund was right."))
-    assert out[MODAL_OPEN] is False
+    assert out[MODAL_OPEN] is True and out[MODAL_TITLE] == "Uphold the decision?"
+    assert "final" in text(out[MODAL_BODY]) and old_story.case(cid).status == "under_review"
+    submit(w.reviewer, *form(cid, "final_decide", final="uphold", message="The refund was right."), confirm=True)
     case = old_story.case(cid)
     assert (case.status, case.final_decision, case.final) == ("closed", "uphold", True)
 
@@ -437,8 +455,8 @@ def test_too_many_files_are_refused_before_anything_changes(story, w, submit, ru
     cid = story.open()
     before, files_before = story.snapshot(cid), count(runtime, EvidenceFile)
     out = submit(w.creator, *form(cid, "deny", message="No.", files=[(f"p{i}.png", PNG_BYTES, "image/png")
-                                                                     for i in range(4)]))
-    assert "At most 3 files" in text(out[FEEDBACK])
+                                                                     for i in range(4)]), confirm=True)
+    assert "At most 3 files" in text(out[FILES_ERROR])
     assert story.snapshot(cid) == before and count(runtime, EvidenceFile) == files_before
 
 
@@ -447,8 +465,8 @@ def test_a_png_named_pdf_is_refused_and_changes_nothing(story, w, submit, runtim
     before = story.snapshot(cid)
     upload_dir = runtime.settings.upload_dir
     out = submit(w.creator, *form(cid, "deny", message="See the invoice.", files=[
-        ("fine.png", PNG_BYTES, "image/png"), ("invoice.pdf", PNG_BYTES, "application/pdf")]))
-    assert "invoice.pdf was refused" in text(out[FEEDBACK])
+        ("fine.png", PNG_BYTES, "image/png"), ("invoice.pdf", PNG_BYTES, "application/pdf")]), confirm=True)
+    assert "invoice.pdf was refused" in text(out[FILES_ERROR])
     assert story.snapshot(cid) == before and count(runtime, EvidenceFile) == 0
     assert not [p for p in upload_dir.rglob("*") if p.is_file()]  # the first file's bytes were removed too
 
@@ -456,7 +474,7 @@ def test_a_png_named_pdf_is_refused_and_changes_nothing(story, w, submit, runtim
 def test_add_evidence_needs_files(story, w, submit):
     cid = story.open()
     out = submit(w.customer, *form(cid, "add_evidence"))
-    assert "at least one file" in text(out[FEEDBACK])
+    assert "at least one file" in text(out[FILES_ERROR])
     submit(w.customer, *form(cid, "add_evidence", files=[("shot.png", PNG_BYTES, "image/png")]))
     assert len(story.events(cid, "evidence_added")) == 1
 

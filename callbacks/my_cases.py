@@ -169,6 +169,15 @@ def load_payments(_load, page):
 
 
 # ----------------------------------------------------------------------- open-a-case form
+def verdict_sentence(ctx, verdict) -> str:
+    """Why no case can be opened, in words with the viewer's dates (the verdict's own
+    sentence gives the window's end in UTC)."""
+    if verdict.code == "claim_window_expired" and verdict.closes_at:
+        return (f"Cases can be opened up to {ctx.settings.claim_window_days} days after a payment; the window for "
+                f"this one closed on {ct.local_date(verdict.closes_at)}.")
+    return verdict.message or "A case cannot be opened on this payment."
+
+
 def form_for_payment(payment_id: Optional[str]):
     """What the form shows for this payment: (summary, alert, submit disabled, max chars)."""
     try:
@@ -183,7 +192,7 @@ def form_for_payment(payment_id: Optional[str]):
                          f"{PROVIDER_LABELS.get(payment.provider, payment.provider)} · paid "
                          f"{local_time(payment.paid_at)}", className="small"),
             ], color="light", className="mb-0 border")
-            alert = None if verdict.eligible else dbc.Alert(verdict.message, color="warning")
+            alert = None if verdict.eligible else dbc.Alert(verdict_sentence(ctx, verdict), color="warning")
             return summary, alert, not verdict.eligible, ctx.settings.max_message_chars
     except DomainError as exc:
         return None, _error(exc), True, 0
@@ -194,7 +203,7 @@ def form_for_payment(payment_id: Optional[str]):
     Output(Ids.PAYMENT, "data"),
     Output(Ids.FORM_PAYMENT, "children"),
     Output(Ids.FORM_ALERT, "children"),
-    Output(Ids.SUBMIT, "disabled"),
+    Output(Ids.OPENABLE, "data"),
     Output(Ids.MESSAGE, "maxLength"),
     Output(Ids.REASON, "value"),
     Output(Ids.MESSAGE, "value"),
@@ -213,7 +222,75 @@ def open_form(_clicks):
         raise PreventUpdate
     payment_id = trigger.get("payment")
     summary, alert, disabled, max_chars = form_for_payment(payment_id)
-    return True, payment_id, summary, alert, disabled, max_chars or None, None, "", None, None, {}, None
+    return True, payment_id, summary, alert, not disabled, max_chars or None, None, "", None, None, {}, None
+
+
+# The fields that show their own error: (key, the input that turns red or None, the error's place).
+FIELDS = (("reason", Ids.REASON, Ids.REASON_ERROR), ("message", Ids.MESSAGE, Ids.MESSAGE_ERROR),
+          ("files", None, Ids.UPLOAD_ERROR))
+FIELD_OUTPUTS = [out for _key, field_id, error_id in FIELDS
+                 for out in ([(field_id, "invalid")] if field_id else []) + [(error_id, "children")]]
+
+
+def field_of(code: str) -> Optional[str]:
+    """Which field of the form an error code is about (None: the payment or the case)."""
+    if code == "invalid_reason":
+        return "reason"
+    if code in ("message_required", "message_too_long", "invalid_message"):
+        return "message"
+    if code.startswith("file_") or code in ("too_many_files", "invalid_attachments"):
+        return "files"
+    return None
+
+
+def field_errors(errors: Optional[dict[str, str]] = None) -> tuple:
+    """The FIELD_OUTPUTS: each field's error (red and its words), or cleared."""
+    errors = errors or {}
+    out: list = []
+    for key, field_id, _error_id in FIELDS:
+        if field_id:
+            out.append(key in errors)
+        out.append(errors.get(key))
+    return tuple(out)
+
+
+def still_missing(openable, reason, message) -> Optional[str]:
+    """What must be filled in before the case can be sent, in words; None when ready."""
+    if not openable:
+        return "A case cannot be opened on this payment."
+    if not reason:
+        return "Choose why you are opening this case."
+    if not (message or "").strip():
+        return "Describe the problem to the seller."
+    return None
+
+
+@callback(
+    Output(Ids.SUBMIT, "disabled"),
+    Output(Ids.SUBMIT_HELP, "children"),
+    *[Output(*o) for o in FIELD_OUTPUTS],
+    Input(Ids.OPENABLE, "data"), Input(Ids.REASON, "value"), Input(Ids.MESSAGE, "value"),
+    Input(Ids.UPLOAD, "contents"),
+    prevent_initial_call=True,
+)
+def follow_fields(openable, reason, message, _contents):
+    """"Open the case" is ready once a reason is chosen and the problem described (and the
+    payment may get a case); a field's error clears when it is edited."""
+    missing = still_missing(openable, reason, message)
+    try:
+        changed = set(dash.ctx.triggered_prop_ids.values())
+    except Exception:  # called outside a callback context (tests calling it directly)
+        changed = set()
+    edited = {Ids.REASON: "reason", Ids.MESSAGE: "message", Ids.UPLOAD: "files"}
+    if Ids.OPENABLE in changed or len(changed) > 1:  # a fresh form: no error left from the last one
+        cleared = {key for key, _f, _e in FIELDS}
+    else:
+        cleared = {edited[c] for c in changed if c in edited}
+    fields: list = []
+    for key, field_id, _error_id in FIELDS:
+        n = 2 if field_id else 1
+        fields += [False, None][-n:] if key in cleared else [dash.no_update] * n
+    return (missing is not None, missing or "", *fields)
 
 
 @callback(Output(Ids.MODAL, "is_open", allow_duplicate=True), Input(Ids.CANCEL, "n_clicks"),
@@ -248,6 +325,7 @@ clientside_callback(
     Output(Ids.FORM_FIELDS, "style", allow_duplicate=True),
     Output(Ids.SUBMIT, "disabled", allow_duplicate=True),
     Output(Ids.LOAD, "data"),
+    *[Output(*o, allow_duplicate=True) for o in FIELD_OUTPUTS],
     Input(Ids.SUBMIT, "n_clicks"),
     State(Ids.PAYMENT, "data"),
     State(Ids.REASON, "value"),
@@ -280,7 +358,10 @@ def submit_case(n_clicks, payment_id, reason, message, contents, filenames, load
         for path in stored:
             path.unlink(missing_ok=True)
         if isinstance(exc, DomainError):
-            return _error(exc), None, {}, False, dash.no_update
+            field = field_of(exc.code)
+            if field is not None:  # said under the field it is about
+                return None, None, {}, False, dash.no_update, *field_errors({field: exc.message})
+            return _error(exc), None, {}, False, dash.no_update, *field_errors()
         raise
     done = dbc.Alert([
         html.H5([html.I(className="bi bi-check-circle me-2"), "Your case is open"], className="alert-heading"),
@@ -288,4 +369,4 @@ def submit_case(n_clicks, payment_id, reason, message, contents, filenames, load
         dcc.Link(["Go to case ", html.Span(case_id, className="font-monospace")], href=f"/cases/{case_id}",
                  className="btn btn-success btn-sm", id=Ids.NEW_CASE_LINK),
     ], color="success")
-    return None, done, HIDDEN, True, (load or 0) + 1
+    return None, done, HIDDEN, True, (load or 0) + 1, *field_errors()

@@ -26,6 +26,11 @@ def _section(title, icon, body_id, pager_id, hint=None):
     ], className="shadow-sm mb-3")
 
 
+def _field_error(error_id: str) -> dbc.FormFeedback:
+    # d-block: shown whenever it has words (the callbacks fill it and mark the field invalid).
+    return dbc.FormFeedback(id=error_id, className="d-block")
+
+
 def _open_case_form():
     return dbc.Modal([
         dbc.ModalHeader(dbc.ModalTitle([html.I(className="bi bi-flag me-2"), "Open a case"])),
@@ -33,13 +38,15 @@ def _open_case_form():
             html.Div(id=MyCasesIds.FORM_PAYMENT, className="mb-3"),
             html.Div(id=MyCasesIds.FORM_ALERT),
             html.Div(id=MyCasesIds.FORM_FIELDS, children=[
-                dbc.Label("What went wrong?", html_for=MyCasesIds.REASON),
+                dbc.Label(["What went wrong?", html.Span(" *", className="text-danger")], html_for=MyCasesIds.REASON),
                 dbc.Select(id=MyCasesIds.REASON, placeholder="Choose a reason",
-                           options=[{"label": label, "value": reason.value} for reason, label in REASON_LABELS.items()],
-                           className="mb-3"),
-                dbc.Label("Message to the seller", html_for=MyCasesIds.MESSAGE),
+                           options=[{"label": label, "value": reason.value} for reason, label in REASON_LABELS.items()]),
+                _field_error(MyCasesIds.REASON_ERROR),
+                dbc.Label(["Message to the seller", html.Span(" *", className="text-danger")],
+                          html_for=MyCasesIds.MESSAGE, className="mt-3"),
                 dbc.Textarea(id=MyCasesIds.MESSAGE, rows=5, value="",
                              placeholder="Describe the problem and what you would like to happen."),
+                _field_error(MyCasesIds.MESSAGE_ERROR),
                 html.Div(id=MyCasesIds.COUNTER, className="form-text text-end mb-3"),
                 dbc.Label("Evidence (optional)"),
                 dcc.Upload(id=MyCasesIds.UPLOAD, multiple=True, children=html.Div([
@@ -48,12 +55,16 @@ def _open_case_form():
                 ]), className="border border-2 border-dashed rounded p-3 text-center text-muted",
                     style={"borderStyle": "dashed", "cursor": "pointer"}),
                 html.Div(id=MyCasesIds.FILES, className="form-text"),
+                _field_error(MyCasesIds.UPLOAD_ERROR),
             ]),
             html.Div(id=MyCasesIds.RESULT),
         ]),
         dbc.ModalFooter([
+            # Why "Open the case" is not ready yet (a disabled button alone says nothing).
+            html.Div(id=MyCasesIds.SUBMIT_HELP, className="small text-muted me-auto"),
             dbc.Button("Close", id=MyCasesIds.CANCEL, color="secondary", outline=True),
-            dbc.Button([html.I(className="bi bi-send me-1"), "Open the case"], id=MyCasesIds.SUBMIT, color="primary"),
+            dbc.Button([html.I(className="bi bi-send me-1"), "Open the case"], id=MyCasesIds.SUBMIT, color="primary",
+                       disabled=True),
         ]),
     ], id=MyCasesIds.MODAL, is_open=False, size="lg", backdrop="static")
 
@@ -62,6 +73,7 @@ def layout(**_kwargs):
     return html.Div([
         dcc.Store(id=MyCasesIds.LOAD, data=0),
         dcc.Store(id=MyCasesIds.PAYMENT),
+        dcc.Store(id=MyCasesIds.OPENABLE, data=False),
         page_header("My payments & cases", "Something wrong with a purchase? Open a case on its payment and "
                                            "the seller is asked to answer."),
         html.Div(id=MyCasesIds.ALERT),

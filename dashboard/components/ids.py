@@ -200,6 +200,12 @@ class MyCasesIds:
     CANCEL = "my-cases-cancel"
     SUBMIT = "my-cases-submit"
     NEW_CASE_LINK = "my-cases-new-case-link"
+    OPENABLE = "my-cases-openable"  # Store: whether the payment the form is for may get a case
+    SUBMIT_HELP = "my-cases-submit-help"  # what is still missing before the form can be sent
+    # Each field's own error, under it
+    REASON_ERROR = "my-cases-reason-error"
+    MESSAGE_ERROR = "my-cases-message-error"
+    UPLOAD_ERROR = "my-cases-upload-error"
 
     OPEN = "my-cases-open"  # type of the per-payment "Open a case" buttons
 

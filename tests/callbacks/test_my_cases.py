@@ -155,13 +155,13 @@ def clicked(payment_id, value=1):
 def test_open_form_for_own_payment_and_not_for_anothers(as_user, w, payments):
     with as_user(w.customer), clicked(payments["eligible"]):
         out = cb.open_form([1])
-    is_open, stored, summary, alert, disabled, max_chars = out[:6]
-    assert is_open and stored == payments["eligible"] and not disabled and alert is None
+    is_open, stored, summary, alert, openable, max_chars = out[:6]
+    assert is_open and stored == payments["eligible"] and openable and alert is None
     assert "Acme Courses" in text(summary) and max_chars == 5000
     # A crafted click naming another customer's payment shows nothing of it.
     with as_user(w.customer), clicked(payments["foreign"]):
         out = cb.open_form([1])
-    assert out[4] is True and "Payment not found" in text(out[3])
+    assert out[4] is False and "Payment not found" in text(out[3])
     assert "Someone else" not in text(out)
     # Buttons appearing (no click) do not open the form.
     with as_user(w.customer), clicked(payments["eligible"], value=None), pytest.raises(PreventUpdate):
@@ -173,9 +173,14 @@ def submit(payment_id, *, reason="product_not_received", message="It never arriv
     return cb.submit_case(1, payment_id, reason, message, contents, filenames, load)
 
 
+# submit_case's outputs after (alert, result, fields' style, disabled, load): each field's own error.
+FIELD = {key: 5 + cb.FIELD_OUTPUTS.index((error_id, "children")) for key, _f, error_id in cb.FIELDS}
+INVALID = {key: 5 + cb.FIELD_OUTPUTS.index((field_id, "invalid")) for key, field_id, _e in cb.FIELDS if field_id}
+
+
 def test_open_a_case_with_files(as_user, w, runtime, payments):
     with as_user(w.customer):
-        alert, result, fields_style, disabled, load = submit(
+        alert, result, fields_style, disabled, load, *_ = submit(
             payments["eligible"], contents=[data_url(PNG_BYTES), data_url(PDF_BYTES, "application/pdf")],
             filenames=["photo.png", "receipt.pdf"])
     assert alert is None and load == 4 and disabled and fields_style == {"display": "none"}
@@ -189,7 +194,7 @@ def test_open_a_case_with_files(as_user, w, runtime, payments):
 
     # The same payment again: a clear refusal, still one case.
     with as_user(w.customer):
-        alert, result, _, disabled, load = submit(payments["eligible"])
+        alert, result, _, disabled, load, *_ = submit(payments["eligible"])
     assert "already been opened" in text(alert) and result is None and disabled is False
     assert load is not None and count(runtime, Case, Case.payment_id == payments["eligible"]) == 1
 
@@ -221,23 +226,30 @@ def test_refused_payments_create_nothing(as_user, w, runtime, payments, key, exp
 ])
 def test_refused_files_create_nothing(as_user, w, runtime, payments, contents, filenames, expected):
     with as_user(w.customer):
-        alert, result, *_ = submit(payments["eligible"], contents=contents, filenames=filenames)
-    assert expected in text(alert) and result is None
+        out = submit(payments["eligible"], contents=contents, filenames=filenames)
+    alert, result = out[:2]
+    assert expected in text(out[FIELD["files"]]) and alert is None and result is None  # under the files
     assert count(runtime, Case, Case.payment_id == payments["eligible"]) == 0
     assert count(runtime, EvidenceFile) == 0
     assert stored_files(runtime) == []  # the good file uploaded before the bad one is gone too
 
 
-@pytest.mark.parametrize("reason, message, expected", [
-    ("product_not_received", "   ", "required"),
-    ("no_such_reason", "Hello", "Unknown reason"),
-    (None, "Hello", "Unknown reason"),
-    ("fraudulent", "x" * 5001, "limit is 5000"),
+@pytest.mark.parametrize("reason, message, field, expected", [
+    ("product_not_received", "   ", "message", "required"),
+    ("no_such_reason", "Hello", "reason", "Choose why you are opening this case"),
+    (None, "Hello", "reason", "Choose why you are opening this case"),
+    ("fraudulent", "x" * 5001, "message", "limit is 5000"),
 ])
-def test_invalid_claims_are_refused(as_user, w, runtime, payments, reason, message, expected):
+def test_invalid_claims_are_refused_under_their_field(as_user, w, runtime, payments, reason, message, field, expected):
     with as_user(w.customer):
-        alert, *_ = submit(payments["eligible"], reason=reason, message=message)
-    assert expected in text(alert)
+        out = submit(payments["eligible"], reason=reason, message=message)
+    assert expected in text(out[FIELD[field]]) and out[INVALID[field]] is True and out[0] is None
+    for other in set(INVALID) - {field}:
+        assert out[INVALID[other]] is False
+    shown = text(out)
+    # No code, enum value or None a person would read (issue 9: "Unknown reason None. Choose one of: fraudulent, …").
+    for word in ("None", "no_such_reason", "product_not_received", "fraudulent", "invalid_reason"):
+        assert word not in shown
     assert count(runtime, Case, Case.payment_id == payments["eligible"]) == 0
 
 
@@ -255,3 +267,27 @@ def test_signed_out_gets_an_actionable_error(as_user, payments):
         cases_alert, style, *_ = cb.load_cases(0, 1)
     assert "Sign in again" in text(alert) and "Sign in again" in text(cases_alert)
     assert style == {"display": "none"}
+
+
+def test_open_the_case_waits_for_a_reason_and_a_message():
+    """The button follows the fields (issue 9: it was enabled on an empty form) and says
+    what is missing until it is ready."""
+    disabled, help_text, *_ = cb.follow_fields(True, None, "", None)
+    assert disabled is True and help_text == "Choose why you are opening this case."
+    disabled, help_text, *_ = cb.follow_fields(True, "fraudulent", "   ", None)
+    assert disabled is True and help_text == "Describe the problem to the seller."
+    disabled, help_text, *_ = cb.follow_fields(True, "fraudulent", "They charged me twice.", None)
+    assert disabled is False and help_text == ""
+    # A payment that may not get a case stays closed whatever is typed.
+    assert cb.follow_fields(False, "fraudulent", "They charged me twice.", None)[0] is True
+
+
+def test_an_edited_field_loses_its_error():
+    token = context_value.set(AttributeDict(triggered_inputs=[{"prop_id": "my-cases-message.value", "value": "x"}]))
+    try:
+        out = cb.follow_fields(True, None, "x", None)
+    finally:
+        context_value.reset(token)
+    fields = dict(zip(cb.FIELD_OUTPUTS, out[2:]))
+    assert fields[("my-cases-message", "invalid")] is False and fields[("my-cases-message-error", "children")] is None
+    assert fields[("my-cases-reason", "invalid")] is not False  # untouched: left as it is

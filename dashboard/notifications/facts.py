@@ -156,9 +156,10 @@ class Facts:
         remedy = self._remedy()
         if case.outcome == Outcome.CUSTOMER_WON.value:
             if self.event.action == "refunded_elsewhere":
-                return ((f"Your {self.paid} payment was refunded to you outside the Resolution Center."
+                return ((f"Your {self.paid} payment to {self.company} was refunded to you in full."
                          if you_customer else
-                         f"{possessive(self.customer)} {self.paid} payment was refunded outside the Resolution Center."),)
+                         f"{possessive(self.customer)} {self.paid} payment was refunded in full; the Resolution "
+                         f"Center moves no more money on this case."),)
             if remedy == Decision.CREDIT.value:
                 credit = self.money(self.credit_amount())
                 return ((f"{credit} in platform credit is added to your balance; the payment itself is not "

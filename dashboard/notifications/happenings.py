@@ -200,10 +200,9 @@ def no_response(facts: Facts, reader: Reader) -> Said:
 
 
 def refunded_elsewhere(facts: Facts, reader: Reader) -> Said:
-    whose = "Your" if reader.side == Party.CUSTOMER else f"{possessive(facts.customer)}"
     return Said("the payment was refunded",
-                f"{whose} {facts.paid} payment was refunded outside the Resolution Center, so the case is "
-                f"closed in {facts.favour(reader)}.")
+                f"The payment was refunded outside the Resolution Center, so the case is closed in "
+                f"{facts.favour(reader)}.")
 
 
 def appeal_window_closed(facts: Facts, reader: Reader) -> Said:

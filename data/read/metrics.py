@@ -8,8 +8,20 @@ and groups it covers, never with the cases. Only `export_rows` reads cases, one 
 page at a time, for a streamed download.
 
 One filter (`MetricsFilter`) narrows everything the same way: cases opened in the date
-range (UTC days, both ends included), of the chosen companies, providers and reasons. The
-metrics are for managers, who see every case: callers check the role.
+range (days in the filter's time zone, both ends included; UTC unless the caller names the
+viewer's), of the chosen companies, providers and reasons. The metrics are for managers,
+who see every case: callers check the role.
+
+Days in a time zone. A local range is a UTC range [a, b) on whole UTC hours: a zone whose
+offset is not whole hours (India +5:30, Nepal +5:45, Newfoundland -3:30) has its days start
+at the UTC hour before local midnight (23:30 in Kolkata), because the finest rollup is the UTC
+hour. A total (KPIs, histograms, breakdowns) reads [a, b) as whole UTC months + whole UTC
+days + the hours at its two edges (`total_arms`: at most 23 each). A series by local day,
+week or month reads the UTC days of the range, each counted in the bucket of its own date,
+and corrects the hours between each bucket's local midnight and that UTC midnight: such an
+hour is added to the bucket it belongs to and taken from the one its UTC day was counted
+in (`series_plan`: |offset| hours per bucket boundary), so a day bucket costs one day row
+and a few hour rows, not 24 hour rows.
 
 Medians come from the hourly histograms: the wait of the middle case (the lower of the two
 middle cases for an even count), exact to the hour, as the screen shows it.
@@ -19,9 +31,11 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Iterable, Literal, Optional, Sequence
+from collections import defaultdict
+from typing import Iterable, Literal, NamedTuple, Optional, Sequence
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import ColumnElement, Date, Select, and_, cast, func, or_, select
+from sqlalchemy import ColumnElement, Date, Select, and_, case, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from data.models import Case, Company, Payment, User
@@ -39,7 +53,28 @@ MAX_DAYS = 3 * 366
 MAX_CHOICES = 50
 
 
+UTC = dt.timezone.utc
+HOUR = dt.timedelta(hours=1)
+DAY = dt.timedelta(days=1)
+
+
 # ----------------------------------------------------------------------------- filter
+def zone_or_utc(name) -> ZoneInfo:
+    """The IANA zone `name` (a ZoneInfo passes through), UTC when unset or unknown."""
+    if isinstance(name, ZoneInfo):
+        return name
+    try:
+        return ZoneInfo(str(name)) if name else ZoneInfo("UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def day_starts_at(day: dt.date, zone: ZoneInfo) -> dt.datetime:
+    """The UTC hour a local day starts in: local midnight, back to its whole UTC hour."""
+    at = dt.datetime.combine(day, dt.time(), zone).astimezone(UTC)
+    return at.replace(minute=0, second=0, microsecond=0)
+
+
 @dataclass(frozen=True)
 class MetricsFilter:
     start: dt.date
@@ -47,14 +82,19 @@ class MetricsFilter:
     company_ids: tuple[str, ...] = ()
     providers: tuple[str, ...] = ()
     reasons: tuple[str, ...] = ()
+    zone: str = "UTC"  # IANA name: the days start and end are days there
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return zone_or_utc(self.zone)
 
     @property
     def start_at(self) -> dt.datetime:
-        return dt.datetime.combine(self.start, dt.time(), dt.timezone.utc)
+        return day_starts_at(self.start, self.tz)
 
     @property
     def end_before(self) -> dt.datetime:
-        return dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time(), dt.timezone.utc)
+        return day_starts_at(self.end + DAY, self.tz)
 
 
 def _date(value, fallback: dt.date) -> dt.date:
@@ -75,16 +115,17 @@ def _choices(values, allowed: Optional[Sequence[str]] = None) -> tuple[str, ...]
 
 
 def parse_filter(start=None, end=None, company_ids=None, providers=None, reasons=None, *,
-                 today: dt.date) -> MetricsFilter:
-    """A filter from what a browser sent: bad dates fall back to the last 90 days,
-    unknown providers and reasons are dropped, the range is capped at three years."""
+                 today: dt.date, zone=None) -> MetricsFilter:
+    """A filter from what a browser sent: bad dates fall back to the last 90 days (to
+    `today`, the date in `zone`), unknown providers and reasons are dropped, the range is
+    capped at three years; an unknown zone is UTC."""
     end_d = _date(end, today)
     start_d = _date(start, end_d - dt.timedelta(days=DEFAULT_DAYS - 1))
     if start_d > end_d:
         start_d, end_d = end_d, start_d
     start_d = max(start_d, end_d - dt.timedelta(days=MAX_DAYS))
     return MetricsFilter(start_d, end_d, _choices(company_ids), _choices(providers, PROVIDERS),
-                         _choices(reasons, REASONS))
+                         _choices(reasons, REASONS), zone=zone_or_utc(zone).key)
 
 
 def _where(f: MetricsFilter, visible: ColumnElement[bool]) -> list[ColumnElement[bool]]:
@@ -110,12 +151,29 @@ def _cases(f: MetricsFilter, visible: ColumnElement[bool], *columns, payments: b
 
 
 # ------------------------------------------------------------------------ rollups
-def _rows(model, f: MetricsFilter, *, whole: bool = True, company_level: Optional[bool] = None,
+class Arm(NamedTuple):
+    """Rollup rows of one grain: periods lo <= period < hi ('d', 'm'), or the hours
+    hour_lo <= hour < hour_hi of the days `days` ('h')."""
+    grain: str
+    lo: Optional[dt.date] = None
+    hi: Optional[dt.date] = None
+    days: tuple[dt.date, ...] = ()
+    hour_lo: int = 0
+    hour_hi: int = 24
+
+
+def _arm_clause(model, arm: Arm, company) -> ColumnElement[bool]:
+    if arm.grain == "h":
+        return and_(model.grain == "h", company, model.period.in_(arm.days),
+                    model.hour >= arm.hour_lo, model.hour < arm.hour_hi)
+    return and_(model.grain == arm.grain, company, model.period >= arm.lo, model.period < arm.hi)
+
+
+def _rows(model, f: MetricsFilter, *, arms: Optional[list[Arm]] = None, company_level: Optional[bool] = None,
           by_dims: bool = False) -> list:
     """WHERE clauses choosing the rollup rows of `model` that add up to exactly the
-    filter's cases: whole months from the monthly rows and the edge days from the daily
-    ones (`whole=False`: daily rows only, for series by day, week or month); the chosen
-    companies' rows, or the all-companies rows ('') when none are chosen
+    filter's cases: `arms`, by default `total_arms` (whole months, days and edge hours);
+    the chosen companies' rows, or the all-companies rows ('') when none are chosen
     (`company_level=True`: every company's own rows, for the breakdown by company).
 
     The all-companies rows come twice: per provider and reason, and once more with both
@@ -123,21 +181,19 @@ def _rows(model, f: MetricsFilter, *, whole: bool = True, company_level: Optiona
     the rows). A provider or reason filter, or grouping by them (`by_dims`), reads the
     former; anything else the latter.
 
-    The company condition is repeated inside each period's arm so that every arm is one
-    range of the primary key (grain, company_id, period, ...)."""
+    The company condition is repeated inside each arm so that every arm is one range of
+    the primary key (grain, company_id, period, hour, ...)."""
     if f.company_ids:
         company = model.company_id.in_(f.company_ids)
     elif company_level:
         company = model.company_id != ""
     else:
         company = model.company_id == ""
-    arms = periods(f.start, f.end) if whole else [("d", f.start, f.end + dt.timedelta(days=1))]
     platform = not f.company_ids and not company_level
     if platform:
         every = not (by_dims or f.providers or (f.reasons and hasattr(model, "reason")))
         company = and_(company, model.provider == ALL if every else model.provider != ALL)
-    clauses = [or_(*(and_(model.grain == grain, company, model.period >= lo, model.period < hi)
-                     for grain, lo, hi in arms))]
+    clauses = [or_(*(_arm_clause(model, arm, company) for arm in (total_arms(f) if arms is None else arms)))]
     if f.providers:
         clauses.append(model.provider.in_(f.providers))
     if f.reasons and hasattr(model, "reason"):
@@ -145,8 +201,99 @@ def _rows(model, f: MetricsFilter, *, whole: bool = True, company_level: Optiona
     return clauses
 
 
+def total_arms(f: MetricsFilter) -> list[Arm]:
+    """The rows covering the filter's UTC range [a, b) exactly once: whole UTC months and
+    days from their rows, the hours before the first whole day and after the last from
+    the hour rows."""
+    a, b = f.start_at, f.end_before
+    first_day = a if a.hour == 0 else (a + DAY).replace(hour=0)
+    last_day = b.replace(hour=0)
+    if first_day > last_day:  # a and b within one UTC day
+        return [Arm("h", days=(a.date(),), hour_lo=a.hour, hour_hi=b.hour)]
+    arms = []
+    if a < first_day:
+        arms.append(Arm("h", days=(a.date(),), hour_lo=a.hour))
+    if first_day < last_day:
+        arms += [Arm(g, lo, hi) for g, lo, hi in periods(first_day.date(), last_day.date() - DAY)]
+    if last_day < b:
+        arms.append(Arm("h", days=(last_day.date(),), hour_hi=b.hour))
+    return arms
+
+
+# An hour row's corrections in a series: (bucket start, +1 or -1) for each bucket it moves between.
+Fixes = dict[tuple[dt.date, int], list[tuple[dt.date, int]]]
+
+
+def series_plan(f: MetricsFilter, unit: str) -> tuple[list[Arm], Fixes]:
+    """The rows of a series by local day, week or month (see the module docstring): the
+    UTC days of the range (whole months from the monthly rows for a series by month),
+    each counted in the bucket of its own date, and the hour rows that correct them.
+
+    At each bucket boundary L (a local date; the range's start and the day after its end
+    too) the local day starts at t and the UTC day at u. East of UTC (t < u) the hours
+    [t, u) lie on the UTC day before L: they belong to L's bucket but were counted in the
+    previous day's. West (u < t) the hours [u, t) lie on L: counted in L's bucket, they
+    belong to the one before. A bucket outside the range gets nothing."""
+    zone, first, after = f.tz, f.start, f.end + DAY
+    arms = ([Arm(g, lo, hi) for g, lo, hi in periods(f.start, f.end)] if unit == "month"
+            else [Arm("d", first, after)])
+    starts = [first] + [first + DAY * i for i in range(1, (after - first).days)
+                        if bucket_of(first + DAY * i, unit) == first + DAY * i] + [after]
+
+    def bucket(day: dt.date) -> Optional[dt.date]:
+        return bucket_of(day, unit) if first <= day < after else None
+
+    fixes: Fixes = defaultdict(list)
+    for day in starts:
+        t, u = day_starts_at(day, zone), dt.datetime.combine(day, dt.time(), UTC)
+        if t < u:
+            hours, belongs, counted = range((u - t) // HOUR), bucket(day), bucket(day - DAY)
+            lo = t
+        else:
+            hours, belongs, counted = range((t - u) // HOUR), bucket(day - DAY), bucket(day)
+            lo = u
+        if belongs == counted:
+            continue
+        for i in hours:
+            h = lo + HOUR * i
+            if belongs is not None:
+                fixes[(h.date(), h.hour)].append((belongs, 1))
+            if counted is not None:
+                fixes[(h.date(), h.hour)].append((counted, -1))
+    # The hour rows to read, one arm per run of hours shared by several days (DST aside,
+    # every boundary has the same hours): a handful of arms, whatever the range.
+    by_hours: dict[tuple[int, int], list[dt.date]] = defaultdict(list)
+    per_day: dict[dt.date, list[int]] = defaultdict(list)
+    for day, hour in fixes:
+        per_day[day].append(hour)
+    for day, hours_ in per_day.items():
+        by_hours[(min(hours_), max(hours_) + 1)].append(day)
+    arms += [Arm("h", days=tuple(sorted(days)), hour_lo=lo, hour_hi=hi) for (lo, hi), days in sorted(by_hours.items())]
+    return arms, dict(fixes)
+
+
+def _series(session: Session, model, f: MetricsFilter, unit: str, keys: Sequence, values: Sequence,
+            *where, **rows) -> dict[tuple, list[int]]:
+    """{(bucket start, *keys): [value sums]} of a series (`series_plan`): one statement; the
+    days are grouped into buckets by the database, the hour rows folded in here."""
+    arms, fixes = series_plan(f, unit)
+    at = case((model.grain == "h", model.period), else_=_bucket_sql(session, model.period, unit))
+    stmt = (select(model.grain, at, model.hour, *keys, *values).where(*_rows(model, f, arms=arms, **rows), *where)
+            .group_by(model.grain, at, model.hour, *keys))
+    acc: dict[tuple, list[int]] = defaultdict(lambda: [0] * len(values))
+    n = len(keys)
+    for row in session.execute(stmt):
+        day = _day(row[1])
+        targets = fixes.get((day, int(row[2])), ()) if row[0] == "h" else ((day, 1),)
+        for target, sign in targets:
+            sums = acc[(target, *row[3:3 + n])]
+            for i, v in enumerate(row[3 + n:]):
+                sums[i] += sign * int(v or 0)
+    return acc
+
+
 def periods(start: dt.date, end: dt.date) -> list[tuple[str, dt.date, dt.date]]:
-    """(grain, first period, period after the last) covering the UTC days start..end (both
+    """(grain, first period, period after the last) covering the days start..end (both
     included) exactly once: whole months from the monthly rows, the rest from the daily."""
     after_end = end + dt.timedelta(days=1)
     first_full = start if start.day == 1 else _next_month(start)
@@ -170,7 +317,7 @@ def _sums():
 
 
 def bucket_of(day: dt.date, unit: str) -> dt.date:
-    """The first UTC day of the day, ISO week (Monday) or month that `day` falls in."""
+    """The first day of the day, ISO week (Monday) or month that `day` falls in."""
     if unit == "day":
         return day
     if unit == "week":
@@ -308,31 +455,26 @@ def median_resolution(session: Session, f: MetricsFilter) -> Optional[float]:
 # ------------------------------------------------------------------------- series
 def volume_series(session: Session, f: MetricsFilter, *, bucket: str,
                   by: Literal["reason", "provider"]) -> list[tuple[str, str, int]]:
-    """(bucket start, reason or provider, cases opened), in time order."""
+    """(bucket start, reason or provider, cases opened), in time order; buckets are days,
+    weeks or months in the filter's zone."""
     key = RollupCases.reason if by == "reason" else RollupCases.provider
-    b = _bucket_sql(session, RollupCases.period, bucket)
-    stmt = (select(b, key, func.sum(RollupCases.cases))
-            .where(*_rows(RollupCases, f, whole=False, by_dims=True)).group_by(b, key))
-    rows = sorted((_day(period), k, int(n)) for period, k, n in session.execute(stmt))
-    return [(d.isoformat(), k, n) for d, k, n in rows if n]
+    acc = _series(session, RollupCases, f, bucket, [key], [func.sum(RollupCases.cases)], by_dims=True)
+    return [(d.isoformat(), k, v[0]) for (d, k), v in sorted(acc.items()) if v[0]]
 
 
 def outcome_series(session: Session, f: MetricsFilter, *, bucket: str) -> list[tuple[str, Counts]]:
     """Per bucket of opening date: the same counts as the KPIs (rates and outcome mix)."""
-    b = _bucket_sql(session, RollupCases.period, bucket).label("bucket")
-    stmt = select(b, *_sums()).where(*_rows(RollupCases, f, whole=False)).group_by(b)
-    rows = sorted(((_day(row.bucket), Counts.of(row)) for row in session.execute(stmt)), key=lambda r: r[0])
+    acc = _series(session, RollupCases, f, bucket, [], [func.sum(getattr(RollupCases, n)) for n in COUNTERS])
+    fields = Counts.__dataclass_fields__
+    rows = sorted((d, Counts(**{n: v for n, v in zip(COUNTERS, sums) if n in fields})) for (d,), sums in acc.items())
     return [(d.isoformat(), c) for d, c in rows if c.cases]
 
 
 def money_series(session: Session, f: MetricsFilter, *, bucket: str) -> list[tuple[str, str, str, int]]:
     """(bucket of the case's opening date, kind, currency, minor units) of succeeded movements."""
-    b = _bucket_sql(session, RollupMoney.period, bucket)
-    stmt = (select(b, RollupMoney.kind, RollupMoney.currency, func.sum(RollupMoney.amount_minor))
-            .where(*_rows(RollupMoney, f, whole=False), RollupMoney.kind.in_(MONEY_KINDS))
-            .group_by(b, RollupMoney.kind, RollupMoney.currency))
-    rows = sorted((_day(period), kind, cur, int(n)) for period, kind, cur, n in session.execute(stmt))
-    return [(d.isoformat(), kind, cur, n) for d, kind, cur, n in rows if n]
+    acc = _series(session, RollupMoney, f, bucket, [RollupMoney.kind, RollupMoney.currency],
+                  [func.sum(RollupMoney.amount_minor)], RollupMoney.kind.in_(MONEY_KINDS))
+    return [(d.isoformat(), kind, cur, v[0]) for (d, kind, cur), v in sorted(acc.items()) if v[0]]
 
 
 # --------------------------------------------------------------------- histograms

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from collections import Counter, defaultdict
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -138,12 +139,30 @@ def scan(Session):  # noqa: N803
     return cases, moves, payments
 
 
-def day(at: dt.datetime) -> dt.date:
-    return at.astimezone(UTC).date()
+# The zones a manager may read the metrics in: whole-hour offsets both sides of UTC with
+# their summer time (changing inside the data's months), a half-hour one (days start at the
+# UTC hour before local midnight) and one past +12 in its summer.
+ZONES = ("UTC", "Europe/Paris", "America/New_York", "Asia/Kolkata", "Pacific/Auckland")
+
+
+def local_day_start(d: dt.date, zone: str) -> dt.datetime:
+    """Where the metrics' day `d` starts in `zone`: local midnight, back to its UTC hour."""
+    at = dt.datetime.combine(d, dt.time(), ZoneInfo(zone)).astimezone(UTC)
+    return at.replace(minute=0, second=0, microsecond=0)
+
+
+def day_in(at: dt.datetime, zone: str) -> dt.date:
+    """The metrics' day (in `zone`) a moment falls in."""
+    d = at.astimezone(ZoneInfo(zone)).date()
+    return d + dt.timedelta(days=1) if at >= local_day_start(d + dt.timedelta(days=1), zone) else d
+
+
+def day(at: dt.datetime, f: m.MetricsFilter = m.MetricsFilter(dt.date.min, dt.date.min)) -> dt.date:
+    return day_in(at, f.zone)
 
 
 def chosen(c: dict, f: m.MetricsFilter) -> bool:
-    return (f.start <= day(c["created_at"]) <= f.end and (not f.company_ids or c["company_id"] in f.company_ids)
+    return (f.start <= day(c["created_at"], f) <= f.end and (not f.company_ids or c["company_id"] in f.company_ids)
             and (not f.providers or c["provider"] in f.providers) and (not f.reasons or c["reason"] in f.reasons))
 
 
@@ -189,14 +208,14 @@ def bucket(d: dt.date, unit: str) -> str:
     return d.isoformat()
 
 
-def random_filter(rng: random.Random, companies: list[str]) -> m.MetricsFilter:
+def random_filter(rng: random.Random, companies: list[str], zone: str = "UTC") -> m.MetricsFilter:
     start = dt.date(2026, 1, 10) + dt.timedelta(days=rng.randrange(0, 90))
     end = start + dt.timedelta(days=rng.choice([0, 3, 17, 31, 45, 120]))
     return m.MetricsFilter(
         start, end,
         company_ids=tuple(rng.sample(companies, rng.choice([0, 0, 1, 2]))),
         providers=tuple(rng.sample(["stripe", "paypal", "crypto"], rng.choice([0, 0, 1, 2]))),
-        reasons=tuple(rng.sample(list(m.REASONS), rng.choice([0, 0, 1, 3]))))
+        reasons=tuple(rng.sample(list(m.REASONS), rng.choice([0, 0, 1, 3]))), zone=zone)
 
 
 def check_filter(s, f: m.MetricsFilter, cases, moves, payments) -> None:
@@ -219,15 +238,15 @@ def check_filter(s, f: m.MetricsFilter, cases, moves, payments) -> None:
     for unit in m.BUCKETS:
         series = defaultdict(list)
         for c in sel:
-            series[bucket(day(c["created_at"]), unit)].append(c)
+            series[bucket(day(c["created_at"], f), unit)].append(c)
         assert m.outcome_series(s, f, bucket=unit) == [(b, expected_counts(series[b])) for b in sorted(series)]
         for by in ("reason", "provider"):
-            vol = Counter((bucket(day(c["created_at"]), unit), c[by]) for c in sel)
+            vol = Counter((bucket(day(c["created_at"], f), unit), c[by]) for c in sel)
             assert m.volume_series(s, f, bucket=unit, by=by) == [(b, key, n) for (b, key), n in sorted(vol.items())]
         ms = Counter()
         for case_id, kind, currency, amount in moves:
             if case_id in ids and kind in ("merchant_refund", "customer_credit"):
-                ms[(bucket(day(ids[case_id]["created_at"]), unit), kind, currency)] += amount
+                ms[(bucket(day(ids[case_id]["created_at"], f), unit), kind, currency)] += amount
         assert m.money_series(s, f, bucket=unit) == [(*key, v) for key, v in sorted(ms.items()) if v]
     o = m.overview(s, f, bucket="week")
     assert o.kpis == k
@@ -245,7 +264,7 @@ def check_filter(s, f: m.MetricsFilter, cases, moves, payments) -> None:
             groups[c[key]].append(c)
         order = sorted(groups, key=lambda g: (-len(groups[g]), g))[:20]
         paid = Counter(p[1] if by == "company" else p[2] for p in payments
-                       if f.start <= day(p[0]) <= f.end and (not f.company_ids or p[1] in f.company_ids)
+                       if f.start <= day(p[0], f) <= f.end and (not f.company_ids or p[1] in f.company_ids)
                        and (not f.providers or p[2] in f.providers))
         got = m.breakdown(s, f, by=by)
         assert [(r.key, r.counts) for r in got] == [(g, expected_counts(groups[g])) for g in order], (by, f)
@@ -269,10 +288,15 @@ def every_metric_equals_a_direct_scan_for_random_filters(Session, world):  # noq
     assert sum(1 for c in cases if c["final_review"]) >= 1 and moves
     rng = random.Random(SEED + 1)
     with Session() as s:
-        everything = m.MetricsFilter(dt.date(2025, 12, 1), dt.date(2026, 12, 31))
-        check_filter(s, everything, cases, moves, payments)
-        for _ in range(25):
-            check_filter(s, random_filter(rng, world["companies"]), cases, moves, payments)
+        for zone in ZONES:
+            everything = m.MetricsFilter(dt.date(2025, 12, 1), dt.date(2026, 12, 31), zone=zone)
+            check_filter(s, everything, cases, moves, payments)
+        for i in range(30):
+            check_filter(s, random_filter(rng, world["companies"], ZONES[i % len(ZONES)]), cases, moves, payments)
+        # Every bucket boundary of a long range by day, in each zone (the summer-time changes included).
+        for zone in ZONES:
+            check_filter(s, m.MetricsFilter(dt.date(2026, 1, 19), dt.date(2026, 4, 30), zone=zone),
+                         cases, moves, payments)
 
 
 def queue_counts_and_company_kpis_equal_the_cases(Session, world):  # noqa: N803

@@ -1,15 +1,15 @@
 """Reading and opening cases: the published list, summary, create, retrieve and events."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
 
 from flask import request
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, func, literal, select, tuple_
 from sqlalchemy.orm import joinedload, selectinload
 
 from data.models import Case, CaseEvent, User
 from dashboard.api.auth import CUSTOMERS
-from dashboard.api.paging import SortKey, fetch_page, page_request
+from dashboard.api.paging import PageRequest, SortKey, encode_cursor, fetch_page, page_request
 from dashboard.api.params import json_body
 from dashboard.api.schemas.bodies import CreateCase
 from dashboard.api.schemas.queries import GROUPS as GROUP_NAMES
@@ -20,8 +20,11 @@ from dashboard.api.serializers import case_json, case_page_json, event_page_json
 from dashboard.cases.opening import open_case
 from dashboard.context import Ctx
 from dashboard.enums import Outcome, Reason, Status
-from dashboard.permissions import case_visibility, event_visibility_for, load_case, party_of
+from dashboard.errors import DomainError, Forbidden
+from dashboard.money.amounts import _EXPONENTS as CURRENCY_EXPONENTS
+from dashboard.permissions import case_visibility, event_visibility_for, is_staff, load_case, party_of
 from dashboard.validation import parse
+from data.read import search
 
 CASE_LOAD = (joinedload(Case.company), joinedload(Case.customer), joinedload(Case.payment),
              joinedload(Case.assignee))
@@ -56,11 +59,84 @@ def case_sort(query: CaseSort) -> tuple[str, list[SortKey]]:
 @endpoint("/resolution_center_cases")
 def list_cases(ctx: Ctx, user: User) -> dict[str, Any]:
     query = parse(CaseListQuery, request.args, source="query")
+    text = search_text(user, query)
     tag, keys = case_sort(query)
     req = page_request(tag, keys, query)
+    if text is not None:
+        rows, page_info = search_page(ctx, user, query, text, tag, keys, req)
+        return case_page_json(ctx, rows, user, page_info)
     stmt = select(Case).where(*case_filters(user, query))
     rows, page_info = fetch_page(ctx.session, stmt, keys, req, tag, options=CASE_LOAD)
     return case_page_json(ctx, rows, user, page_info)
+
+
+# ------------------------------------------------------------------ staff search
+def search_text(user: User, query: CaseListQuery) -> Optional[str]:
+    """The search text if there is one, after the checks only a search has: staff only,
+    newest-first order. Blank text is no search."""
+    try:
+        text = search.normalise(query.query)
+    except search.QueryTooLong as exc:  # the query model's bound already refuses this
+        raise DomainError("invalid_parameter", str(exc), detail={"parameter": "query"}) from None
+    if not text:
+        return None
+    if not is_staff(user):
+        raise Forbidden("query_staff_only", "Searching all cases ('query') is for platform staff only; filter "
+                                            "your own cases with the other parameters instead.",
+                        detail={"parameter": "query"})
+    if query.order != "created_at":
+        raise DomainError("invalid_parameter", "With 'query', results are in order of creation: send "
+                                               "order=created_at (or leave 'order' out).", detail={"parameter": "order"})
+    return text
+
+
+def _seek(keys: list[SortKey], values: list, *, later: bool) -> ColumnElement[bool]:
+    """Rows after (`later`) or before the cursor row in display order. The search's sort
+    is (created_at, id), both never null and in one direction: one row-value comparison."""
+    left = tuple_(*(k.column for k in keys))
+    right = tuple_(*(literal(v, k.column.type) for k, v in zip(keys, values)))
+    return (left > right) if later != keys[0].descending else (left < right)
+
+
+def search_page(ctx: Ctx, user: User, query: CaseListQuery, text: str, tag: str, keys: list[SortKey],
+                req: PageRequest) -> tuple[list[Case], dict[str, Any]]:
+    """One page of the search (data.read.search.matching: every match branch an index range
+    with its own LIMIT), paged with the list's own cursors and page_info rules."""
+    q = search.interpret(text)
+    newest_first = keys[0].descending
+    filters = case_filters(user, query)
+    bounds = []
+    if req.after is not None:
+        bounds.append(_seek(keys, req.after, later=True))
+    if req.before is not None:
+        bounds.append(_seek(keys, req.before, later=False))
+
+    def matches(where: list[ColumnElement[bool]], limit: int, *, reverse: bool = False) -> list[str]:
+        found = search.matching(ctx.session, q, where=filters + where, limit=limit,
+                                newest_first=newest_first != reverse, exponents=CURRENCY_EXPONENTS)
+        return [case_id for case_id, _ in found]
+
+    ids = matches(bounds, req.size + 1, reverse=req.backward)
+    more, ids = len(ids) > req.size, ids[:req.size]
+    if req.backward:
+        ids.reverse()
+        has_previous = more
+        # As fetch_page: something at or after the `before` row (it may have gone since).
+        has_next = req.before is not None and bool(
+            matches([~_seek(keys, req.before, later=False)], 1))
+    else:
+        has_next = more
+        has_previous = req.after is not None and bool(
+            matches([~_seek(keys, req.after, later=True)], 1, reverse=True))
+    loaded = {c.id: c for c in ctx.session.scalars(select(Case).options(*CASE_LOAD).where(Case.id.in_(ids))).unique()}
+    rows = [loaded[i] for i in ids if i in loaded]
+    page_info = {
+        "has_next_page": has_next,
+        "has_previous_page": has_previous,
+        "start_cursor": encode_cursor(tag, keys, rows[0]) if rows and has_previous else None,
+        "end_cursor": encode_cursor(tag, keys, rows[-1]) if rows and has_next else None,
+    }
+    return rows, page_info
 
 
 @endpoint("/resolution_center_cases/summary")

@@ -93,8 +93,29 @@ class CaseSort(Query):
     direction: Annotated[Literal[DIRECTIONS], one_of(DIRECTIONS)] = "desc"  # type: ignore[valid-type]
 
 
-class CaseListQuery(CaseFilters, PageQuery, CaseSort):
-    """`GET /resolution_center_cases` (fields: sort, then paging, then filters)."""
+SEARCH_MAX = 200  # characters (data.read.search.MAX_QUERY)
+
+
+def _search_text(value: Any) -> Any:
+    if isinstance(value, str) and len(value) > SEARCH_MAX:
+        raise reject(f"'{{name}}' can be at most {SEARCH_MAX} characters.")
+    return value
+
+
+class SearchQuery(Query):
+    query: Annotated[Optional[str], BeforeValidator(_search_text)] = Field(
+        None, json_schema_extra={"maxLength": SEARCH_MAX},
+        description="Platform staff only (reviewers and managers; anyone else gets 403 `query_staff_only`): "
+                    "search open and closed cases. A case id (`reso_…`) or payment id (`pay_…`) finds that "
+                    "case; text with `@` finds cases of customers whose email is it or starts with it; an "
+                    "amount (`199`, `199.00`, `$199`, `199 EUR`) finds cases of that amount in their currency; "
+                    "other words find cases whose customer's or company's name contains them all. With it, `order` is "
+                    "`created_at` (newest first by default); the filters and paging apply as without it.")
+
+
+class CaseListQuery(SearchQuery, CaseFilters, PageQuery, CaseSort):
+    """`GET /resolution_center_cases` (fields: sort, then paging, then filters; the search
+    text is read last, after every parameter the list has always checked)."""
 
 
 GROUPS = ("status", "reason", "outcome")

@@ -177,9 +177,11 @@ def _entry(entry, *, viewer_is_staff: bool, company_name: str, viewer_party: Opt
                 html.Span([html.I(className=f"bi bi-{action_icon} me-1"), what], className="text-body-secondary me-2"),
                 *badges,
             ], className="d-flex flex-wrap align-items-center"),
-            html.Small(local_time(entry.created_at, zone=zone), className="text-muted text-nowrap ms-2"),
-        ], className="d-flex justify-content-between align-items-start"),
-        html.Div(details, className="mt-1 case-event-text", style={"whiteSpace": "pre-wrap"}) if details else None,
+            # On a narrow screen the time wraps below who acted instead of being pushed off it.
+            html.Small(local_time(entry.created_at, zone=zone), className="text-muted text-nowrap ms-auto ps-2"),
+        ], className="d-flex flex-wrap justify-content-between align-items-start"),
+        html.Div(details, className="mt-1 case-event-text text-break",
+                 style={"whiteSpace": "pre-wrap", "overflowWrap": "anywhere"}) if details else None,
         attachments(entry.files),
     ]
     card_class = "flex-grow-1 border rounded px-3 py-2 "
@@ -193,7 +195,7 @@ def _entry(entry, *, viewer_is_staff: bool, company_name: str, viewer_party: Opt
                  className=f"rounded-circle text-bg-{colour} d-flex align-items-center justify-content-center "
                            f"flex-shrink-0 me-3",
                  style={"width": "2rem", "height": "2rem"}, title=label),
-        html.Div(body, className=card_class, style=style),
+        html.Div(body, className=card_class, style={**style, "minWidth": 0}),
     ], className=f"d-flex mb-3 case-event case-event-{entry.reporter_type} case-action-{entry.action}"
                  + (" case-event-internal" if entry.staff_only else ""),
        id=CaseIds.event(entry.id))
@@ -209,9 +211,9 @@ def _emails(run: list, *, zone: Optional[ZoneInfo] = None) -> html.Li:
                  style={"width": "2rem"}),
         html.Div([
             html.Span([f"{what} sent to ", ", ".join(r for r in recipients if r) or f"{len(run)} recipients"],
-                      className="me-2"),
-            html.Small(local_time(first.created_at, zone=zone), className="text-nowrap"),
-        ], className="small text-muted d-flex justify-content-between flex-grow-1"),
+                      className="me-2 text-break", style={"overflowWrap": "anywhere"}),
+            html.Small(local_time(first.created_at, zone=zone), className="text-nowrap ms-auto"),
+        ], className="small text-muted d-flex flex-wrap justify-content-between flex-grow-1", style={"minWidth": 0}),
     ], className="d-flex mb-2 case-event case-event-system case-action-email_sent case-event-internal",
        id=CaseIds.event(first.id))
 

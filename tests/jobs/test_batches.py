@@ -159,7 +159,7 @@ def test_an_outbox_batch_costs_the_same_statements_for_two_emails_or_twenty(runt
 
     few, few_sql = one_batch(1)
     many, many_sql = one_batch(10)
-    assert (few["sent"], many["sent"]) == (2, 20)  # two creators per case
+    assert (few["sent"], many["sent"]) == (3, 30)  # two creators and the customer's receipt per case
     # The lease, the sent rows, their email_sent events.
     assert len(few_sql) == len(many_sql) == 3, many_sql
     with runtime.Session() as s:

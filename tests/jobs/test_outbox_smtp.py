@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import socket
+from email.header import decode_header, make_header
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -85,7 +86,7 @@ def test_delivers_over_smtp(runtime, act, w, smtp_sink):
         msg = by_to[row.recipient]
         assert msg.get_content_type() == "multipart/alternative"
         assert [p.get_content_type() for p in msg.get_payload()] == ["text/plain", "text/html"]
-        assert case_id in msg["Subject"]
+        assert case_id in str(make_header(decode_header(msg["Subject"])))  # subjects are UTF-8 ("·", "—")
         assert msg["Message-ID"] == message_id(row.dedupe_key, runtime.settings)
     assert all(r.status == "sent" for r in emails(runtime))
     assert list(runtime.settings.mail_dir.glob("*.eml")) == []  # SMTP, not files

@@ -261,3 +261,19 @@ def test_no_enum_value_or_none_in_the_timeline_and_emails_panel(old_story, w, re
                 continue
             for s in strings(part):
                 assert "None" not in s and not re.search(r"\b[a-z]+_[a-z_]+\b", s), s
+
+
+def test_earlier_pages_name_who_acted_as_the_first_page_does(story, w, render, runtime, as_user, now):
+    cid = story.open()
+    with runtime.Session.begin() as s:  # a long timeline: the first reply falls on an earlier page
+        for i in range(60):
+            s.add(CaseEvent(case_id=cid, action="responded", reporter_type="merchant", actor_id=w.creator2.id,
+                            details=f"EVT-{i:03d}", viewable_by_customer=True, viewable_by_merchant=True,
+                            created_at=now - H + dt.timedelta(seconds=i)))
+    before = render(w.creator, cid)["case-timeline-before"].data
+    for viewer, expected in ((w.creator, f"{w.creator2.name} · {w.company.name}"), (w.customer, w.company.name)):
+        with as_user(viewer):
+            patch, _before, _style = cb.show_earlier_events(1, cid, before)
+        items = [op["params"]["value"] for op in patch.to_plotly_json()["operations"]]
+        names = {" ".join(strings(a)) for item in items for a in having(item, "case-event-actor")}
+        assert expected in names and (viewer is w.creator or w.creator2.name not in text(items))

@@ -91,15 +91,18 @@ def _check(plans, *, allowed_case_scans: int = 0):
 # Two years of the all-companies daily rows are a fifth of this small table, where a
 # sequential scan is the right plan; at marketplace size they are a sliver and the same key
 # ranges are read (the benchmark EXPLAINs them at a million cases).
-@pytest.mark.parametrize("days, companies", [(90, 0), (90, 1), (730, 1)], ids=["all_90d", "company_90d",
-                                                                            "company_2y"])
-def test_the_metrics_screen_reads_rollup_keys(rolled_up, session, days, companies):
+# In a zone away from UTC the series and totals also read hour rows (edge hours, bucket corrections).
+@pytest.mark.parametrize("days, companies, zone, bucket", [
+    (90, 0, "UTC", "week"), (90, 1, "UTC", "week"), (730, 1, "UTC", "week"),
+    (90, 0, "America/New_York", "day"), (90, 1, "Asia/Kolkata", "week"), (730, 0, "Pacific/Auckland", "month"),
+], ids=["all_90d", "company_90d", "company_2y", "all_90d_new_york_days", "company_90d_kolkata", "all_2y_auckland_months"])
+def test_the_metrics_screen_reads_rollup_keys(rolled_up, session, days, companies, zone, bucket):
     ids = (_largest_company(session),) if companies else ()
-    f = m.MetricsFilter(NOW.date() - dt.timedelta(days=days - 1), NOW.date(), company_ids=ids)
+    f = m.MetricsFilter(NOW.date() - dt.timedelta(days=days - 1), NOW.date(), company_ids=ids, zone=zone)
 
     def screen():
-        m.overview(session, f, bucket="week")
-        m.volume_series(session, f, bucket="week", by="reason")
+        m.overview(session, f, bucket=bucket)
+        m.volume_series(session, f, bucket=bucket, by="reason")
         for by in ("company", "provider", "reason"):
             m.breakdown(session, f, by=by)
         return m.counts(session, f)

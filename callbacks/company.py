@@ -13,6 +13,7 @@ from callbacks._session import acting_user
 from data.read import keyset, parties
 from dashboard.cases.available import available_actions
 from dashboard.components import case_table as ct
+from dashboard.components import palette
 from dashboard.components.format import (
     OUTCOME_LABELS,
     STATUS_LABELS,
@@ -33,7 +34,7 @@ NOT_FOR_YOU = dbc.Alert([html.I(className="bi bi-lock me-2"),
                          "This page is for creators. It shows the cases of the company you sell through."],
                         color="secondary", className="mt-2")
 EMPTY_GRID = {"rowData": [], "rowCount": 0}
-OUTCOME_COLORS = {"customer_won": "#198754", "merchant_won": "#343a40", "withdrawn": "#adb5bd"}
+OUTCOME_COLORS = palette.OUTCOME_COLORS  # the metrics charts and the outcome badges use the same set
 
 
 def is_creator(user) -> bool:

@@ -22,7 +22,11 @@ dash.register_page(__name__, path_template="/cases/<case_id>", title=_title)
 
 
 def layout(case_id=None, **_kwargs):
+    shown = case_id if isinstance(case_id, str) and _CASE_ID.fullmatch(case_id) else None
     return html.Div([
+        # The page's one h1, for screen readers and the outline; the case header below shows
+        # the same case by its reason and amount.
+        html.H1(f"Case {shown}" if shown else "Case", className="visually-hidden"),
         dcc.Store(id=CaseIds.ID, data=case_id),
         dcc.Store(id=CaseIds.REFRESH, data=0),
         # Fixed under the navbar: an error is seen wherever the person was when they clicked.

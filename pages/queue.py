@@ -22,7 +22,7 @@ ASSIGNED_OPTIONS = [
 
 def _toolbar():
     assigned = html.Div([
-        html.Span("Assigned to", className="text-muted small me-2"),
+        html.Label("Assigned to", htmlFor=QueueIds.ASSIGNED, className="text-muted small me-2 mb-0"),
         dbc.Select(id=QueueIds.ASSIGNED, options=ASSIGNED_OPTIONS, value="anyone", size="sm",
                    style={"width": "auto"}),
     ], className="d-flex align-items-center")

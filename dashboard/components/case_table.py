@@ -9,10 +9,12 @@ from typing import Iterable, Optional, Sequence
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from dashboard.components import palette
 from dashboard.components.format import (
     OUTCOME_LABELS,
     STATUS_COLORS,
     STATUS_LABELS,
+    STATUS_TEXT,
     deadline_state,
     duration,
     local_time,
@@ -22,7 +24,7 @@ from dashboard.components.format import (
 DEADLINE_CLASSES = {"overdue": "text-danger fw-semibold", "soon": "text-warning-emphasis fw-semibold",
                     "ok": "text-body", "none": "text-muted"}
 DEADLINE_ICONS = {"overdue": "bi-exclamation-octagon-fill", "soon": "bi-hourglass-split", "ok": "bi-clock"}
-OUTCOME_COLORS = {"customer_won": "success", "merchant_won": "dark", "withdrawn": "secondary"}
+OUTCOME_COLORS = palette.OUTCOME_COLORS  # the metrics charts and the company page use the same set
 
 
 def case_link(case_id: str, label: Optional[str] = None) -> dcc.Link:
@@ -30,7 +32,8 @@ def case_link(case_id: str, label: Optional[str] = None) -> dcc.Link:
 
 
 def status_badge(status: str, escalated: bool = False) -> html.Span:
-    parts = [dbc.Badge(STATUS_LABELS.get(status, status), color=STATUS_COLORS.get(status, "secondary"),
+    color = STATUS_COLORS.get(status, "secondary")
+    parts = [dbc.Badge(STATUS_LABELS.get(status, status), color=color, text_color=STATUS_TEXT.get(color, "white"),
                        className="me-1")]
     if escalated and status != "closed":
         parts.append(dbc.Badge([html.I(className="bi bi-arrow-up-right me-1"), "Platform"], color="light",
@@ -41,8 +44,8 @@ def status_badge(status: str, escalated: bool = False) -> html.Span:
 def outcome_badge(outcome: Optional[str]) -> html.Span:
     if not outcome:
         return html.Span("—", className="text-muted")
-    return dbc.Badge(OUTCOME_LABELS.get(outcome, outcome), color=OUTCOME_COLORS.get(outcome, "secondary"),
-                     pill=True)
+    return dbc.Badge(OUTCOME_LABELS.get(outcome, outcome), color=OUTCOME_COLORS.get(outcome, "#5c636a"),
+                     text_color="white", pill=True)
 
 
 def time_left(due: Optional[dt.datetime], now: dt.datetime) -> str:
@@ -85,11 +88,19 @@ def case_table(headers: Sequence[str], rows: Iterable[Sequence], *, table_id: st
     body = []
     for i, row in enumerate(rows):
         attrs = {"data-row": row_ids[i]} if row_ids else {}
-        body.append(html.Tr([html.Td(cell, className="align-middle") for cell in row], **attrs))
-    return html.Div(dbc.Table([
+        # data-label: the column's name, shown above each value where the table reads as cards (phones).
+        body.append(html.Tr([html.Td(cell, className="align-middle", **({"data-label": h} if h else {}))
+                             for h, cell in zip(list(headers) + [""] * (len(row) - len(headers)), row)], **attrs))
+    return html.Div(scroll_region(dbc.Table([
         html.Thead(html.Tr([html.Th(h, className="text-muted small fw-semibold") for h in headers])),
         html.Tbody(body),
-    ], size="sm", hover=True, responsive=True, className="mb-0"), id=table_id)
+    ], size="sm", hover=True, className="mb-0 rc-card-table")), id=table_id)
+
+
+def scroll_region(table, label: str = "Table") -> html.Div:
+    """Bootstrap's `.table-responsive` box, reachable by keyboard (a box that may scroll
+    sideways must take focus, or keyboard users cannot scroll it: axe scrollable-region-focusable)."""
+    return html.Div(table, className="table-responsive", tabIndex="0", role="region", **{"aria-label": label})
 
 
 def pager_text(offset: int, shown: int, total: int, noun: str = "items") -> str:
@@ -98,4 +109,5 @@ def pager_text(offset: int, shown: int, total: int, noun: str = "items") -> str:
     return f"{offset + 1}–{offset + shown} of {total} {noun}"
 
 
-__all__ = ["local_date", "case_link", "status_badge", "outcome_badge", "time_left", "deadline", "case_table", "pager_text"]
+__all__ = ["local_date", "case_link", "status_badge", "outcome_badge", "time_left", "deadline", "case_table", "pager_text",
+           "scroll_region"]

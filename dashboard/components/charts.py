@@ -13,6 +13,8 @@ import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
 from dash import dcc, html
 
+from dashboard.components import palette
+from dashboard.components.case_table import scroll_region
 from dashboard.components.format import OUTCOME_LABELS, PROVIDER_LABELS, duration, money, reason_label
 from dashboard.components.ids import MetricsIds
 from dashboard.money.amounts import to_major
@@ -24,7 +26,8 @@ REASON_ORDER = ["fraudulent", "product_not_received", "not_as_described", "produ
 PROVIDER_ORDER = ["stripe", "paypal", "crypto", "coinbase_commerce"]
 KEY_COLORS = {**{k: PALETTE[i] for i, k in enumerate(REASON_ORDER)},
               **{k: PALETTE[i] for i, k in enumerate(PROVIDER_ORDER)}}
-STATE_COLORS = {"open": "#ffc107", "customer_won": "#0d6efd", "merchant_won": "#6f42c1", "withdrawn": "#adb5bd"}
+# Outcomes in the one set the company page and the outcome badges use (palette.py).
+STATE_COLORS = {"open": palette.OPEN_COLOR, **palette.OUTCOME_COLORS}
 STATE_LABELS = {"open": "Still open", **OUTCOME_LABELS}
 MONEY_COLORS = {"merchant_refund": "#dc3545", "customer_credit": "#20c997"}
 MONEY_LABELS = {"merchant_refund": "Refunded", "customer_credit": "Credited"}
@@ -273,7 +276,7 @@ def _pct(value: Optional[float]) -> str:
     return "—" if value is None else f"{value:.0%}" if value >= 0.1 or value == 0 else f"{value:.1%}"
 
 
-def breakdown_table(rows, *, what: str) -> dbc.Table:
+def breakdown_table(rows, *, what: str) -> html.Div:
     with_payments = what != "reason"
     head = ["Company" if what == "company" else what.title(), "Cases", "Open"]
     head += ["Payments", "Dispute rate"] if with_payments else []
@@ -286,11 +289,11 @@ def breakdown_table(rows, *, what: str) -> dbc.Table:
             cells += [f"{r.payments:,}", _pct(r.dispute_rate)]
         cells += [_pct(c.escalation_rate), _pct(c.customer_win_rate), _pct(c.merchant_win_rate)]
         body.append(html.Tr([html.Td(cells[0])] + [html.Td(v, className="text-end") for v in cells[1:]]))
-    return dbc.Table(
+    return scroll_region(dbc.Table(
         [html.Thead(html.Tr([html.Th(head[0])] + [html.Th(h, className="text-end") for h in head[1:]])),
          html.Tbody(body)],
-        size="sm", hover=True, responsive=True, className="mb-0 align-middle", id=MetricsIds.breakdown_table(what),
-    )
+        size="sm", hover=True, className="mb-0 align-middle", id=MetricsIds.breakdown_table(what),
+    ), label=f"Breakdown by {what}")
 
 
 # ------------------------------------------------------------------------ KPIs

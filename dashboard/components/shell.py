@@ -7,6 +7,7 @@ import dash_bootstrap_components as dbc
 import flask
 from dash import dcc, html
 
+from dashboard.components import palette
 from dashboard.components.ids import ShellIds
 from dashboard.enums import Role
 
@@ -32,7 +33,11 @@ def app_shell(user) -> html.Div:
 
 
 def navbar(user) -> dbc.Navbar:
-    """`user` is the signed-in user (anything with .role and .name), or None."""
+    """`user` is the signed-in user (anything with .role and .name), or None.
+
+    Below Bootstrap's md breakpoint (768 px) the links, the user and Sign out fold behind
+    a menu button (Bootstrap's navbar-toggler and .collapse markup; assets/rc.js opens it
+    in the browser, no server call), so the bar is one line on a phone."""
     links = []
     if user is not None:
         links = [dbc.NavItem(dbc.NavLink(label, href=href, active="partial", id=ShellIds.nav_link(href)))
@@ -40,19 +45,30 @@ def navbar(user) -> dbc.Navbar:
     right = []
     if user is not None:
         right = [
-            html.Span([html.I(className="bi bi-person-circle me-1"), user.name,
+            html.Span([html.I(className="bi bi-person-circle me-1", **{"aria-hidden": "true"}), user.name,
                        dbc.Badge(ROLE_LABELS.get(Role(user.role), user.role), color="light", text_color="dark",
                                  className="ms-2")],
                       className="navbar-text text-white me-3", id=ShellIds.NAV_USER),
             sign_out_form(),
         ]
+    brand = dbc.NavbarBrand([html.I(className="bi bi-shield-check me-2", **{"aria-hidden": "true"}),
+                             "Resolution Center"], href="/")
+    if user is None:
+        body = [brand]
+    else:
+        body = [
+            brand,
+            html.Button(html.Span(className="navbar-toggler-icon"), type="button", className="navbar-toggler",
+                        id=ShellIds.NAV_TOGGLER, **{"aria-controls": ShellIds.NAV_COLLAPSE, "aria-expanded": "false",
+                                                    "aria-label": "Menu"}),
+            html.Div([
+                dbc.Nav(links, navbar=True, className="me-auto"),
+                html.Div(right, className="d-flex align-items-center flex-wrap gap-2 py-2 py-md-0"),
+            ], id=ShellIds.NAV_COLLAPSE, className="collapse navbar-collapse"),
+        ]
     return dbc.Navbar(
-        dbc.Container([
-            dbc.NavbarBrand([html.I(className="bi bi-shield-check me-2"), "Resolution Center"], href="/"),
-            dbc.Nav(links, navbar=True, className="me-auto"),
-            html.Div(right, className="d-flex align-items-center"),
-        ], fluid=True),
-        color="primary", dark=True, className="mb-3",
+        dbc.Container(body, fluid=True),
+        color=palette.NAVBAR_BG, dark=True, expand="md", className="mb-3 rc-navbar",
     )
 
 
@@ -71,10 +87,11 @@ def sign_out_form() -> html.Form:
 
 def page_header(title: str, subtitle: Optional[str] = None, *, right=None) -> html.Div:
     return html.Div([
-        html.Div([html.H2(title, className="h4 mb-0"),
+        # The page's one h1 (styled as a small heading: the navbar already names the app).
+        html.Div([html.H1(title, className="h4 mb-0"),
                   html.Div(subtitle, className="text-muted small") if subtitle else None]),
         html.Div(right) if right is not None else None,
-    ], className="d-flex justify-content-between align-items-end mb-3")
+    ], className="d-flex justify-content-between align-items-end flex-wrap gap-2 mb-3")
 
 
 def empty_state(message: str, *, icon: str = "inbox", hint: Optional[str] = None) -> html.Div:

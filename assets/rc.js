@@ -1,0 +1,42 @@
+// Resolution Center, in the browser. Loaded from this origin (the CSP allows no inline script).
+(function () {
+  'use strict';
+
+  // The navbar's menu button at phone width (components/shell.py): open and close the links.
+  document.addEventListener('click', function (e) {
+    var toggler = e.target.closest && e.target.closest('#nav-toggler');
+    if (!toggler) { return; }
+    var menu = document.getElementById(toggler.getAttribute('aria-controls'));
+    if (!menu) { return; }
+    var open = menu.classList.toggle('show');
+    toggler.setAttribute('aria-expanded', open ? 'true' : 'false');
+  });
+
+  // Markup the component libraries get wrong, mended as it appears (each a screen-reader or
+  // keyboard fault axe-core reports as serious or critical):
+  //  - dbc.Tabs points each tab's aria-controls at a pane id it never renders;
+  //  - dcc.Dropdown leaves its hidden focus-catcher input in the tab order;
+  //  - dcc.DatePickerRange puts aria-expanded on a plain wrapper div;
+  function mend(root) {
+    root.querySelectorAll('[role="tab"][aria-controls]').forEach(function (tab) {
+      if (!document.getElementById(tab.getAttribute('aria-controls'))) { tab.removeAttribute('aria-controls'); }
+    });
+    root.querySelectorAll('input.dash-dropdown-focus-target[aria-hidden="true"]').forEach(function (input) {
+      if (input.getAttribute('tabindex') !== '-1') { input.setAttribute('tabindex', '-1'); }
+    });
+    root.querySelectorAll('div[aria-expanded]:not([role])').forEach(function (div) {
+      div.removeAttribute('aria-expanded');
+    });
+    // ... and its clear button is a link without a role that carries an aria-label.
+    root.querySelectorAll('a.dash-datepicker-clear:not([role])').forEach(function (a) {
+      a.setAttribute('role', 'button');
+    });
+  }
+  var pending = false;
+  new MutationObserver(function () {
+    if (pending) { return; }
+    pending = true;
+    window.requestAnimationFrame(function () { pending = false; mend(document); });
+  }).observe(document.documentElement, {subtree: true, childList: true, attributes: true,
+    attributeFilter: ['aria-controls', 'aria-hidden', 'aria-expanded', 'tabindex']});
+})();

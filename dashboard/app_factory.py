@@ -51,6 +51,27 @@ def prepare_database(runtime: Runtime) -> None:
         print(demo_logins_text(), flush=True)
 
 
+# Dash's page frame with the document's language (screen readers pick their voice from it)
+# and without Dash's Internet Explorer warning (an inline script the CSP would have to allow).
+INDEX_STRING = """<!DOCTYPE html>
+<html lang="en">
+    <head>
+        {%metas%}
+        <title>{%title%}</title>
+        {%favicon%}
+        {%css%}
+    </head>
+    <body>
+        {%app_entry%}
+        <footer>
+            {%config%}
+            {%scripts%}
+            {%renderer%}
+        </footer>
+    </body>
+</html>"""
+
+
 def serve_layout():
     """Built per page load, so the navbar shows what this user's role may use."""
     from flask_login import current_user
@@ -88,6 +109,10 @@ def create_app(settings: Optional[Settings] = None, *, runtime: Optional[Runtime
         update_title=None,
         suppress_callback_exceptions=True,  # on the server only: the browser checks (components.validation)
         external_stylesheets=["/vendor/bootstrap.min.css", "/vendor/bootstrap-icons.min.css"],
+        # assets/app.css (contrast, phone layout) and assets/rc.js (navbar menu), whatever `name` is.
+        assets_folder=str(ROOT / "assets"),
+        index_string=INDEX_STRING,
+        meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
         on_error=dash_guard.callback_failed,  # a callback that still raises: logged, no update, never a 500
     )
     app.layout = serve_layout

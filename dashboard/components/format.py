@@ -5,6 +5,7 @@ import datetime as dt
 from typing import Optional
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from dashboard.components import palette as _palette
 from dashboard.enums import REASON_LABELS, Reason
 from dashboard.money.amounts import format_minor
 
@@ -14,8 +15,9 @@ STATUS_LABELS = {
     "under_review": "Under review",
     "closed": "Closed",
 }
-STATUS_COLORS = {"awaiting_merchant": "warning", "awaiting_customer": "info", "under_review": "primary",
-                 "closed": "secondary"}
+# Badge colours live in palette.py (one set, contrast-checked); re-exported for the callers.
+STATUS_COLORS = _palette.STATUS_COLORS
+STATUS_TEXT = _palette.STATUS_TEXT
 OUTCOME_LABELS = {"customer_won": "Customer won", "merchant_won": "Merchant won", "withdrawn": "Withdrawn"}
 PROVIDER_LABELS = {"stripe": "Stripe", "paypal": "PayPal", "crypto": "Crypto", "coinbase_commerce": "Coinbase Commerce"}
 

@@ -25,6 +25,8 @@ class ShellIds:
     LOGOUT_FORM = "nav-logout-form"
     LOGOUT = "nav-logout"
     LOGOUT_CSRF = "nav-logout-csrf"
+    NAV_TOGGLER = "nav-toggler"  # the menu button at phone width
+    NAV_COLLAPSE = "nav-collapse"  # what it opens: the links, the user and Sign out
 
     @staticmethod
     def nav_link(href: str) -> str:

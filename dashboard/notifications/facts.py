@@ -167,8 +167,10 @@ class Facts:
                          f"{self.customer} gets {credit} in platform credit from the platform; it costs "
                          f"{self.company} nothing and nothing is taken from your funds."),)
             refund = self.money(self.refund_amount())
-            return ((f"{refund} of {self.paid} refunded to you from {possessive(self.company)} funds." if you_customer else
-                     f"{refund} of {possessive(self.customer)} {self.paid} payment is refunded to them from your funds."),)
+            if you_customer:
+                return (f"{refund} of {self.paid} refunded to you from {possessive(self.company)} funds.",)
+            return (f"{refund} of {possessive(self.customer)} {self.paid} payment is refunded to them from your "
+                    f"funds.",)
         # The merchant won: a customer who got money in an overturned decision keeps it.
         if case.refund == RefundSource.PLATFORM.value:
             refund = self.money(case.decision_amount_minor or case.amount_minor)
@@ -246,7 +248,8 @@ class Facts:
             if case.customer_appealed or case.merchant_appealed:
                 return "This is final: the case has had its one appeal, and nothing can change the outcome now."
             if case.outcome == Outcome.WITHDRAWN.value:
-                return "This is final: a withdrawn case cannot be reopened, and no new case can be opened on this payment."
+                return ("This is final: a withdrawn case cannot be reopened, and no new case can be opened on "
+                        "this payment.")
             return "This is final: the case is closed for good and cannot be appealed."
         by = reader.when(case.appeal_due_at)
         decided = case.decided_by_id is not None

@@ -72,7 +72,8 @@ def denied(facts: Facts, reader: Reader) -> Said:
     if reader.side == Party.CUSTOMER:
         return Said("the merchant refused your request", f"{facts.company} refused your request.",
                     _merchant_said(facts, reader))
-    return Said(f"{facts.actor_name} denied the case", f"{_teammate(facts)} denied {possessive(facts.customer)} request.",
+    return Said(f"{facts.actor_name} denied the case",
+                f"{_teammate(facts)} denied {possessive(facts.customer)} request.",
                 _merchant_said(facts, reader))
 
 
@@ -169,7 +170,8 @@ def appealed(facts: Facts, reader: Reader) -> Said:
 def final_decision(facts: Facts, reader: Reader) -> Said:
     favour = facts.favour(reader)
     upheld = facts.data.get("decision") == "uphold"
-    verb = "upheld the decision: the case stays decided" if upheld else "overturned the decision: the case is now decided"
+    verb = ("upheld the decision: the case stays decided" if upheld
+            else "overturned the decision: the case is now decided")
     text = (facts.event.details or "").strip()
     label = "upheld" if upheld else "overturned"
     stock = f"The appeal was reviewed and the decision {label}."

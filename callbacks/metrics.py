@@ -3,7 +3,9 @@
 Each callback re-reads the signed-in user from the database and answers only a
 manager; anyone else gets the "not for you" state and no data, whatever they send.
 Filters from the browser are parsed and narrowed by `metrics.parse_filter` before they
-reach SQL. Managers see every case, so the numbers are the platform's rollups.
+reach SQL. Managers see every case, so the numbers are the platform's rollups. The dates
+are days in the manager's time zone (`export_routes.metrics_zone`: saved, else the
+browser's, else UTC), the same for the charts, the numbers and the CSV.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from dashboard.components.ids import MetricsIds
 from dashboard.components.shell import empty_state
 from dashboard.enums import Role
 from dashboard.errors import DomainError
+from dashboard.export_routes import metrics_zone
 
 HIDDEN, SHOWN = {"display": "none"}, {}
 NO_FIGURE = {"data": [], "layout": {}}
@@ -34,8 +37,10 @@ def is_manager(user) -> bool:
     return user.role == Role.MANAGER
 
 
-def _filter(ctx, start, end, companies, providers, reasons) -> metrics.MetricsFilter:
-    return metrics.parse_filter(start, end, companies, providers, reasons, today=ctx.now.date())
+def _filter(ctx, user, start, end, companies, providers, reasons) -> metrics.MetricsFilter:
+    zone = metrics_zone(user)
+    return metrics.parse_filter(start, end, companies, providers, reasons, today=ctx.now.astimezone(zone).date(),
+                                zone=zone)
 
 
 def _bucket(value) -> str:
@@ -96,7 +101,7 @@ def metrics_overview(start, end, companies, providers, reasons, bucket):
         with acting_user() as (ctx, user):
             if not is_manager(user):
                 return _denied(FORBIDDEN)
-            f, b = _filter(ctx, start, end, companies, providers, reasons), _bucket(bucket)
+            f, b = _filter(ctx, user, start, end, companies, providers, reasons), _bucket(bucket)
             o = metrics.overview(ctx.session, f, bucket=b)  # the KPIs derived from the series and histograms
             return dict(
                 alert=None, body_style=SHOWN, export_href=export_href(f), export_style=SHOWN, kpis=kpi_rows(o.kpis),
@@ -118,7 +123,7 @@ def metrics_volume(start, end, companies, providers, reasons, bucket, stack):
         with acting_user() as (ctx, user):
             if not is_manager(user):
                 return NO_FIGURE
-            f = _filter(ctx, start, end, companies, providers, reasons)
+            f = _filter(ctx, user, start, end, companies, providers, reasons)
             return charts.volume_figure(metrics.volume_series(ctx.session, f, bucket=b, by=by),
                                         bucket=b, by=by)
     except DomainError:
@@ -134,7 +139,7 @@ def metrics_breakdowns(start, end, companies, providers, reasons):
         with acting_user() as (ctx, user):
             if not is_manager(user):
                 return dict(company=None, provider=None, reason=None)
-            f = _filter(ctx, start, end, companies, providers, reasons)
+            f = _filter(ctx, user, start, end, companies, providers, reasons)
             out = {}
             for what in ("company", "provider", "reason"):
                 rows = metrics.breakdown(ctx.session, f, by=what)

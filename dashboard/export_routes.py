@@ -12,6 +12,10 @@ be a manager, else 403. Only the columns below leave: never messages, notes or
 decision reasons. Text a person typed (company names, emails) is defused so a
 spreadsheet does not run it as a formula.
 
+The range is days in the manager's time zone, as on the screen (`metrics_zone`: their saved
+zone, else their browser's, else UTC), so the file holds exactly the cases the screen
+counted; the times in it stay UTC (ISO 8601 with Z), for spreadsheets and scripts.
+
 Register once in app.py: `from dashboard.export_routes import register; register(server)`.
 """
 from __future__ import annotations
@@ -20,6 +24,7 @@ import csv
 import datetime as dt
 import io
 from typing import Iterator, Optional
+from zoneinfo import ZoneInfo
 
 import flask
 from flask_login import current_user
@@ -30,11 +35,25 @@ from dashboard.enums import Role
 from dashboard.limits import day_in_range
 from dashboard.money.amounts import to_major
 from dashboard.permissions import case_visibility
+from dashboard.timezones import valid_zone, zone_named
 
 HEADER = ("id", "created_at", "company", "customer_email", "provider", "reason", "status", "outcome", "refund",
           "amount", "currency", "escalated", "appealed", "closed_at")
 PAGE_SIZE = 1000
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def metrics_zone(user) -> ZoneInfo:
+    """The zone a manager's metrics days are in: their saved zone, else the browser's (the
+    `tz` cookie, outside a request none), else UTC. The screen's callbacks use it too."""
+    saved = valid_zone(getattr(user, "time_zone", None))
+    if saved:
+        return zone_named(saved)
+    try:
+        cookie = flask.request.cookies.get("tz")
+    except RuntimeError:  # outside a request
+        cookie = None
+    return zone_named(cookie)
 
 
 def register(server: flask.Flask) -> None:
@@ -92,10 +111,12 @@ def export_cases_csv() -> flask.Response:
         if user is None or not user.is_active or user.role != Role.MANAGER:
             return _refuse(403, "Only the platform's managers can export cases.")
         visible = case_visibility(user)
+        zone = metrics_zone(user)
     args = flask.request.args
     # Like an unreadable date, one outside 1900..9998 means the default range (not an overflow).
     f = parse_filter(day_in_range(args.get("start")), day_in_range(args.get("end")), args.getlist("company"),
-                     args.getlist("provider"), args.getlist("reason"), today=runtime.now().date())
+                     args.getlist("provider"), args.getlist("reason"), today=runtime.now().astimezone(zone).date(),
+                     zone=zone)
     response = flask.Response(stream_csv(runtime.Session, visible, f), mimetype="text/csv")
     name = f"resolution-center-cases_{f.start.isoformat()}_{f.end.isoformat()}.csv"
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'

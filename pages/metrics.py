@@ -3,9 +3,11 @@ and appeal rates, outcomes, money, and breakdowns by company, provider and reaso
 under one set of filters, with a CSV export of the filtered cases.
 
 Filled by `callbacks/metrics.py` (which checks the role on every call); nothing here
-reads the database. The default range is the last 90 UTC days.
+reads the database. The dates are days in the viewer's time zone, named under the filters
+(`zone_note`); the default range is the last 90 of them.
 """
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import dash
 import flask
@@ -17,6 +19,7 @@ from dashboard.components.format import PROVIDER_LABELS, reason_label
 from dashboard.components.ids import MetricsIds
 from dashboard.components.shell import page_header
 from dashboard.enums import Provider, Reason
+from dashboard.components.format import viewer_zone
 
 dash.register_page(__name__, path="/metrics", title="Metrics · Resolution Center")
 
@@ -29,7 +32,23 @@ def _graph(graph_id: str, *, extra=None) -> dbc.Card:
                                  className="p-2"), className="h-100 shadow-sm")
 
 
-def _filters(today: dt.date) -> dbc.Card:
+def zone_note(zone: ZoneInfo, now: dt.datetime) -> str:
+    """'Days in Europe/Paris (CET).' — and, where the zone is not a whole number of hours
+    from UTC, where its days start (the finest the metrics count in is the UTC hour)."""
+    local = now.astimezone(zone)
+    abbreviation = local.tzname() or "UTC"
+    abbreviation = f"UTC{abbreviation}" if abbreviation[:1] in "+-" else abbreviation
+    note = "Days in UTC." if zone.key == "UTC" else f"Days in {zone.key} ({abbreviation})."
+    offset = int((local.utcoffset() or dt.timedelta()).total_seconds() // 60)
+    early = -offset % 60  # minutes past the whole UTC hour at which local midnight falls
+    if early:
+        sign = "+" if offset >= 0 else "-"
+        note += (f" This zone is UTC{sign}{abs(offset) // 60}:{abs(offset) % 60:02d}, so each day here starts "
+                 f"{early} minutes before midnight (at 23:{60 - early:02d}), on the whole UTC hour.")
+    return note
+
+
+def _filters(today: dt.date, note: str) -> dbc.Card:
     label = "form-label small text-muted mb-1"
     return dbc.Card(dbc.CardBody([
         dbc.Row([
@@ -57,14 +76,18 @@ def _filters(today: dt.date) -> dbc.Card:
                            options=[{"label": "Day", "value": "day"}, {"label": "Week", "value": "week"},
                                     {"label": "Month", "value": "month"}]),
             html.Span([html.I(className="bi bi-info-circle me-1"),
-                       "Dates are UTC days. Every number and chart below counts the cases opened in this range "
+                       f"{note} Every number and chart below counts the cases opened in this range "
                        "that match the filters."], className="small text-muted ms-lg-3"),
         ], className="mt-3 d-flex flex-wrap align-items-center"),
     ]), className="shadow-sm mb-3")
 
 
 def layout(**_kwargs):
-    today = flask.current_app.extensions["rc"].now().date()
+    # The saved zone, else the browser's, else UTC: the rule the callbacks and the CSV use
+    # (dashboard.export_routes.metrics_zone, which this page may not import: it reaches the API's errors).
+    zone = viewer_zone()
+    now = flask.current_app.extensions["rc"].now()
+    today = now.astimezone(zone).date()
     export = html.A([html.I(className="bi bi-download me-2"), "Export CSV"], id=MetricsIds.EXPORT,
                     href="/metrics/export.csv", className="btn btn-outline-primary btn-sm",
                     title="Download the filtered cases as CSV", style={"display": "none"})
@@ -72,7 +95,7 @@ def layout(**_kwargs):
         page_header("Metrics", "Disputes across every company on the platform", right=export),
         html.Div(id=MetricsIds.ALERT),
         html.Div(id=MetricsIds.BODY, style={"display": "none"}, children=[
-            _filters(today),
+            _filters(today, zone_note(zone, now)),
             dcc.Loading(html.Div(id=MetricsIds.KPIS, className="mb-3"), type="dot"),
             dbc.Row([
                 dbc.Col(_graph(MetricsIds.VOLUME, extra=html.Div([

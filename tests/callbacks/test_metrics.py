@@ -263,3 +263,36 @@ def test_export_with_no_matching_cases_is_just_the_header(client, scenario, buil
     sign_in(client, w.manager)
     response = client.get("/metrics/export.csv?start=2025-01-01&end=2025-01-31")
     assert response.get_data(as_text=True) == ",".join(export_routes.HEADER) + "\r\n"
+
+
+# ---------------------------------------------------------------------- time zones
+# 'apr' opened at 00:00 UTC on 1 April: still 31 March in New York. 'feb' at 12:00 UTC on
+# 28 February: already 1 March in Auckland (UTC+13 in its summer).
+@pytest.mark.parametrize("zone, extra", [("UTC", None), ("Europe/Paris", None), ("America/New_York", "apr"),
+                                         ("Pacific/Auckland", "feb")])
+def test_the_days_are_the_viewers(as_user, scenario, zone, extra):
+    w, ids = scenario
+    with as_user(w.manager, tz=zone):
+        out = cb.metrics_overview(**MARCH_ARGS, bucket="month")
+        volume = cb.metrics_volume(**MARCH_ARGS, bucket="day", stack="reason")
+    assert kpi(out, "cases") == ("8" if extra else "7")
+    assert sum(sum(t.y) for t in volume.data) == (8 if extra else 7)
+    assert out["export_href"] == "/metrics/export.csv?start=2026-03-01&end=2026-03-31"
+
+
+def test_a_saved_zone_wins_over_the_browsers(as_user, scenario, Session):  # noqa: N803
+    w, _ = scenario
+    with Session.begin() as s:
+        s.get(type(w.manager), w.manager.id).time_zone = "Pacific/Auckland"
+    with as_user(w.manager, tz="America/New_York"):
+        out = cb.metrics_overview(**MARCH_ARGS, bucket="week")
+    assert kpi(out, "cases") == "8"  # 'feb' (1 March in Auckland), not 'apr' (31 March in New York)
+
+
+def test_the_export_counts_the_same_days(client, scenario):
+    w, ids = scenario
+    sign_in(client, w.manager)
+    client.set_cookie("tz", "America/New_York")
+    rows = read_csv(client.get("/metrics/export.csv?start=2026-03-01&end=2026-03-31"))
+    assert len(rows) == 8 and rows[-1]["id"] == ids["apr"]
+    assert rows[-1]["created_at"] == "2026-04-01T00:00:00Z"  # the file's times stay UTC

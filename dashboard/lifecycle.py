@@ -121,7 +121,9 @@ def _overdue(ctx: Ctx, case: Case, _actor) -> Optional[Refusal]:
 
 def _appeal_window_open(ctx: Ctx, case: Case) -> Optional[Refusal]:
     if case.final or case.appeal_due_at is None:
-        return not_now(case, "This case cannot be appealed: no appeal is left.")
+        if case.customer_appealed or case.merchant_appealed:  # §3.4, §3.8: one appeal per case
+            return not_now(case, "The case's only appeal has been used; the decision on it is final.")
+        return not_now(case, "This case is closed for good: it cannot be appealed.")
     if case.customer_appealed or case.merchant_appealed:
         return not_now(case, "This case has already been appealed once, and a case has only one appeal.")
     if ctx.now >= case.appeal_due_at:

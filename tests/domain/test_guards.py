@@ -110,7 +110,8 @@ def test_a_missed_answer_deadline_carries_its_moment(story):
 
 def test_a_used_appeal_is_explained_to_the_other_side(story):
     cid = stages.closed_appeal_decided(story)
-    assert _reasons(story, cid, "creator")[Action.APPEAL].message == "This case cannot be appealed: no appeal is left."
+    assert _reasons(story, cid, "creator")[Action.APPEAL].message == \
+        "The case's only appeal has been used; the decision on it is final."
 
 
 def test_the_merchants_fourth_request_is_explained(story):

@@ -250,3 +250,15 @@ def test_a_late_step_keeps_days_and_zones_apart(story):
     receipt = by_recipient(story.emails(cid))[story.w.customer.email]
     assert due.hour == 21 and _at(due, TOKYO).split(",")[0] in receipt.part("next")
     assert f"{due.astimezone(zone_named(TOKYO)).day} " in receipt.part("next")
+
+
+def test_a_full_refund_offers_the_appeal_only_to_the_side_that_may_still_appeal(story):
+    """The lifecycle table decides who may appeal (a customer refunded in full may not);
+    each side reads its own right, or the other side's."""
+    cid = stages.under_review(story)
+    mails = _new_mails(story, cid, lambda: story.do(review.decide, actor=story.w.manager, case_id=cid,
+                                                    outcome="refund", reason="Never delivered."))
+    customer, creator = mails[story.w.customer.email], mails[story.w.creator.email]
+    assert "$50.00 of $50.00 refunded to you" in customer.part("money")
+    assert "You can appeal" not in customer.part("appeal") and "Acme Courses can appeal" in customer.part("appeal")
+    assert "You can appeal" in creator.part("appeal") and "can appeal too" not in creator.part("appeal")

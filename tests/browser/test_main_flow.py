@@ -104,7 +104,7 @@ def event(page: Page, action: str):
 
 def choose_action(page: Page, label: str) -> None:
     page.locator("#case-act-choice label").filter(has_text=re.compile("^" + re.escape(label) + "$")).click()
-    expect(page.locator("#case-act-submit")).to_be_enabled()
+    expect(page.locator("#case-act-submit")).to_contain_text(label)
 
 
 def action_labels(page: Page) -> list[str]:
@@ -113,6 +113,7 @@ def action_labels(page: Page) -> list[str]:
 
 
 def submit(page: Page, toast: str) -> None:
+    expect(page.locator("#case-act-submit")).to_be_enabled()  # the required fields are filled
     page.click("#case-act-submit")
     expect(page.locator("#case-toast")).to_contain_text(toast)
     expect(page.locator("#case-feedback .alert")).to_have_count(0)
@@ -290,8 +291,13 @@ def test_dispute_from_opening_to_final_review(live_app, actors):
     expect(event(creator, "refund_issued")).to_have_count(1)
     assert "Appeal" in action_labels(creator)
     choose_action(creator, "Appeal")
+    expect(creator.locator("#case-act-submit")).to_be_disabled()  # an appeal needs its message first
     creator.fill("#case-act-message", "Lessons 3-8 play fine on our side; here is the server log of the stream.")
-    submit(creator, "Your appeal was filed.")
+    expect(creator.locator("#case-act-submit")).to_be_enabled()
+    creator.click("#case-act-submit")
+    expect(creator.locator("#case-confirm")).to_contain_text("only appeal")  # the case's one appeal: confirmed
+    creator.click("#case-confirm-ok")
+    expect(creator.locator("#case-toast")).to_contain_text("Your appeal was filed.")
     expect(event(creator, "appealed")).to_have_count(1)
     expect(creator.locator("#case-status")).to_have_text("Under review")
     assert_clean(creator, "creator appealed")

@@ -6,6 +6,7 @@ browser (a selected row) are only ever handed to the domain, which checks them a
 """
 from __future__ import annotations
 
+import json
 import re
 
 import dash_bootstrap_components as dbc
@@ -15,7 +16,16 @@ from callbacks._session import acting_user
 from dashboard.cases import review
 from dashboard.components.format import local_time, viewer_zone
 from dashboard.components.ids import QueueIds, ShellIds
-from dashboard.components.queue_grid import FILTER_LABELS, TAB_HINTS, TAB_LABELS, grid_row, tab_label
+from dashboard.components.queue_grid import (
+    FILTER_LABELS,
+    PHONE_COLUMN_DEFS,
+    PHONE_ROW_HEIGHT,
+    PHONE_WIDTH,
+    TAB_HINTS,
+    TAB_LABELS,
+    grid_row,
+    tab_label,
+)
 from dashboard.components.shell import not_found
 from dashboard.enums import Role
 from dashboard.errors import DomainError
@@ -159,10 +169,11 @@ def assign_case(_clicks, selected, reviewer_id, bump):
     prevent_initial_call=True,
 )
 def open_case(cell):
-    """A click on a case id opens the case page (which checks access itself)."""
-    if not isinstance(cell, dict) or cell.get("colId") != "id":
+    """A click on a case id (or, on a phone, on the case's card) opens the case page (which
+    checks access itself)."""
+    if not isinstance(cell, dict) or cell.get("colId") not in ("id", "card"):
         return no_update
-    value = cell.get("value")
+    value = cell.get("value") if cell.get("colId") == "id" else cell.get("rowId")
     if not isinstance(value, str) or not CASE_ID.match(value):
         return no_update
     return f"/cases/{value}"
@@ -208,4 +219,19 @@ clientside_callback(
     """,
     Output(QueueIds.CLAIM, "disabled"), Output(QueueIds.ASSIGN, "disabled"), Output(QueueIds.SELECTED, "children"),
     Input(QueueIds.GRID, "selectedRows"),
+)
+
+
+# On a phone the grid becomes a list of cards (queue_grid.PHONE_COLUMN_DEFS): decided in
+# the browser from its width when the page loads; the server pages the rows either way.
+clientside_callback(
+    """
+    function(_load, options) {
+        if (window.innerWidth >= @WIDTH@) { return [dash_clientside.no_update, dash_clientside.no_update]; }
+        return [@DEFS@, Object.assign({}, options || {}, {rowHeight: @HEIGHT@})];
+    }
+    """.replace("@WIDTH@", str(PHONE_WIDTH)).replace("@HEIGHT@", str(PHONE_ROW_HEIGHT))
+       .replace("@DEFS@", json.dumps(PHONE_COLUMN_DEFS)),
+    Output(QueueIds.GRID, "columnDefs"), Output(QueueIds.GRID, "dashGridOptions"),
+    Input(QueueIds.LOAD, "data"), State(QueueIds.GRID, "dashGridOptions"),
 )

@@ -49,20 +49,25 @@ _TEXT_FILTER = {"filter": "agTextColumnFilter", "floatingFilter": True,
                 "filterParams": {"filterOptions": ["contains", "notContains", "equals", "startsWith"],
                                  "debounceMs": 400, "maxNumConditions": 1, "buttons": ["reset"]}}
 
+# Long values wrap onto a second line of the row instead of being cut off (38 px holds two).
+_WRAP = {"wrapText": True, "cellClass": "rc-wrap"}
+
 COLUMN_DEFS = [
     {"field": "id", "headerName": "Case", "pinned": "left", "width": 193, "flex": 0, **_TEXT_FILTER,
      "cellClass": ["font-monospace", "text-primary", "text-decoration-underline"],
      "cellStyle": {"cursor": "pointer"}, "headerTooltip": "Click a case to open it"},
-    {"field": "company", "headerName": "Company", "minWidth": 100, "tooltipField": "company", **_TEXT_FILTER},
-    {"field": "customer", "headerName": "Customer", "minWidth": 100, "tooltipField": "customer_email", **_TEXT_FILTER},
+    {"field": "company", "headerName": "Company", "minWidth": 110, "tooltipField": "company", **_WRAP, **_TEXT_FILTER},
+    {"field": "customer", "headerName": "Customer", "minWidth": 110, "tooltipField": "customer_email", **_WRAP,
+     **_TEXT_FILTER},
     {"field": "amount", "headerName": "Amount", "type": "rightAligned", "width": 84, "flex": 0},
     {"field": "provider", "headerName": "Provider", "width": 86, "flex": 0, **_TEXT_FILTER},
-    {"field": "reason", "headerName": "Reason", "width": 125, "flex": 0, "tooltipField": "reason", **_TEXT_FILTER},
-    {"field": "status", "headerName": "Status", "width": 210, "flex": 0, **_TEXT_FILTER,
+    {"field": "reason", "headerName": "Reason", "width": 150, "flex": 0, "tooltipField": "reason", **_WRAP,
+     **_TEXT_FILTER},
+    {"field": "status", "headerName": "Status", "width": 190, "flex": 0, **_WRAP, **_TEXT_FILTER,
      "cellClassRules": {"text-primary-emphasis": "params.data != null && params.data.escalated_open === true"}},
     {"field": "waiting", "headerName": "Waiting", "width": 78, "flex": 0, "tooltipField": "waiting_since",
      "headerTooltip": "Since the case came to whoever it now waits on"},
-    {"field": "deadline", "headerName": "Deadline", "width": 178, "flex": 0, "tooltipField": "deadline_full",
+    {"field": "deadline", "headerName": "Deadline", "width": 178, "flex": 0, "tooltipField": "deadline_full", **_WRAP,
      "headerTooltip": "Red: overdue. Amber: due within 24 hours.",
      "cellClassRules": {
          "bg-danger-subtle": _deadline_rule("overdue"),
@@ -75,6 +80,27 @@ COLUMN_DEFS = [
      "cellClassRules": {"text-muted": "params.data != null && params.data.assignee_id == null",
                         "fw-semibold": "params.data != null && params.data.assigned_to_me === true"}},
 ]
+
+
+# Below 576 px the queue is a list of cards: the selection box and one cell per case holding
+# what the columns say, line by line (callbacks/queue.py switches to these in the browser).
+# The same rows, paged by the server as on a desktop; a tap on the card opens the case.
+PHONE_WIDTH = 576
+PHONE_ROW_HEIGHT = 96
+PHONE_COLUMN_DEFS = [
+    {"field": "card", "headerName": "Cases", "flex": 1, "wrapText": True, "cellClass": "rc-queue-card",
+     "sortable": False, "headerTooltip": "Tap a case to open it"},
+]
+
+
+def card_text(row: dict) -> str:
+    """The phone card of one grid row: id; company and amount; status; deadline and assignee."""
+    return "\n".join([
+        row["id"],
+        f"{row['company']} · {row['amount']} · {row['reason']}",
+        row["status"],
+        f"Due {row['deadline']} · {row['assignee']}" if row["deadline"] != "—" else row["assignee"],
+    ])
 
 
 def queue_grid(grid_id: str) -> dag.AgGrid:
@@ -138,7 +164,7 @@ def deadline_full(due: Optional[dt.datetime], now: dt.datetime, zone: ZoneInfo) 
 def grid_row(row, *, now: dt.datetime, zone: ZoneInfo, viewer_id: str) -> dict:
     """One `data.read.queue.QueueRow` as the grid's row data (display strings + flags)."""
     mine = row.assignee_id is not None and row.assignee_id == viewer_id
-    return {
+    data = {
         "id": row.id,
         "company": row.company_name,
         "customer": row.customer_name,
@@ -157,6 +183,8 @@ def grid_row(row, *, now: dt.datetime, zone: ZoneInfo, viewer_id: str) -> dict:
         "assignee": ("You" if mine else row.assignee_name) if row.assignee_id else "Unassigned",
         "assigned_to_me": mine,
     }
+    data["card"] = card_text(data)
+    return data
 
 
 def tab_label(tab: str, count: Optional[int]) -> str:

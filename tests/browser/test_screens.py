@@ -137,3 +137,18 @@ def test_every_screen_passes_axe(browse, demo_case, role, viewport):
         assert_accessible(page, f"{role} on {path} at {viewport['width']} px")
         assert page.locator("h1").count() == 1, f"{role} on {path}: {page.locator('h1').all_inner_texts()}"
     assert page.console_errors == [], page.console_errors
+
+
+def test_the_queue_is_a_list_of_cards_on_a_phone(browse):
+    page = browse("reviewer", PHONE)
+    page.goto("/queue")
+    card = page.locator(".ag-center-cols-container .ag-cell.rc-queue-card").first
+    expect(card).to_be_visible()
+    text = card.inner_text()
+    case_id = text.splitlines()[0].strip()
+    assert re.fullmatch(r"reso_[A-Za-z0-9]+", case_id), text
+    assert "Under review" in text or "Final review" in text, text  # the Escalated tab
+    assert card.bounding_box()["height"] >= 80  # four lines, none cut off
+    card.click()
+    expect(page).to_have_url(re.compile(f"/cases/{case_id}$"))
+    expect(page.locator("#case-timeline-list")).to_be_attached()

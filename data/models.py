@@ -229,8 +229,8 @@ class Case(Base):
               postgresql_where=and_(column("final").is_(False), column("appeal_due_at").is_not(None)),
               sqlite_where=and_(column("final").is_(False), column("appeal_due_at").is_not(None))),
         # Staff search by amount (data.read.search): one amount's newest cases, a backward range.
-        # The search's trigram indexes (users.name, users.email, companies.name) are
-        # PostgreSQL-only GIN indexes kept in migration 5ea2c4b1d0f7 alone.
+        # The search's PostgreSQL-only indexes (trigram GIN on users.name and companies.name,
+        # a text_pattern_ops btree on lower(users.email)) live in migration 5ea2c4b1d0f7 alone.
         Index("ix_cases_amount_created", "amount_minor", "created_at", "id"),
     )
 

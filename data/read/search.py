@@ -25,9 +25,12 @@ customers matching → the cases' own (created_at, id) index, newest first, keep
 The caller's visibility clause is applied inside every branch (staff pass `true()`): the
 function cannot be used unfiltered.
 
-PostgreSQL: pg_trgm GIN indexes on lower(users.name), lower(users.email) and
-lower(companies.name) serve the `LIKE '%word%'` and `LIKE 'prefix%'` tests, and
-ix_cases_amount_created (amount_minor, created_at, id) the amounts (migration 5ea2c4b1d0f7).
+PostgreSQL: pg_trgm GIN indexes on lower(users.name) and lower(companies.name) serve the
+`LIKE '%word%'` tests, a text_pattern_ops btree on lower(users.email) the email's
+`LIKE 'prefix%'`, and ix_cases_amount_created (amount_minor, created_at, id) the amounts
+(migration 5ea2c4b1d0f7). Up to FEW matching customers or companies are looked up first and
+named in the cases' statement (`_named`), so the planner reads a big company's cases newest
+first from its own index range instead of gathering them all to sort.
 SQLite, the embedded default: the same SQL with no trigram index, so a name or email search
 reads the users and companies tables in full (an id or an amount still uses an index). That
 is fine at what SQLite holds here (a demo or a small team: thousands of people, where a scan
@@ -214,21 +217,46 @@ def _amount_branches(q: Interpretation, exponents: Mapping[str, int]) -> list[Co
     return out
 
 
-def branches(q: Interpretation, *, exponents: Mapping[str, int] = {}) -> list[ColumnElement[bool]]:
-    """The ways a case can match `q`, each a condition on the cases alone."""
+FEW = 20  # matching customers or companies named one by one; more are a subquery
+
+
+def _named(session: Session, ids_stmt, column) -> list[ColumnElement[bool]]:
+    """Cases whose `column` (customer_id / company_id) is one of the ids `ids_stmt` selects.
+
+    Up to FEW ids are read first and named in the statement: the planner then knows who they
+    are (a company with a tenth of all cases is read newest first from its own index range,
+    LIMIT rows, not gathered whole and sorted), and a company gets a branch of its own for
+    that range. Past FEW the matches are dense, and the subquery lets the planner read the
+    cases newest first and keep the matching ones."""
+    few = list(session.scalars(ids_stmt.limit(FEW + 1)))
+    if len(few) > FEW:
+        return [column.in_(ids_stmt)]
+    if not few:
+        return []
+    if column is Case.company_id:
+        return [column == one for one in few]
+    return [column.in_(few)]
+
+
+def branches(q: Interpretation, *, exponents: Mapping[str, int] = {},
+             session: Optional[Session] = None) -> list[ColumnElement[bool]]:
+    """The ways a case can match `q`, each a condition on the cases alone. With a session,
+    the people and companies that match are looked up first when they are few (`_named`)."""
     if q.kind == "case_id":
         return [Case.id == q.text]
     if q.kind == "payment_id":
         return [Case.payment_id == q.text]
     if q.kind == "email":
         people = select(User.id).where(_like(User.email, _escape(q.text) + "%"))
-        return [Case.customer_id.in_(people)]
+        return _named(session, people, Case.customer_id) if session else [Case.customer_id.in_(people)]
     if q.kind == "amount":
         return _amount_branches(q, exponents)
     if q.kind == "words" and q.words:
         named = select(User.id).where(*(_has_word(User.name, w) for w in q.words))
         companies = select(Company.id).where(*(_has_word(Company.name, w) for w in q.words))
-        return [Case.customer_id.in_(named), Case.company_id.in_(companies)]
+        if session is None:
+            return [Case.customer_id.in_(named), Case.company_id.in_(companies)]
+        return _named(session, named, Case.customer_id) + _named(session, companies, Case.company_id)
     return []
 
 
@@ -236,7 +264,7 @@ def matching(session: Session, q: Interpretation, *, where: Sequence[ColumnEleme
              newest_first: bool = True, exponents: Mapping[str, int] = {}) -> list[tuple[str, dt.datetime]]:
     """(id, created_at) of the first `limit` cases matching `q` and every clause of `where`
     (the caller's visibility, filters and seek), newest first or oldest first."""
-    parts = branches(q, exponents=exponents)
+    parts = branches(q, exponents=exponents, session=session)
     if not parts or limit <= 0:
         return []
     order = ((Case.created_at.desc(), Case.id.desc()) if newest_first else (Case.created_at.asc(), Case.id.asc()))
@@ -262,16 +290,19 @@ def _tag(q: Interpretation) -> str:
     return "search:" + keyset.view_of(q.kind, q.text)
 
 
+def _display(where: Sequence[ColumnElement[bool]]):
+    return (select(Case.id, Case.payment_id, Case.status, Case.stage, Case.outcome, Case.reason, Case.amount_minor,
+                   Case.currency, Case.company_id, Company.name.label("company_name"), Case.customer_id,
+                   Customer.name.label("customer_name"), Customer.email.label("customer_email"), Case.created_at)
+            .join(Company, Company.id == Case.company_id).join(Customer, Customer.id == Case.customer_id)
+            .where(*where))
+
+
 def rows_for(session: Session, ids: Sequence[str]) -> list[SearchRow]:
     """The display fields of the cases `ids`, in that order."""
     if not ids:
         return []
-    stmt = (select(Case.id, Case.payment_id, Case.status, Case.stage, Case.outcome, Case.reason, Case.amount_minor,
-                   Case.currency, Case.company_id, Company.name.label("company_name"), Case.customer_id,
-                   Customer.name.label("customer_name"), Customer.email.label("customer_email"), Case.created_at)
-            .join(Company, Company.id == Case.company_id).join(Customer, Customer.id == Case.customer_id)
-            .where(Case.id.in_(list(ids))))
-    found = {r.id: SearchRow(**r._mapping) for r in session.execute(stmt)}
+    found = {r.id: SearchRow(**r._mapping) for r in session.execute(_display([Case.id.in_(list(ids))]))}
     return [found[i] for i in ids if i in found]
 
 
@@ -285,6 +316,10 @@ def search(session: Session, query: Optional[str], *, visibility: ColumnElement[
     tag = _tag(q)
     seek = keyset.decode(tag, KEYS, after) if after else None
     where = [visibility] + ([keyset.after(KEYS, seek)] if seek is not None else [])
+    if q.exact:
+        # One case at most (ids are unique): read it with its display fields in one statement.
+        rows = [SearchRow(**r._mapping) for r in session.execute(_display([*branches(q), *where]).limit(1))]
+        return SearchPage(rows, None, exact=len(rows) == 1 and seek is None, kind=q.kind, query=q)
     found = matching(session, q, where=where, limit=size + 1, exponents=exponents)
     more, found = len(found) > size, found[:size]
     rows = rows_for(session, [i for i, _ in found])

@@ -12,6 +12,7 @@ from data.models import ApiToken, Company, User
 from dashboard.context import Ctx
 from dashboard.enums import Role
 from dashboard.errors import Conflict, Invalid, NotFound
+from dashboard import timezones
 
 TOKEN_PREFIX = "rc_"
 
@@ -35,7 +36,11 @@ def create_company(ctx: Ctx, *, name: Optional[str], support_email: Optional[str
 
 
 def create_user(ctx: Ctx, *, email: Optional[str], name: Optional[str], role: Optional[str],
-                company_id: Optional[str] = None, password: Optional[str] = None) -> User:
+                company_id: Optional[str] = None, password: Optional[str] = None,
+                time_zone: Optional[str] = None) -> User:
+    """`time_zone`: the person's IANA zone when it is known already (the demo, an import);
+    otherwise their first sign-in sets it from the browser. A name that is no zone is
+    refused rather than stored."""
     address = _email(email)
     try:
         parsed_role = Role(role)
@@ -48,9 +53,13 @@ def create_user(ctx: Ctx, *, email: Optional[str], name: Optional[str], role: Op
         raise Invalid("company_not_allowed", "Only creators belong to a company.")
     if ctx.session.scalar(select(User.id).where(User.email == address)):
         raise Conflict("email_taken", f"A user with email {address} already exists.")
+    zone = timezones.valid_zone(time_zone) if time_zone is not None else None
+    if time_zone is not None and zone is None:
+        raise Invalid("invalid_time_zone", "Give the time zone as an IANA name, such as Europe/Paris.")
     display = (name or "").strip() or address.split("@")[0]
     user = User(email=address, name=display[:200], role=parsed_role.value, company_id=company_id,
-                password_hash=generate_password_hash(password) if password else None, created_at=ctx.now)
+                password_hash=generate_password_hash(password) if password else None, time_zone=zone,
+                created_at=ctx.now)
     ctx.session.add(user)
     ctx.session.flush()
     return user

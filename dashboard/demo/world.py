@@ -89,11 +89,11 @@ class World:
         shared_hash = generate_password_hash(DEMO_PASSWORD)  # hashing is slow on purpose: once, not 50 times
 
         def person(email: str, name: str, role: str, company_id: Optional[str] = None) -> User:
-            u = accounts.create_user(ctx, email=email, name=name, role=role, company_id=company_id)
-            u.password_hash = shared_hash
             # People sit in a few zones, so emails and screens show deadlines in each one's own.
             # Chosen by position, not by self.rng: the rest of the seed stays as it was.
-            u.time_zone = DEMO_ZONES.get(email) or OTHER_ZONES[len(zoned) % len(OTHER_ZONES)]
+            zone = DEMO_ZONES.get(email) or OTHER_ZONES[len(zoned) % len(OTHER_ZONES)]
+            u = accounts.create_user(ctx, email=email, name=name, role=role, company_id=company_id, time_zone=zone)
+            u.password_hash = shared_hash
             zoned.append(u)
             return u
 

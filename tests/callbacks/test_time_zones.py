@@ -17,6 +17,7 @@ from tests import factories
 
 PASSWORD = "correct horse battery"
 WHEN = dt.datetime(2026, 12, 8, 13, 0, tzinfo=dt.timezone.utc)
+TOKYO_NAME = "Asia/Tokyo"
 
 
 # ------------------------------------------------------------------------ the domain helper
@@ -111,3 +112,18 @@ def test_screens_use_the_cookie_when_nothing_is_saved(flask_app):
         assert viewer_zone().key == "Europe/Paris"
     with flask_app.test_request_context("/"):
         assert viewer_zone().key == "UTC"
+
+
+# ------------------------------------------------------------------------ accounts
+def test_a_user_can_be_created_with_a_zone_and_a_junk_one_is_refused(Session, tmp_path):  # noqa: N803
+    from dashboard import accounts
+    from dashboard.errors import Invalid
+
+    with Session.begin() as s:
+        ctx = Ctx(s, factories.T0, factories.test_settings(tmp_path))
+        zoned = accounts.create_user(ctx, email="z@test.example", name="Z", role="customer", time_zone=TOKYO_NAME)
+        plain = accounts.create_user(ctx, email="p@test.example", name="P", role="customer")
+        assert (zoned.time_zone, plain.time_zone) == (TOKYO_NAME, None)
+        with pytest.raises(Invalid) as refused:
+            accounts.create_user(ctx, email="j@test.example", name="J", role="customer", time_zone="Mars/Olympus")
+        assert refused.value.code == "invalid_time_zone"

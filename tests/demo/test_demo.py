@@ -234,3 +234,33 @@ def test_seeding_again_changes_nothing(demo):
     again = seed_demo(runtime, NOW + dt.timedelta(days=1))
     assert again["created"] is False
     assert {k: v for k, v in again.items() if k != "created"} == before
+
+
+def test_demo_people_have_time_zones_the_logins_several(demo, s):
+    from dashboard.demo.content import DEMO_ZONES
+    from dashboard.timezones import valid_zone
+
+    zones = dict(s.execute(select(User.email, User.time_zone)).all())
+    assert all(valid_zone(z) for z in zones.values()), zones
+    logins = {zones[email] for _, email in DEMO_LOGINS}
+    assert len(logins) == len(DEMO_LOGINS)  # each login in its own zone
+    assert all(zones[email] == zone for email, zone in DEMO_ZONES.items())
+
+
+def test_every_demo_email_reads_without_codes_and_names_company_and_case(demo, s):
+    """Every situation the demo plays, through every email it sent: the subject names the
+    company and the case; no enum value, None or template hole in what a person reads."""
+    import re
+
+    from data.models import Company
+
+    names = dict(s.execute(select(Company.id, Company.name)).all())
+    snake = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b")
+    rows = list(s.scalars(select(OutboxEmail)))
+    case_company = dict(s.execute(select(Case.id, Case.company_id)).all())
+    for r in rows:
+        assert r.subject.startswith(f"{names[case_company[r.case_id]]} · case {r.case_id} — "), r.subject
+        for words in (r.subject, r.body_text):
+            readable = words.replace(r.case_id, "").replace(r.recipient, "")
+            assert "None" not in readable and "{" not in readable, (r.template, words)
+            assert not snake.findall(readable), (r.template, snake.findall(readable))

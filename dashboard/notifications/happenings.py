@@ -48,7 +48,7 @@ def _teammate(facts: Facts) -> str:
 
 # --------------------------------------------------------------------------- the events
 def created(facts: Facts, reader: Reader) -> Said:
-    product = f" for {facts.product}" if facts.product else ""
+    product = f" for “{facts.product}”" if facts.product else ""
     if reader.side == Party.CUSTOMER:
         return Said("we received your case",
                     f"You opened a case about your {facts.paid} payment to {facts.company}{product} "
@@ -160,11 +160,13 @@ def appealed(facts: Facts, reader: Reader) -> Said:
         quote = _customer_said(facts, reader, "appeal")
         if reader.side == Party.MERCHANT and not of_decision:
             what = "your team's refusal"
-        return Said(f"{facts.customer} appealed", f"{facts.customer} appealed {what}.", quote)
+        return Said(f"{facts.customer} appealed {'the decision' if of_decision else 'the refusal'}",
+                    f"{facts.customer} appealed {what}.", quote)
     quote = _merchant_said(facts, reader, "appeal")
     if reader.side == Party.MERCHANT:
-        return Said(f"{facts.actor_name} appealed", f"{_teammate(facts)} appealed the platform's decision.", quote)
-    return Said(f"{facts.company} appealed", f"{facts.company} appealed the platform's decision.", quote)
+        return Said(f"{facts.actor_name} appealed the decision",
+                    f"{_teammate(facts)} appealed the platform's decision.", quote)
+    return Said(f"{facts.company} appealed the decision", f"{facts.company} appealed the platform's decision.", quote)
 
 
 def final_decision(facts: Facts, reader: Reader) -> Said:

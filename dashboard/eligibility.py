@@ -54,7 +54,7 @@ def payment_verdict(ctx: Ctx, customer: User, payment: Payment, *,
     if ctx.now > closes_at:
         return Verdict(False, "claim_window_expired",
                        f"Cases can be opened up to {ctx.settings.claim_window_days} days after a payment; "
-                       f"this one closed on {closes_at:%Y-%m-%d}.", closes_at)
+                       f"this one closed on {closes_at:%d %b %Y} (UTC).", closes_at)
     if existing_case_id is None:
         existing_case_id = ctx.session.scalar(select(Case.id).where(Case.payment_id == payment.id)) or NO_CASE
     if existing_case_id is not NO_CASE:

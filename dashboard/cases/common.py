@@ -68,4 +68,4 @@ def who(party: Party) -> str:
 def parse_party(value: Optional[str]) -> Party:
     if value in ("customer", "merchant"):
         return Party(value)
-    raise Invalid("invalid_party", "Choose whom to ask: 'customer' or 'merchant'.")
+    raise Invalid("invalid_party", "Choose whom to ask: the customer or the merchant.")

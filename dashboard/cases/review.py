@@ -60,7 +60,8 @@ def assign(ctx: Ctx, *, actor: User, case_id: str, reviewer_id: Optional[str]) -
         if reviewer is None or reviewer.role not in STAFF_ROLES or not reviewer.is_active:
             raise Invalid("invalid_reviewer", "Choose an active reviewer or manager.")
         if case.stage == Stage.FINAL_REVIEW and reviewer.id == case.decided_by_id:
-            raise Invalid("same_reviewer", "The reviewer who decided the case cannot do its final review.")
+            raise Invalid("same_reviewer", "The reviewer who decided the case cannot do its final review. "
+                                           "Choose another reviewer.")
     details = f"{actor.name} assigned the case to {reviewer.name}." if reviewer else f"{actor.name} unassigned the case."
     step = apply(ctx, case, t, actor=actor, event_action="assigned", details=details, staff_only=True,
                  data={"assignee_id": reviewer_id}, effect=lambda: setattr(case, "assignee_id", reviewer_id))
@@ -114,7 +115,7 @@ def decide(ctx: Ctx, *, actor: User, case_id: str, outcome: Optional[str], reaso
     try:
         decision = Decision(outcome)
     except ValueError:
-        raise Invalid("invalid_outcome", "Choose an outcome: refund, credit or merchant_wins.")
+        raise Invalid("invalid_outcome", "Choose an outcome: refund the customer, credit the customer, or the merchant wins.")
     text = require_message(ctx, reason, what="A reason for the decision (the parties read it)")
     value = None
     if decision in (Decision.REFUND, Decision.CREDIT):
@@ -177,17 +178,18 @@ def final_decide(ctx: Ctx, *, actor: User, case_id: str, decision: Optional[str]
     try:
         verdict = FinalDecision(decision)
     except ValueError:
-        raise Invalid("invalid_decision", "Choose uphold or overturn.")
+        raise Invalid("invalid_decision", "Choose whether to uphold or overturn the decision.")
     text = require_message(ctx, reason, what="A reason for the final decision (the parties read it)")
     if remedy is not None and remedy not in (Decision.REFUND.value, Decision.CREDIT.value):
         # Refused whatever the case: a typo must not be silently dropped (it was, when
         # overturning a customer win, where no remedy applies).
-        raise Invalid("invalid_remedy", "The remedy must be refund or credit.")
+        raise Invalid("invalid_remedy", "Choose a remedy for the customer: a refund or platform credit.")
     overturning_merchant_win = remedy_needed(case, verdict.value)
     remedy_kind, value = None, None
     if overturning_merchant_win:
         if remedy not in (Decision.REFUND.value, Decision.CREDIT.value):
-            raise Invalid("remedy_required", "Overturning a merchant win needs a remedy: refund or credit.")
+            raise Invalid("remedy_required", "Overturning a merchant win needs a remedy: choose a refund or "
+                                             "platform credit for the customer.")
         remedy_kind = Decision(remedy)
         value = _amount(amount if amount is not None else case.amount_minor, case, remedy_kind.value)
     moved: list[Optional[MoneyMovement]] = []

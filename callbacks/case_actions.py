@@ -251,13 +251,17 @@ def action_notes(ctx, case, user, name: str) -> list[str]:
         if consequences(case, name, {"decision": "uphold"}).final:
             return ["The final decision closes the case for good: it cannot be appealed."]
         return []
+    if name == Action.REPLY.value and case.response_due_at:
+        return [f"Reply by {local_time(case.response_due_at)}."]
     effects = consequences(case, name, {})
+    lines = [f"{money(planned.amount_minor, case.currency)} is refunded to the customer from your company's funds."
+             for planned in effects.movements if planned.kind == MovementKind.MERCHANT_REFUND]
     if effects.final:
-        return ["This is final: the case closes for good and cannot be appealed."]
-    if effects.appealable:
-        return [f"The customer can appeal to the platform within {days} days; the platform's decision on "
-                f"that appeal is final."]
-    return []
+        lines.append("This is final: the case closes for good and cannot be appealed.")
+    elif effects.appealable:
+        lines.append(f"The customer can appeal to the platform within {days} days; the platform's decision on "
+                     f"that appeal is final.")
+    return lines
 
 
 def missing_lines(reasons: dict[Action, Refusal], *, party: Optional[Party],

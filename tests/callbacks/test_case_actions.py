@@ -226,7 +226,9 @@ def test_the_form_says_what_is_final_and_how_many_requests_are_left(story, old_s
     hints = _hints(render(w.creator, cid))
     assert "You have 3 of 3 requests for information left" in hints["request_info"]
     assert "cannot be appealed" in hints["accept"] and "can appeal to the platform within 7 days" in hints["deny"]
+    assert "$50.00 is refunded to the customer" in hints["accept"]
     story.do(party.merchant_request_info, actor=w.creator, case_id=cid, message="Which email?")
+    assert "Reply by " in _hints(render(w.customer, cid))["reply"]
     story.do(party.reply, actor=w.customer, case_id=cid, message="This one.")
     assert "You have 2 of 3 requests for information left" in _hints(render(w.creator, cid))["request_info"]
     assert "closes for good" in _hints(render(w.customer, cid))["withdraw"]

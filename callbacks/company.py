@@ -7,13 +7,13 @@ from typing import Optional
 
 import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
-from dash import Input, Output, State, callback, dcc, html
+from dash import Input, Output, State, callback, clientside_callback, dcc, html
 
 from callbacks._session import acting_user
 from data.read import keyset, parties
 from dashboard.cases.available import available_actions
 from dashboard.components import case_table as ct
-from dashboard.components import palette
+from dashboard.components import palette, phone
 from dashboard.components.format import (
     OUTCOME_LABELS,
     STATUS_LABELS,
@@ -179,12 +179,27 @@ def grid_row(r: parties.CaseGridRow, now) -> dict:
     due: Optional[str] = None
     if r.response_due_at is not None:
         due = f"{local_time(r.response_due_at, fmt='%d %b, %H:%M')} · {ct.time_left(r.response_due_at, now)}"
-    return {
+    row = {
         "id": r.id, "case": f"[{r.id}](/cases/{r.id})", "customer": r.customer_name,
         "amount": money(r.amount_minor, r.currency), "reason": reason_label(r.reason), "status": status,
         "outcome": OUTCOME_LABELS.get(r.outcome or "", "") if r.status == "closed" else "", "deadline": due or "—",
         "deadline_state": deadline_state(r.response_due_at, now), "updated": local_time(r.updated_at, fmt="%d %b %Y, %H:%M"),
     }
+    row["card"] = _phone_card(row)
+    return row
+
+
+def _phone_card(row: dict) -> str:
+    """The phone card of one grid row (markdown, one fact a line). Names people typed are
+    escaped so they stay text."""
+    def text(value: str) -> str:
+        return "".join("\\" + c if c in "\\`*_{}[]()<>#+-.!|~" else c for c in value)
+
+    lines = [row["case"], f"{text(row['customer'])} · {row['amount']} · {row['reason']}",
+             row["status"] + (f" · {row['outcome']}" if row["outcome"] else "")]
+    if row["deadline"] != "—":
+        lines.append(f"Reply by {row['deadline']}")
+    return "  \n".join(lines)
 
 
 @callback(Output(CompanyIds.GRID, "getRowsResponse"), Output(CompanyIds.GRID_CURSORS, "data"),
@@ -210,3 +225,12 @@ def grid_rows(request, book=None):
             return response, keyset.remember(book, view, page, start=start)
     except DomainError:
         return EMPTY_GRID, None
+
+
+# On a phone the "All cases" grid becomes a list of cards (components/phone.py), decided in
+# the browser from its width at load; the server pages the rows either way.
+clientside_callback(
+    phone.cards_below_phone_width(phone.COMPANY_COLUMN_DEFS, phone.COMPANY_ROW_HEIGHT),
+    Output(CompanyIds.GRID, "columnDefs"), Output(CompanyIds.GRID, "dashGridOptions"),
+    Input(CompanyIds.LOAD, "data"), State(CompanyIds.GRID, "dashGridOptions"),
+)

@@ -6,7 +6,6 @@ browser (a selected row) are only ever handed to the domain, which checks them a
 """
 from __future__ import annotations
 
-import json
 import re
 
 import dash_bootstrap_components as dbc
@@ -14,13 +13,11 @@ from dash import Input, Output, State, callback, clientside_callback, html, no_u
 
 from callbacks._session import acting_user
 from dashboard.cases import review
+from dashboard.components import phone
 from dashboard.components.format import local_time, viewer_zone
 from dashboard.components.ids import QueueIds, ShellIds
 from dashboard.components.queue_grid import (
     FILTER_LABELS,
-    PHONE_COLUMN_DEFS,
-    PHONE_ROW_HEIGHT,
-    PHONE_WIDTH,
     TAB_HINTS,
     TAB_LABELS,
     grid_row,
@@ -222,16 +219,10 @@ clientside_callback(
 )
 
 
-# On a phone the grid becomes a list of cards (queue_grid.PHONE_COLUMN_DEFS): decided in
-# the browser from its width when the page loads; the server pages the rows either way.
+# On a phone the grid becomes a list of cards (components/phone.py), decided in the browser
+# from its width when the page loads; the server pages the rows either way.
 clientside_callback(
-    """
-    function(_load, options) {
-        if (window.innerWidth >= @WIDTH@) { return [dash_clientside.no_update, dash_clientside.no_update]; }
-        return [@DEFS@, Object.assign({}, options || {}, {rowHeight: @HEIGHT@})];
-    }
-    """.replace("@WIDTH@", str(PHONE_WIDTH)).replace("@HEIGHT@", str(PHONE_ROW_HEIGHT))
-       .replace("@DEFS@", json.dumps(PHONE_COLUMN_DEFS)),
+    phone.cards_below_phone_width(phone.QUEUE_COLUMN_DEFS, phone.QUEUE_ROW_HEIGHT),
     Output(QueueIds.GRID, "columnDefs"), Output(QueueIds.GRID, "dashGridOptions"),
     Input(QueueIds.LOAD, "data"), State(QueueIds.GRID, "dashGridOptions"),
 )

@@ -82,17 +82,7 @@ COLUMN_DEFS = [
 ]
 
 
-# Below 576 px the queue is a list of cards: the selection box and one cell per case holding
-# what the columns say, line by line (callbacks/queue.py switches to these in the browser).
-# The same rows, paged by the server as on a desktop; a tap on the card opens the case.
-PHONE_WIDTH = 576
-PHONE_ROW_HEIGHT = 96
-PHONE_COLUMN_DEFS = [
-    {"field": "card", "headerName": "Cases", "flex": 1, "wrapText": True, "cellClass": "rc-queue-card",
-     "sortable": False, "headerTooltip": "Tap a case to open it"},
-]
-
-
+# The phone card (components/phone.py QUEUE_COLUMN_DEFS shows it below 576 px).
 def card_text(row: dict) -> str:
     """The phone card of one grid row: id; company and amount; status; deadline and assignee."""
     return "\n".join([

@@ -143,7 +143,7 @@ def test_the_queue_is_a_list_of_cards_on_a_phone(browse):
     page = browse("reviewer", PHONE)
     page.goto("/queue")
     card = page.locator(".ag-center-cols-container .ag-cell.rc-queue-card").first
-    expect(card).to_be_visible()
+    expect(card).to_contain_text(re.compile(r"reso_"))  # the block has arrived (not the loading row)
     text = card.inner_text()
     case_id = text.splitlines()[0].strip()
     assert re.fullmatch(r"reso_[A-Za-z0-9]+", case_id), text
@@ -152,3 +152,18 @@ def test_the_queue_is_a_list_of_cards_on_a_phone(browse):
     card.click()
     expect(page).to_have_url(re.compile(f"/cases/{case_id}$"))
     expect(page.locator("#case-timeline-list")).to_be_attached()
+
+
+def test_company_cases_are_cards_on_a_phone(browse):
+    page = browse("creator", PHONE)
+    page.goto("/company")
+    card = page.locator("#company-grid .ag-center-cols-container .ag-cell.rc-grid-card").first
+    expect(card).to_contain_text(re.compile(r"reso_"))
+    link = card.locator("a").first
+    case_id = link.inner_text().strip()
+    assert re.fullmatch(r"reso_[A-Za-z0-9]+", case_id), card.inner_text()
+    assert len(card.inner_text().splitlines()) >= 3, card.inner_text()
+    # The lists above the grid are cards too: each value under its column's name.
+    needs = page.locator("#company-needs tbody tr").first
+    expect(needs.locator("td[data-label='Case']")).to_be_visible()
+    assert needs.bounding_box()["width"] <= PHONE["width"]

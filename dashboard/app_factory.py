@@ -37,18 +37,25 @@ ROOT = Path(__file__).resolve().parents[1]
 PAGES = ROOT / "pages"
 
 
-def prepare_database(runtime: Runtime) -> None:
+def prepare_database(runtime: Runtime, *, print_logins: bool = True) -> Optional[str]:
     """Once per start, before serving (never at import, never in `create_app`): bring the
     schema up to date and, where DEMO_DATA is on, seed the demo on first run. `python
-    app.py` calls it; so does gunicorn.conf.py's `on_starting`, in the master."""
-    runtime.migrate()
-    if runtime.settings.demo_data:
-        from dashboard.context import utcnow
-        from dashboard.demo import demo_logins_text, seed_demo
+    app.py` calls it; so does gunicorn.conf.py's `on_starting`, in the master.
 
-        if seed_demo(runtime, utcnow()).get("created"):
-            log.info("Demo data created.")
-        print(demo_logins_text(), flush=True)
+    Returns the demo logins (None without demo data), printed here unless `print_logins`
+    is off: app.py prints them itself, last, once the server listens."""
+    runtime.migrate()
+    if not runtime.settings.demo_data:
+        return None
+    from dashboard.context import utcnow
+    from dashboard.demo import demo_logins_text, seed_demo
+
+    if seed_demo(runtime, utcnow()).get("created"):
+        log.info("demo data created")
+    logins = demo_logins_text()
+    if print_logins:
+        print(logins, flush=True)
+    return logins
 
 
 # Dash's page frame with the document's language (screen readers pick their voice from it)

@@ -7,6 +7,8 @@ a failed request.
 """
 from __future__ import annotations
 
+import contextlib
+import logging
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
@@ -15,6 +17,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+log = logging.getLogger(__name__)
 
 # The PostgreSQL driver we ship (requirements.txt). SQLAlchemy 2.1 maps a bare
 # `postgresql://` to psycopg 3, which is not installed; hosts and PaaS hand out
@@ -85,9 +88,14 @@ def alembic_config(url: str):
     return cfg
 
 
-def migrate(engine_or_url: Engine | str) -> None:
-    """Bring the schema to the newest migration (creates it from empty)."""
-    from alembic import command
+def migrate(engine_or_url: Engine | str) -> int:
+    """Bring the schema to the newest migration (creates it from empty); returns how many
+    migrations ran, and says so in one line ("database ready: 11 migrations applied")
+    rather than alembic's line per migration (those stay at DEBUG on the `alembic` logger)."""
+    with _alembic_quiet():  # importing alembic's commands logs its plugins
+        from alembic import command
+        from alembic.runtime.migration import MigrationContext
+        from alembic.script import ScriptDirectory
 
     if isinstance(engine_or_url, Engine):
         engine = engine_or_url
@@ -97,10 +105,33 @@ def migrate(engine_or_url: Engine | str) -> None:
                 # Several gunicorn workers start at once: one migrates, the others wait.
                 conn.exec_driver_sql("SELECT pg_advisory_xact_lock(724011)")
             cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
+            with _alembic_quiet():
+                before = set(MigrationContext.configure(conn).get_current_heads())
+                command.upgrade(cfg, "head")
+            script = ScriptDirectory.from_config(cfg)
+            applied = sum(1 for _ in script.iterate_revisions("heads", tuple(before) or "base"))
     else:
         engine = make_engine(engine_or_url)
         try:
-            migrate(engine)
+            return migrate(engine)
         finally:
             engine.dispose()
+    if applied:
+        log.info("database ready: %d migration%s applied", applied, "" if applied == 1 else "s")
+    else:
+        log.info("database ready: up to date")
+    return applied
+
+
+@contextlib.contextmanager
+def _alembic_quiet():
+    """Alembic's INFO lines (plugins set up, the context, each revision) one level down,
+    unless someone asked for the alembic logger at DEBUG."""
+    logger = logging.getLogger("alembic")
+    level = logger.level
+    if logger.getEffectiveLevel() > logging.DEBUG:
+        logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)

@@ -1,7 +1,7 @@
 """The colours a person reads things in, defined once: the outcome colours the metrics
 charts, the company page's chart and the outcome badges share, the status badges'
 background and text, and the navbar. Every pair of text and background here passes
-WCAG 2.2 AA for normal text (4.5:1; tests/components/test_palette.py measures them).
+WCAG 2.2 AA for normal text (4.5:1; tests/browser/test_palette.py measures them).
 
 Status badges keep Bootstrap's contextual names (other components pass them to
 `dbc.Badge(color=...)`); the light ones (warning, info) need dark text, which

@@ -260,25 +260,32 @@ def branches(q: Interpretation, *, exponents: Mapping[str, int] = {},
     return []
 
 
-def matching(session: Session, q: Interpretation, *, where: Sequence[ColumnElement[bool]], limit: int,
-             newest_first: bool = True, exponents: Mapping[str, int] = {}) -> list[tuple[str, dt.datetime]]:
-    """(id, created_at) of the first `limit` cases matching `q` and every clause of `where`
-    (the caller's visibility, filters and seek), newest first or oldest first."""
+def _matches(session: Session, q: Interpretation, *, where: Sequence[ColumnElement[bool]], limit: int,
+             newest_first: bool, exponents: Mapping[str, int]):
+    """The statement of the first `limit` matches' (id, created_at), already ordered and
+    limited, or None when nothing can match."""
     parts = branches(q, exponents=exponents, session=session)
     if not parts or limit <= 0:
-        return []
+        return None
     order = ((Case.created_at.desc(), Case.id.desc()) if newest_first else (Case.created_at.asc(), Case.id.asc()))
     selects = [select(Case.id, Case.created_at).where(b, *where).order_by(*order).limit(limit) for b in parts]
     if len(selects) == 1:
-        return [(r.id, r.created_at) for r in session.execute(selects[0])]
+        return selects[0]
     # Each branch keeps its own ORDER BY ... LIMIT (a subquery each: SQLite allows neither on
     # a bare arm of a compound select); the union drops a case both branches found.
     arms = [select(s.subquery(f"branch{i}")) for i, s in enumerate(selects)]
     both = union(*arms).subquery("matches")
     outer = ((both.c.created_at.desc(), both.c.id.desc()) if newest_first
              else (both.c.created_at.asc(), both.c.id.asc()))
-    stmt = select(both.c.id, both.c.created_at).order_by(*outer).limit(limit)
-    return [(r.id, r.created_at) for r in session.execute(stmt)]
+    return select(both.c.id, both.c.created_at).order_by(*outer).limit(limit)
+
+
+def matching(session: Session, q: Interpretation, *, where: Sequence[ColumnElement[bool]], limit: int,
+             newest_first: bool = True, exponents: Mapping[str, int] = {}) -> list[tuple[str, dt.datetime]]:
+    """(id, created_at) of the first `limit` cases matching `q` and every clause of `where`
+    (the caller's visibility, filters and seek), newest first or oldest first."""
+    stmt = _matches(session, q, where=where, limit=limit, newest_first=newest_first, exponents=exponents)
+    return [] if stmt is None else [(r.id, r.created_at) for r in session.execute(stmt)]
 
 
 # ------------------------------------------------------------------- the screen
@@ -298,14 +305,6 @@ def _display(where: Sequence[ColumnElement[bool]]):
             .where(*where))
 
 
-def rows_for(session: Session, ids: Sequence[str]) -> list[SearchRow]:
-    """The display fields of the cases `ids`, in that order."""
-    if not ids:
-        return []
-    found = {r.id: SearchRow(**r._mapping) for r in session.execute(_display([Case.id.in_(list(ids))]))}
-    return [found[i] for i in ids if i in found]
-
-
 def search(session: Session, query: Optional[str], *, visibility: ColumnElement[bool], after: Optional[str] = None,
            size: int = 25, exponents: Mapping[str, int] = {}) -> SearchPage:
     """One page of the cases matching `query` that `visibility` lets the caller see, newest
@@ -320,9 +319,14 @@ def search(session: Session, query: Optional[str], *, visibility: ColumnElement[
         # One case at most (ids are unique): read it with its display fields in one statement.
         rows = [SearchRow(**r._mapping) for r in session.execute(_display([*branches(q), *where]).limit(1))]
         return SearchPage(rows, None, exact=len(rows) == 1 and seek is None, kind=q.kind, query=q)
-    found = matching(session, q, where=where, limit=size + 1, exponents=exponents)
-    more, found = len(found) > size, found[:size]
-    rows = rows_for(session, [i for i, _ in found])
-    last_id, last_created = found[-1] if found else (None, None)
-    cursor = keyset.encode(tag, [last_created, last_id]) if more else None  # in KEYS order
-    return SearchPage(rows, cursor, exact=q.exact and len(rows) == 1 and seek is None, kind=q.kind, query=q)
+    matches = _matches(session, q, where=where, limit=size + 1, newest_first=True, exponents=exponents)
+    if matches is None:
+        return SearchPage([], None, kind=q.kind, query=q)
+    # The page's display fields joined onto the matches in the same statement.
+    page = matches.subquery("page")
+    stmt = (_display([]).join(page, page.c.id == Case.id)
+            .order_by(Case.created_at.desc(), Case.id.desc()))
+    rows = [SearchRow(**r._mapping) for r in session.execute(stmt)]
+    more, rows = len(rows) > size, rows[:size]
+    cursor = keyset.encode(tag, [rows[-1].created_at, rows[-1].id]) if more else None  # in KEYS order
+    return SearchPage(rows, cursor, kind=q.kind, query=q)

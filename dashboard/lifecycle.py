@@ -367,8 +367,8 @@ def check(ctx: Ctx, case: Case, action: Action, party: Party, actor: Optional[Us
         reasons.append(why)
     if reasons:
         raise _first_reason(reasons).error()
-    raise not_now(case, f"You cannot {_VERBS[action]} this case now: it is {_STATE_WORDS.get(case.status, 'changed')}. "
-                        f"Reload the page to see what you can do.").error()
+    raise not_now(case, f"You cannot {_VERBS[action]} this case now: it is "
+                        f"{_STATE_WORDS.get(case.status, 'in another state')}.").error()
 
 
 # How a refusal names the action, the side and the case's state: words, never the codes.

@@ -65,7 +65,7 @@ def zone_or_utc(name) -> ZoneInfo:
         return name
     try:
         return ZoneInfo(str(name)) if name else ZoneInfo("UTC")
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder name such as "America"
         return ZoneInfo("UTC")
 
 

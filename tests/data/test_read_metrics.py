@@ -276,3 +276,54 @@ def test_real_case_through_the_domain_is_counted(Session, build, tmp_path):  # n
     assert k.median_first_response_s == pytest.approx(3 * 3600, abs=1)
     assert k.median_resolution_s == pytest.approx(3 * 3600, abs=1)
     assert k.refunded == {"USD": 5000}
+
+
+# ---------------------------------------------------------------- days in a time zone
+def test_a_local_range_is_utc_days_and_the_hours_at_its_edges():
+    """March in Paris: 23:00 UTC on 28 February (CET) to 22:00 UTC on 31 March (CEST, from the
+    29th): one hour before the UTC days, the days 1..30, and 22 hours of the 31st."""
+    f = m.MetricsFilter(dt.date(2026, 3, 1), dt.date(2026, 3, 31), zone="Europe/Paris")
+    assert (f.start_at, f.end_before) == (dt.datetime(2026, 2, 28, 23, tzinfo=UTC),
+                                          dt.datetime(2026, 3, 31, 22, tzinfo=UTC))
+    assert m.total_arms(f) == [
+        m.Arm("h", days=(dt.date(2026, 2, 28),), hour_lo=23),
+        m.Arm("d", dt.date(2026, 3, 1), dt.date(2026, 3, 31)),
+        m.Arm("h", days=(dt.date(2026, 3, 31),), hour_hi=22),
+    ]
+    assert m.total_arms(MARCH) == [m.Arm("m", dt.date(2026, 3, 1), dt.date(2026, 4, 1))]
+
+
+def test_a_half_hour_zone_starts_its_days_on_the_utc_hour_before_local_midnight():
+    f = m.MetricsFilter(dt.date(2026, 3, 10), dt.date(2026, 3, 10), zone="Asia/Kolkata")
+    # Local midnight is 18:30 UTC the day before: the day starts at 18:00 UTC (23:30 in Kolkata).
+    assert (f.start_at, f.end_before) == (dt.datetime(2026, 3, 9, 18, tzinfo=UTC),
+                                          dt.datetime(2026, 3, 10, 18, tzinfo=UTC))
+    assert m.total_arms(f) == [m.Arm("h", days=(dt.date(2026, 3, 9),), hour_lo=18),
+                               m.Arm("h", days=(dt.date(2026, 3, 10),), hour_hi=18)]
+
+
+def test_a_series_by_local_day_corrects_a_few_hours_per_day_not_twenty_four():
+    """New York by day, across the change to summer time (8 March): each boundary's 5 hours
+    (4 from the 9th) move from the UTC day they were counted in to the local day before."""
+    f = m.MetricsFilter(dt.date(2026, 3, 6), dt.date(2026, 3, 10), zone="America/New_York")
+    arms, fixes = m.series_plan(f, "day")
+    assert arms[0] == m.Arm("d", dt.date(2026, 3, 6), dt.date(2026, 3, 11))
+    assert fixes[(dt.date(2026, 3, 6), 3)] == [(dt.date(2026, 3, 6), -1)]  # before the range: only taken
+    assert fixes[(dt.date(2026, 3, 7), 4)] == [(dt.date(2026, 3, 6), 1), (dt.date(2026, 3, 7), -1)]
+    assert fixes[(dt.date(2026, 3, 11), 3)] == [(dt.date(2026, 3, 10), 1)]  # after the UTC days: only added
+    assert (dt.date(2026, 3, 10), 4) not in fixes  # 00:00 EDT is 04:00 UTC
+    assert len(fixes) == 5 + 5 + 5 + 4 + 4 + 4
+    utc_arms, utc_fixes = m.series_plan(dt_replace_zone(f, "UTC"), "day")
+    assert utc_fixes == {} and utc_arms == [arms[0]]
+
+
+def dt_replace_zone(f: m.MetricsFilter, zone: str) -> m.MetricsFilter:
+    import dataclasses
+
+    return dataclasses.replace(f, zone=zone)
+
+
+def test_parse_filter_takes_a_zone_and_ignores_junk():
+    assert m.parse_filter(today=dt.date(2026, 3, 10), zone="Pacific/Auckland").zone == "Pacific/Auckland"
+    assert m.parse_filter(today=dt.date(2026, 3, 10), zone="../../etc/passwd").zone == "UTC"
+    assert m.parse_filter(today=dt.date(2026, 3, 10)).zone == "UTC"

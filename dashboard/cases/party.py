@@ -12,6 +12,7 @@ from dashboard.lifecycle import apply
 from dashboard.money.movements import record_merchant_refund
 from dashboard.cases.common import mark_merchant_response, open_party_action
 from dashboard.cases.result import ActionResult, result
+from dashboard.cases.wording import required_message
 
 
 def accept(ctx: Ctx, *, actor: User, case_id: str, message: Optional[str] = None,
@@ -37,7 +38,7 @@ def accept(ctx: Ctx, *, actor: User, case_id: str, message: Optional[str] = None
 
 def deny(ctx: Ctx, *, actor: User, case_id: str, message: Optional[str], file_ids: Iterable[str] = ()) -> ActionResult:
     act = open_party_action(ctx, actor=actor, case_id=case_id, action=Action.DENY, message=message,
-                            file_ids=file_ids, required="A message explaining the denial")
+                            file_ids=file_ids, required=required_message(Action.DENY))
     case = act.case
 
     def effect():
@@ -71,7 +72,7 @@ def merchant_request_info(ctx: Ctx, *, actor: User, case_id: str, message: Optio
 def reply(ctx: Ctx, *, actor: User, case_id: str, message: Optional[str], file_ids: Iterable[str] = ()) -> ActionResult:
     """Answer a request for information; the turn goes back to whoever asked."""
     act = open_party_action(ctx, actor=actor, case_id=case_id, action=Action.REPLY, message=message,
-                            file_ids=file_ids, required="A reply")
+                            file_ids=file_ids, required=required_message(Action.REPLY))
     case = act.case
     step = apply(ctx, case, act.transition, actor=actor, event_action="responded", details=act.text,
                  file_ids=act.file_ids, effect=lambda: mark_merchant_response(case, act.party, ctx.now))
@@ -96,7 +97,7 @@ def withdraw(ctx: Ctx, *, actor: User, case_id: str, message: Optional[str] = No
 def appeal(ctx: Ctx, *, actor: User, case_id: str, message: Optional[str], file_ids: Iterable[str] = ()) -> ActionResult:
     """The case's one appeal: of a merchant's denial (customer) or of a platform decision (either)."""
     act = open_party_action(ctx, actor=actor, case_id=case_id, action=Action.APPEAL, message=message,
-                            file_ids=file_ids, required="A message explaining the appeal")
+                            file_ids=file_ids, required=required_message(Action.APPEAL))
     case, party, t = act.case, act.party, act.transition
 
     def effect():

@@ -18,6 +18,7 @@ from dashboard.permissions import is_staff, load_case
 from dashboard.cases.common import parse_party
 from dashboard.cases.consequences import remedy_needed
 from dashboard.cases.result import ActionResult, result
+from dashboard.cases.wording import required_message
 
 REVIEW_TARGETS = {
     (Stage.UNDER_REVIEW, Party.CUSTOMER): Stage.REVIEW_AWAITING_CUSTOMER,
@@ -72,7 +73,7 @@ def note(ctx: Ctx, *, actor: User, case_id: str, message: Optional[str]) -> Acti
     """An internal note: staff only, never shown to a party, exported or emailed."""
     case = _staff_case(ctx, actor, case_id)
     t = check(ctx, case, Action.NOTE, Party.PLATFORM, actor)
-    text = require_message(ctx, message, what="A note")
+    text = require_message(ctx, message, what=required_message(Action.NOTE))
     return result(case, apply(ctx, case, t, actor=actor, event_action="note", details=text, staff_only=True))
 
 
@@ -82,7 +83,7 @@ def request_info_from(ctx: Ctx, *, actor: User, case_id: str, party: Optional[st
     asked = parse_party(party)
     target = REVIEW_TARGETS.get((Stage(case.stage), asked))
     t = check(ctx, case, Action.REQUEST_INFO, Party.PLATFORM, actor, target=target)
-    text = require_message(ctx, message, what="A message saying what information is needed")
+    text = require_message(ctx, message, what=required_message(Action.REQUEST_INFO, Party.PLATFORM))
     ids = check_attachable(ctx, case, actor, Party.PLATFORM, file_ids)
 
     def effect():
@@ -115,8 +116,9 @@ def decide(ctx: Ctx, *, actor: User, case_id: str, outcome: Optional[str], reaso
     try:
         decision = Decision(outcome)
     except ValueError:
-        raise Invalid("invalid_outcome", "Choose an outcome: refund the customer, credit the customer, or the merchant wins.")
-    text = require_message(ctx, reason, what="A reason for the decision (the parties read it)")
+        raise Invalid("invalid_outcome",
+                      "Choose an outcome: refund the customer, credit the customer, or the merchant wins.")
+    text = require_message(ctx, reason, what=required_message(Action.DECIDE))
     value = None
     if decision in (Decision.REFUND, Decision.CREDIT):
         value = _amount(amount if amount is not None else case.amount_minor, case, decision.value)
@@ -179,7 +181,7 @@ def final_decide(ctx: Ctx, *, actor: User, case_id: str, decision: Optional[str]
         verdict = FinalDecision(decision)
     except ValueError:
         raise Invalid("invalid_decision", "Choose whether to uphold or overturn the decision.")
-    text = require_message(ctx, reason, what="A reason for the final decision (the parties read it)")
+    text = require_message(ctx, reason, what=required_message(Action.FINAL_DECIDE))
     if remedy is not None and remedy not in (Decision.REFUND.value, Decision.CREDIT.value):
         # Refused whatever the case: a typo must not be silently dropped (it was, when
         # overturning a customer win, where no remedy applies).

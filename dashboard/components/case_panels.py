@@ -9,6 +9,7 @@ from typing import Iterable, Optional
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from dashboard.cases.wording import required_message
 from dashboard.components.format import (
     OUTCOME_LABELS,
     PROVIDER_LABELS,
@@ -322,8 +323,9 @@ def emails_panel(groups, total: int, *, shown: Optional[int] = None) -> dbc.Card
 
 
 # ----------------------------------------------------------------------------- action form
-# How each available action reads and which inputs it needs. `message`: required |
-# optional | None; `files`: required | optional | None; `groups`: extra inputs.
+# How each available action reads and which inputs it needs. `message`: optional | None
+# (required where `cases.wording.required_message` says words are); `files`: required |
+# optional | None; `groups`: extra inputs.
 ACTION_FORMS = {
     "claim": dict(label="Claim", icon="person-check", color="primary", message=None, files=None, groups=(),
                   hint="Take this case: it will be assigned to you."),
@@ -332,24 +334,24 @@ ACTION_FORMS = {
     "accept": dict(label="Accept & refund", icon="check-circle", color="success", message="optional",
                    files="optional", groups=(),
                    hint="Accepting closes the case in the customer's favour."),
-    "deny": dict(label="Deny", icon="x-circle", color="danger", message="required", files="optional", groups=(),
+    "deny": dict(label="Deny", icon="x-circle", color="danger", message="optional", files="optional", groups=(),
                  hint="Explain to the customer why you are denying the case."),
     "request_info": dict(label="Request information", icon="question-circle", color="primary",
                          message="optional", files="optional", groups=(),
                          hint="Ask the customer for what you need to decide."),
-    "reply": dict(label="Reply", icon="reply", color="primary", message="required", files="optional", groups=(),
+    "reply": dict(label="Reply", icon="reply", color="primary", message="optional", files="optional", groups=(),
                   hint="Your reply hands the case back to whoever asked."),
-    "appeal": dict(label="Appeal", icon="arrow-repeat", color="warning", message="required", files="optional",
+    "appeal": dict(label="Appeal", icon="arrow-repeat", color="warning", message="optional", files="optional",
                    groups=(), hint="Say what was wrong with the outcome."),
     "withdraw": dict(label="Withdraw the case", icon="box-arrow-left", color="secondary", message="optional",
                      files=None, groups=(), hint="Withdraw if the problem is solved or you no longer want a refund."),
     "add_evidence": dict(label="Add evidence", icon="paperclip", color="secondary", message="optional",
                          files="required", groups=(), hint="Attach files to the case without changing its state."),
-    "note": dict(label="Internal note", icon="journal-text", color="warning", message="required", files=None,
+    "note": dict(label="Internal note", icon="journal-text", color="warning", message="optional", files=None,
                  groups=(), hint="Only staff see notes. They are never emailed."),
-    "decide": dict(label="Decide", icon="hammer", color="danger", message="required", files=None,
+    "decide": dict(label="Decide", icon="hammer", color="danger", message="optional", files=None,
                    groups=("decide",), hint="Both parties read your reason."),
-    "final_decide": dict(label="Final review", icon="award", color="danger", message="required", files=None,
+    "final_decide": dict(label="Final review", icon="award", color="danger", message="optional", files=None,
                          groups=("final",), hint="Look at the case again and uphold or overturn the decision. "
                                                  "Both parties read your reason."),
 }
@@ -357,6 +359,7 @@ MESSAGE_LABELS = {"deny": "Why are you denying the case?", "note": "Note (staff 
                   "decide": "Reason for the decision", "final_decide": "Reason for the final decision",
                   "appeal": "Why are you appealing?", "request_info": "What information is needed?"}
 GROUPS = ("party", "reviewer", "decide", "final")
+PARTIES = ("customer", "merchant", "platform")
 
 
 def form_meta(actions: list[str], *, party: str, notes: Optional[dict[str, list[str]]] = None) -> dict:
@@ -370,10 +373,12 @@ def form_meta(actions: list[str], *, party: str, notes: Optional[dict[str, list[
                                               message="optional", files=None, groups=(), hint="")))
         spec["groups"] = list(spec["groups"])
         if a == "request_info" and party == "platform":
-            spec.update(message="required", groups=["party"],
+            spec.update(groups=["party"],
                         hint="Ask either party; the case stays with the platform.")
         if a == "reply" and party == "merchant":
             spec.update(label="Reply to the platform", hint="Your reply goes back to the reviewer who asked.")
+        if spec["message"] is not None and required_message(a, party if party in PARTIES else None):
+            spec["message"] = "required"  # the domain refuses it without words
         if notes and notes.get(a):
             spec["hint"] = " ".join([spec["hint"], *notes[a]]) if spec.get("hint") else " ".join(notes[a])
         spec["message_label"] = MESSAGE_LABELS.get(a, "Message") + (" (optional)" if spec["message"] == "optional" else "")

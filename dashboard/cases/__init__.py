@@ -9,7 +9,11 @@ the caller owns the transaction. Import the functions from the submodules:
 - `review`: claim, assign, note, request_info_from, decide, final_decide
 - `system`: escalate_overdue, expire_review_request, close_appeal_window, report_refunded
 - `available`: available_actions and unavailable_reasons, read from the transition table
-- `consequences`: what an action would do (money, finality) before it runs
+  (a reason is a `lifecycle.Refusal`: code, sentence, and the moment as data, which
+  `Refusal.said` words in a viewer's time zone)
+- `consequences`: what an action would do before it runs (money, finality, whether it
+  can be appealed, whether it uses the case's one appeal)
+- `wording.required_message`: which actions must say something, and what
 - `result.ActionResult`: what an opening, party or review action did (case, movements,
   emails; final, settle)
 

@@ -336,7 +336,10 @@ def refusal(ctx: Ctx, case: Case, action: Action, party: Party, actor: Optional[
     t, reasons = _verdict(ctx, case, action, party, actor, None)
     if t is not None:
         return None
-    return _first_reason([why for why in reasons if why.blocks])
+    blocking = [why for why in reasons if why.blocks]
+    if blocking and all(why.other_row for why in blocking):
+        return None  # only rows for another kind of case (a merchant's own denial has no appeal for it)
+    return _first_reason(blocking)
 
 
 def _first_reason(reasons: list[Refusal]) -> Optional[Refusal]:

@@ -321,3 +321,9 @@ def test_confirmations_and_refusals_read_as_words(story, w, submit):
             if part is not None and part is not act.NO:
                 for s in strings(part) if not isinstance(part, str) else [part]:
                     assert not CODE_LIKE.search(s), s
+
+
+def test_the_winner_of_its_own_denial_is_told_nothing_about_appeals(story, w, render):
+    cid = stages.closed_denied(story)
+    assert "Appeal" not in _missing(render(w.creator, cid))  # no appeal was ever theirs to expect
+    assert "appeal" in [o["value"] for o in render(w.customer, cid)[CaseIds.ACT_CHOICE].options]

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from collections import defaultdict
 from typing import Iterable, Literal, NamedTuple, Optional, Sequence
@@ -224,6 +225,7 @@ def total_arms(f: MetricsFilter) -> list[Arm]:
 Fixes = dict[tuple[dt.date, int], list[tuple[dt.date, int]]]
 
 
+@functools.lru_cache(maxsize=64)  # one screen asks for the same plan for each of its series
 def series_plan(f: MetricsFilter, unit: str) -> tuple[list[Arm], Fixes]:
     """The rows of a series by local day, week or month (see the module docstring): the
     UTC days of the range (whole months from the monthly rows for a series by month),
@@ -280,15 +282,22 @@ def _series(session: Session, model, f: MetricsFilter, unit: str, keys: Sequence
     at = case((model.grain == "h", model.period), else_=_bucket_sql(session, model.period, unit))
     stmt = (select(model.grain, at, model.hour, *keys, *values).where(*_rows(model, f, arms=arms, **rows), *where)
             .group_by(model.grain, at, model.hour, *keys))
-    acc: dict[tuple, list[int]] = defaultdict(lambda: [0] * len(values))
-    n = len(keys)
+    acc: dict[tuple, list[int]] = {}
+    n, width = len(keys), len(values)
     for row in session.execute(stmt):
         day = _day(row[1])
-        targets = fixes.get((day, int(row[2])), ()) if row[0] == "h" else ((day, 1),)
+        targets = fixes.get((day, row[2]), ()) if row[0] == "h" else ((day, 1),)
+        if not targets:
+            continue
+        vals = [int(v) if v else 0 for v in row[3 + n:]]
+        key = tuple(row[3:3 + n])
         for target, sign in targets:
-            sums = acc[(target, *row[3:3 + n])]
-            for i, v in enumerate(row[3 + n:]):
-                sums[i] += sign * int(v or 0)
+            sums = acc.get((target, *key))
+            if sums is None:
+                sums = acc[(target, *key)] = [0] * width
+            for i, v in enumerate(vals):
+                if v:
+                    sums[i] += sign * v
     return acc
 
 

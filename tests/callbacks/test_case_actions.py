@@ -308,6 +308,8 @@ def test_the_action_panel_reads_as_words_for_every_viewer(story, old_story, w, r
     cid = stages.ALL[stage](old_story if stage in slow else story)
     for who in ("customer", "creator", "reviewer", "reviewer2", "manager"):
         content = render(getattr(w, who), cid)
+        words = strings(content[CaseIds.ACTIONS])
+        assert any("to do" in s for s in words), words  # the walk reads the panel ("What would you like to do?")
         assert_plain(content[CaseIds.ACTIONS])
 
 

@@ -291,3 +291,39 @@ def test_an_edited_field_loses_its_error():
     fields = dict(zip(cb.FIELD_OUTPUTS, out[2:]))
     assert fields[("my-cases-message", "invalid")] is False and fields[("my-cases-message-error", "children")] is None
     assert fields[("my-cases-reason", "invalid")] is not False  # untouched: left as it is
+
+
+def _strings(node) -> list[str]:
+    """The words a person reads in a rendered tree (children, labels, placeholders)."""
+    if node is None or isinstance(node, (bool, int, float)):
+        return []
+    if isinstance(node, str):
+        return [node]
+    if isinstance(node, (list, tuple)):
+        return [s for item in node for s in _strings(item)]
+    if isinstance(node, dict):
+        return _strings(node.get("label")) + _strings(node.get("children"))
+    found = []
+    for prop in ("children", "label", "placeholder", "title"):
+        found += _strings(getattr(node, prop, None))
+    for option in getattr(node, "options", None) or []:
+        found += _strings(option)
+    return found
+
+
+def test_what_a_customer_reads_has_no_codes(as_user, w, payments):
+    """Issue 9: no enum value, code or None in what a person reads (ids with mixed case,
+    shown as references, are fine)."""
+    import re
+
+    code_like = re.compile(r"\b(None|[a-z]+_[a-z_]+)\b")
+    with as_user(w.customer):
+        rendered = [cb.load_cases(0, 1), cb.load_payments(0, 1)]
+        for key in ("eligible", "crypto", "refunded", "expired", "disputed"):
+            rendered.append(cb.form_for_payment(payments[key])[:2])
+        rendered.append(submit(payments["eligible"], reason=None, message=""))
+    words = _strings(rendered)
+    assert "Crypto payments can't be disputed" in words  # the walk reads what is shown
+    assert any(w.startswith("Choose why you are opening this case: Fraudulent") for w in words)
+    for s in words:
+        assert not code_like.search(s), s

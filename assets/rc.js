@@ -27,7 +27,14 @@
     root.querySelectorAll('div[aria-expanded]:not([role])').forEach(function (div) {
       div.removeAttribute('aria-expanded');
     });
-    // ... and its clear button is a link without a role that carries an aria-label.
+    // dbc.Toast's icon is an unnamed svg role="img" beside the header's words: decorative.
+    root.querySelectorAll('svg[role="img"]:not([aria-label]):not([aria-labelledby]):not([aria-hidden])').forEach(
+      function (svg) { if (!svg.querySelector('title')) { svg.setAttribute('aria-hidden', 'true'); } });
+    // dcc.Upload's file input has no label of its own (its drop zone's words are not one).
+    root.querySelectorAll('input[type="file"]:not([aria-label])').forEach(function (input) {
+      if (!input.labels || input.labels.length === 0) { input.setAttribute('aria-label', 'Choose files to attach'); }
+    });
+    // dcc.DatePickerRange's clear button is a link without a role that carries an aria-label.
     root.querySelectorAll('a.dash-datepicker-clear:not([role])').forEach(function (a) {
       a.setAttribute('role', 'button');
     });
@@ -38,5 +45,5 @@
     pending = true;
     window.requestAnimationFrame(function () { pending = false; mend(document); });
   }).observe(document.documentElement, {subtree: true, childList: true, attributes: true,
-    attributeFilter: ['aria-controls', 'aria-hidden', 'aria-expanded', 'tabindex']});
+    attributeFilter: ['aria-controls', 'aria-hidden', 'aria-expanded', 'tabindex', 'aria-label']});
 })();

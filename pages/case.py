@@ -41,7 +41,7 @@ def layout(case_id=None, **_kwargs):
                 dbc.Button("Cancel", id=CaseIds.CONFIRM_CANCEL, color="secondary", outline=True),
                 dbc.Button("Confirm", id=CaseIds.CONFIRM_OK, color="danger"),
             ]),
-        ], id=CaseIds.CONFIRM, is_open=False, centered=True, backdrop="static"),
+        ], id=CaseIds.CONFIRM, is_open=False, centered=True, backdrop="static", labelledby=CaseIds.CONFIRM_TITLE),
         dbc.Toast(id=CaseIds.TOAST, header="Done", icon="success", is_open=False, dismissable=True, duration=5000,
                   style={"position": "fixed", "top": "4.5rem", "right": "1.5rem", "zIndex": 1080, "minWidth": "18rem"}),
     ], id=CaseIds.PAGE)

@@ -33,7 +33,8 @@ def _field_error(error_id: str) -> dbc.FormFeedback:
 
 def _open_case_form():
     return dbc.Modal([
-        dbc.ModalHeader(dbc.ModalTitle([html.I(className="bi bi-flag me-2"), "Open a case"])),
+        dbc.ModalHeader(dbc.ModalTitle([html.I(className="bi bi-flag me-2"), "Open a case"],
+                                       id=MyCasesIds.FORM_TITLE)),
         dbc.ModalBody([
             html.Div(id=MyCasesIds.FORM_PAYMENT, className="mb-3"),
             html.Div(id=MyCasesIds.FORM_ALERT),
@@ -66,7 +67,7 @@ def _open_case_form():
             dbc.Button([html.I(className="bi bi-send me-1"), "Open the case"], id=MyCasesIds.SUBMIT, color="primary",
                        disabled=True),
         ]),
-    ], id=MyCasesIds.MODAL, is_open=False, size="lg", backdrop="static")
+    ], id=MyCasesIds.MODAL, is_open=False, size="lg", backdrop="static", labelledby=MyCasesIds.FORM_TITLE)
 
 
 def layout(**_kwargs):

@@ -177,6 +177,7 @@ class MyCasesIds:
 
     LOAD = "my-cases-load"
     PAYMENT = "my-cases-payment"  # Store: the payment the form is open for (only a key)
+    FORM_TITLE = "my-cases-form-title"  # the open-a-case dialog's title (names the dialog)
     ALERT = "my-cases-alert"
     BODY = "my-cases-body"
     CASES = "my-cases-cases"

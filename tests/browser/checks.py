@@ -41,7 +41,8 @@ def axe_violations(page, *, include_moderate: bool = False) -> list[str]:
         """async (tags) => {
             const r = await axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']});
             return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
-                nodes: v.nodes.map(n => ({target: n.target.join(' '), summary: n.failureSummary || ''}))}));
+                nodes: v.nodes.map(n => ({target: n.target.join(' '), html: (n.html || '').slice(0, 160),
+                                            summary: n.failureSummary || ''}))}));
         }""",
         AXE_TAGS,
     )
@@ -52,7 +53,7 @@ def axe_violations(page, *, include_moderate: bool = False) -> list[str]:
             continue
         for node in v["nodes"]:
             why = " ".join(node["summary"].split())[:220]
-            lines.append(f"[{v['impact']}] {v['id']} ({v['help']}) at {node['target']}: {why}")
+            lines.append(f"[{v['impact']}] {v['id']} ({v['help']}) at {node['target']} {node['html']}: {why}")
     return lines
 
 

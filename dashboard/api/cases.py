@@ -128,7 +128,8 @@ def search_page(ctx: Ctx, user: User, query: CaseListQuery, text: str, tag: str,
         has_next = more
         has_previous = req.after is not None and bool(
             matches([~_seek(keys, req.after, later=True)], 1, reverse=True))
-    loaded = {c.id: c for c in ctx.session.scalars(select(Case).options(*CASE_LOAD).where(Case.id.in_(ids))).unique()}
+    loaded = {c.id: c for c in ctx.session.scalars(
+        select(Case).options(*CASE_LOAD).where(Case.id.in_(ids))).unique()} if ids else {}
     rows = [loaded[i] for i in ids if i in loaded]
     page_info = {
         "has_next_page": has_next,

@@ -105,12 +105,13 @@ def _search_text(value: Any) -> Any:
 class SearchQuery(Query):
     query: Annotated[Optional[str], BeforeValidator(_search_text)] = Field(
         None, json_schema_extra={"maxLength": SEARCH_MAX},
-        description="Platform staff only (reviewers and managers; anyone else gets 403 `query_staff_only`): "
-                    "search open and closed cases. A case id (`reso_…`) or payment id (`pay_…`) finds that "
-                    "case; text with `@` finds cases of customers whose email is it or starts with it; an "
-                    "amount (`199`, `199.00`, `$199`, `199 EUR`) finds cases of that amount in their currency; "
-                    "other words find cases whose customer's or company's name contains them all. With it, `order` is "
-                    "`created_at` (newest first by default); the filters and paging apply as without it.")
+        description="Platform staff only (reviewers and managers; customers and creators get 403 "
+                    "`query_staff_only`): search open and closed cases. A case id (`reso_…`) or payment id "
+                    "(`pay_…`) finds that case; text with `@` finds cases of customers whose email is it or "
+                    "starts with it; an amount (`199`, `199.00`, `$199`, `199 EUR`; a number alone is an "
+                    "amount) finds cases of that amount in their currency; other words find cases whose "
+                    "customer's or company's name contains them all. With it, `order` is `created_at` "
+                    "(newest first by default); the filters and paging apply as without it.")
 
 
 class CaseListQuery(SearchQuery, CaseFilters, PageQuery, CaseSort):

@@ -5,6 +5,8 @@ chart, the three breakdowns), by week.
     metrics.screen.all_90d       the default 90 days, every company
     metrics.screen.company_90d   90 days, the largest company
     metrics.screen.all_2y        the two years of the data set, every company
+    metrics.screen.all_90d_ny    the default 90 days, every company, in America/New_York: the
+                                 edge hours and each week's corrections read hour rows
 
 The bare SQL computes the same figures straight from the cases and payments (what the
 screen would cost without maintained rollups).
@@ -81,10 +83,11 @@ def filters(world):
         "all_90d": metrics.parse_filter(today=today),
         "company_90d": metrics.parse_filter(company_ids=[world.company_id], today=today),
         "all_2y": metrics.parse_filter(start=(today - dt.timedelta(days=729)).isoformat(), today=today),
+        "all_90d_ny": metrics.parse_filter(today=today, zone="America/New_York"),
     }
 
 
-@pytest.mark.parametrize("scope", ["all_90d", "company_90d", "all_2y"])
+@pytest.mark.parametrize("scope", ["all_90d", "company_90d", "all_2y", "all_90d_ny"])
 def test_whole_screen(scope, filters, bench_session, world, recorder):
     f = filters[scope]
 

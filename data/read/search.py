@@ -7,9 +7,12 @@
     contains "@"       an email: cases of customers whose email is it or starts with it
     an amount          "199", "199.00", "$199", "1,999.50", "199 EUR": cases whose amount in
                        minor units is that amount in their currency (19900 for USD, 199 for
-                       JPY); an ISO code in the text keeps only that currency
+                       JPY; `exponents` names the currencies whose minor unit is not a
+                       hundredth); an ISO code in the text keeps only that currency. A
+                       number alone is an amount, never a word of a name
     anything else      words: cases whose customer's name, or whose company's name, contains
-                       every word (case-insensitive); a word of one or two letters only
+                       every word (case-insensitive; all the words in one of the two names,
+                       not some in each); a word of one or two letters only
                        matches at the start of a word of the name ("li" finds "Li Wei", not
                        "Emily")
 

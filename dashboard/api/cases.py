@@ -21,7 +21,7 @@ from dashboard.cases.opening import open_case
 from dashboard.context import Ctx
 from dashboard.enums import Outcome, Reason, Status
 from dashboard.errors import DomainError, Forbidden
-from dashboard.money.amounts import _EXPONENTS as CURRENCY_EXPONENTS
+from dashboard.money.amounts import EXPONENTS as CURRENCY_EXPONENTS
 from dashboard.permissions import case_visibility, event_visibility_for, is_staff, load_case, party_of
 from dashboard.validation import parse
 from data.read import search

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-# ISO 4217 exponents that are not 2.
-_EXPONENTS = {"JPY": 0, "KRW": 0, "VND": 0, "CLP": 0, "ISK": 0, "HUF": 2, "BHD": 3, "KWD": 3, "JOD": 3, "OMR": 3, "TND": 3}
+# ISO 4217 exponents that are not 2 (public: staff search reads an amount in each currency's units).
+EXPONENTS = {"JPY": 0, "KRW": 0, "VND": 0, "CLP": 0, "ISK": 0, "HUF": 2, "BHD": 3, "KWD": 3, "JOD": 3, "OMR": 3, "TND": 3}
 _SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CAD": "CA$", "AUD": "A$"}
 
 
 def exponent(currency: str) -> int:
-    return _EXPONENTS.get(currency.upper(), 2)
+    return EXPONENTS.get(currency.upper(), 2)
 
 
 def to_major(minor: int, currency: str) -> Decimal:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from dashboard.money.amounts import _EXPONENTS
+from dashboard.money.amounts import EXPONENTS
 from dashboard.runtime import Runtime
 from dashboard.web import create_server
 from data.read import search
@@ -34,7 +34,7 @@ PAGE = 25
 SELECT = """SELECT c.id, c.created_at, c.status, c.amount_minor, c.currency, b.name, u.name, u.email
 FROM cases c JOIN companies b ON b.id = c.company_id JOIN users u ON u.id = c.customer_id
 WHERE {where} ORDER BY c.created_at DESC, c.id DESC LIMIT %(n)s"""
-OTHER_EXPONENT = sorted(c for c, e in _EXPONENTS.items() if e != 2)
+OTHER_EXPONENT = sorted(c for c, e in EXPONENTS.items() if e != 2)
 SQL = {
     "case_id": SELECT.format(where="c.id = %(q)s"),
     "payment_id": SELECT.format(where="c.payment_id = %(q)s"),
@@ -85,7 +85,7 @@ def subjects(bench_session, world):
 def find(bench_session):
     def _find(text: str):
         with bench_session() as s:
-            return search.search(s, text, visibility=sa.true(), size=PAGE, exponents=_EXPONENTS)
+            return search.search(s, text, visibility=sa.true(), size=PAGE, exponents=EXPONENTS)
 
     return _find
 
@@ -155,8 +155,8 @@ def test_company_name(find, subjects, recorder):
 
 def test_amount(find, recorder):
     params = {"cents": 19900, "whole": 199, "mills": 199000, "other": OTHER_EXPONENT,
-              "zero": sorted(c for c, e in _EXPONENTS.items() if e == 0),
-              "three": sorted(c for c, e in _EXPONENTS.items() if e == 3)}
+              "zero": sorted(c for c, e in EXPONENTS.items() if e == 0),
+              "three": sorted(c for c, e in EXPONENTS.items() if e == 3)}
     ours, bare = recorder.bench("search.amount", lambda: find("199"), sql=bare_page(SQL["amount"], params))
     assert len(check(ours, bare)) == PAGE
 

@@ -175,6 +175,15 @@ def body_of(case, form: ActionForm, file_ids: list[str]) -> dict[str, Any]:
     return body
 
 
+def _acted_first(form: ActionForm, exc: Exception):
+    """The case changed under the person: say so and show it as it now is."""
+    message = exc.message if isinstance(exc, DomainError) else ""
+    return _outputs(refresh=(form.refresh or 0) + 1, feedback=dbc.Alert([
+        html.Strong("Someone acted on this case first. "), message,
+        " The page now shows the case as it is.",
+    ], color="warning", id=CaseIds.CONFLICT, dismissable=True))
+
+
 def perform(form: ActionForm):
     """Upload, act and commit as one; then move the money the action recorded and re-render."""
     if not form.action:
@@ -196,11 +205,7 @@ def perform(form: ActionForm):
     except NotFound:
         return _outputs(feedback=dbc.Alert("Case not found.", color="danger", id=CaseIds.ERROR))
     except (Conflict, StaleDataError) as exc:
-        message = exc.message if isinstance(exc, DomainError) else ""
-        return _outputs(refresh=(form.refresh or 0) + 1, feedback=dbc.Alert([
-            html.Strong("Someone acted on this case first. "), message,
-            " The page now shows the case as it is.",
-        ], color="warning", id=CaseIds.CONFLICT, dismissable=True))
+        return _acted_first(form, exc)
     except DomainError as exc:
         return _refused(form.action, exc)
     if settle:
@@ -412,6 +417,8 @@ def submit_action(n_clicks, *args):
             ask = rehearse(form)
         except NotFound:
             return _outputs(feedback=dbc.Alert("Case not found.", color="danger", id=CaseIds.ERROR))
+        except (Conflict, StaleDataError) as exc:
+            return _acted_first(form, exc)
         except DomainError as exc:
             return _refused(form.action, exc)
         if ask is not None:

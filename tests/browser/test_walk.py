@@ -3,7 +3,10 @@ every step what each person is told.
 
 The customer (in Paris, on a 390 px phone) opens a case; the creator denies it; the
 customer appeals the denial; a reviewer claims the case and decides a partial refund,
-which is final: the case has had its one appeal. At each step:
+which is final: the case has had its one appeal. Then the other road: information asked
+and given, the company silent until the platform takes the case, a full refund (nothing
+for the customer to appeal), the merchant's appeal, the first decider kept off the final
+review, and a second reviewer overturning it. At each step:
 
 - the email each person got (the outbox rows of the case, by recipient): the facts, not
   the wording — the case id, the exact amounts, the appeal right and its deadline in the
@@ -33,23 +36,26 @@ PEOPLE = {  # key: (email, name, role, browser time zone)
     "customer": ("paula@customer.test", "Paula Customer", "customer", "Europe/Paris"),
     "creator": ("carl@lakeside.test", "Carl Creator", "creator", "America/New_York"),
     "reviewer": ("rhea@platform.test", "Rhea Reviewer", "reviewer", "UTC"),
+    "reviewer2": ("remy@platform.test", "Remy Reviewer", "reviewer", "Asia/Tokyo"),
 }
-HOME = {"customer": "/my-cases", "creator": "/company", "reviewer": "/queue"}
+HOME = {"customer": "/my-cases", "creator": "/company", "reviewer": "/queue", "reviewer2": "/queue"}
 COMPANY = "Lakeside Pottery"
 
 
 @pytest.fixture(scope="module")
 def walk_app(_pg_admin, tmp_path_factory):
     with running_app(_pg_admin, tmp_path_factory.mktemp("walk")) as app:
+        out = app.cli("create-company", "--name", COMPANY, "--support-email", "help@lakeside.test")
+        app.company_id = re.search(r"biz_[A-Za-z0-9]+", out.stdout).group(0)
+        app.cli_many(*[("create-user", "--email", email, "--name", name, "--role", role, "--password", PASSWORD,
+                        *(("--company-id", app.company_id) if role == "creator" else ()))
+                       for email, name, role, _zone in PEOPLE.values()])
         yield app
 
 
-def seed(app) -> dict:
-    out = app.cli("create-company", "--name", COMPANY, "--support-email", "help@lakeside.test")
-    company_id = re.search(r"biz_[A-Za-z0-9]+", out.stdout).group(0)
-    app.cli_many(*[("create-user", "--email", email, "--name", name, "--role", role, "--password", PASSWORD,
-                    *(("--company-id", company_id) if role == "creator" else ()))
-                   for email, name, role, _zone in PEOPLE.values()])
+def seed(app, product: str = "Wheel-throwing weekend") -> dict:
+    """A $50.00 payment of the customer's to the company, three days ago."""
+    company_id = app.company_id
 
     from data.models import Company
     from dashboard import accounts
@@ -62,7 +68,7 @@ def seed(app) -> dict:
         customer = accounts.user_by_email(ctx, PEOPLE["customer"][0])
         payment = factories.payment(ctx, company=s.get(Company, company_id), customer=customer, amount_minor=5000,
                                     currency="USD", provider="stripe", paid_at=ctx.now - dt.timedelta(days=3),
-                                    product="Wheel-throwing weekend")
+                                    product=product)
         return {"company_id": company_id, "payment_id": payment.id}
 
 
@@ -157,6 +163,20 @@ def act(page: Page, label: str, message: str, *, confirm: bool, toast: str, amou
     expect(page.locator("#case-feedback .alert")).to_have_count(0)
 
 
+def open_a_case(customer: Page, payment_id: str, message: str) -> str:
+    customer.goto("/my-cases")
+    row = customer.locator(f'#my-cases-payments-table tr[data-row="{payment_id}"]')
+    row.get_by_role("button", name="Open a case").click()
+    expect(customer.locator("#my-cases-modal")).to_be_visible()
+    customer.select_option("#my-cases-reason", "not_as_described")
+    customer.fill("#my-cases-message", message)
+    look(customer, "open-a-case form (phone)")
+    customer.click("#my-cases-submit")
+    link = customer.locator("#my-cases-new-case-link")
+    expect(link).to_be_visible()
+    return re.search(r"reso_[A-Za-z0-9]+", link.inner_text()).group(0)
+
+
 def test_a_denied_case_appealed_and_decided_as_each_party(walk_app, people):
     axe_source()
     ids = seed(walk_app)
@@ -169,16 +189,8 @@ def test_a_denied_case_appealed_and_decided_as_each_party(walk_app, people):
 
     # 1. The customer, on a phone, opens a case on the payment.
     look(customer, "customer's payments and cases (phone)")
-    row = customer.locator(f'#my-cases-payments-table tr[data-row="{ids["payment_id"]}"]')
-    row.get_by_role("button", name="Open a case").click()
-    expect(customer.locator("#my-cases-modal")).to_be_visible()
-    customer.select_option("#my-cases-reason", "not_as_described")
-    customer.fill("#my-cases-message", "The weekend was cut to one afternoon; the wheel sessions never happened.")
-    look(customer, "open-a-case form (phone)")
-    customer.click("#my-cases-submit")
-    link = customer.locator("#my-cases-new-case-link")
-    expect(link).to_be_visible()
-    case_id = re.search(r"reso_[A-Za-z0-9]+", link.inner_text()).group(0)
+    case_id = open_a_case(customer, ids["payment_id"],
+                          "The weekend was cut to one afternoon; the wheel sessions never happened.")
 
     box = mail.new(case_id)
     subject, text = one_email(box, "customer")  # the receipt: the one email about one's own action
@@ -265,4 +277,99 @@ def test_a_denied_case_appealed_and_decided_as_each_party(walk_app, people):
     open_case(reviewer, case_id)
     assert "Decide" not in labels(reviewer), labels(reviewer)
     look(reviewer, "reviewer's case page, decided")
+    assert walk_app.server_errors() == [], walk_app.log()[-4000:]
+
+
+def test_an_escalated_refund_appealed_by_the_merchant_and_overturned(walk_app, people):
+    """The other road: the creator asks for information, the customer replies, nobody at the
+    company answers in time and the platform takes the case; a full refund leaves the
+    customer nothing to appeal (and says so), the creator appeals, the first decider may not
+    do the final review (and is told so), a second reviewer overturns: the customer keeps
+    the refund, the platform reimburses the company."""
+    axe_source()
+    ids = seed(walk_app, product="Glazing masterclass")
+    mail = Mailbox(walk_app)
+    customer, creator, reviewer, reviewer2 = (people[k] for k in ("customer", "creator", "reviewer", "reviewer2"))
+    for who, page in (("creator", creator), ("customer", customer), ("reviewer", reviewer),
+                      ("reviewer2", reviewer2)):
+        sign_in(page, who)
+
+    case_id = open_a_case(customer, ids["payment_id"], "The masterclass video stops after ten minutes.")
+    mail.new(case_id)  # the opening's emails: checked in the walk above
+
+    # The creator asks for information (1 of 3); the customer replies on the phone.
+    open_case(creator, case_id)
+    act(creator, "Request information", "Which device did you watch on?", confirm=False,
+        toast="Your request for information was sent.")
+    box = mail.new(case_id)
+    assert email("creator") not in box
+    _subject, text = one_email(box, "customer")
+    assert "reply by" in text and re.search(r"\bCET\b|\bCEST\b", text), text
+    open_case(customer, case_id)
+    look(customer, "customer's case page, asked for information (phone)")
+    act(customer, "Reply", "A laptop, in Chrome.", confirm=False, toast="Your reply was sent.")
+    box = mail.new(case_id)
+    assert email("customer") not in box
+    _subject, text = one_email(box, "creator")
+    assert "answer by" in text and "2 of 3 requests left" in text, text
+
+    # Nobody answers: the jobs escalate the case once the deadline has passed.
+    as_of = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=8)).isoformat(timespec="seconds")
+    walk_app.cli("jobs", "--once", "--as-of", as_of)
+    mail.new(case_id)
+
+    # The reviewer claims and refunds the whole payment.
+    open_case(reviewer, case_id)
+    if "Claim" in labels(reviewer):
+        reviewer.locator("#case-act-choice label").filter(has_text=re.compile("^Claim$")).click()
+        expect(reviewer.locator("#case-act-submit")).to_be_enabled()
+        reviewer.click("#case-act-submit")
+        expect(reviewer.locator("#case-toast")).to_contain_text("The case is now assigned to you.")
+    act(reviewer, "Decide", "The video is cut short on every device we tried.", confirm=True,
+        toast="The decision was recorded.", amount="50.00")
+    box = mail.new(case_id)
+    assert email("reviewer") not in box
+    _subject, text = one_email(box, "customer")
+    assert "$50.00" in text and "refunded to you" in text, text
+    _subject, text = one_email(box, "creator")
+    assert "You can appeal once, by" in text and re.search(r"\bE[SD]T\b", text), text
+
+    # The customer has nothing to appeal, and is told why.
+    open_case(customer, case_id)
+    assert "Appeal" not in labels(customer), labels(customer)
+    expect(customer.locator("#case-act-reasons")).to_contain_text("fully in your favour")
+    look(customer, "customer's case page, refunded in full (phone)")
+
+    # The creator appeals; the first decider may not make the final review.
+    open_case(creator, case_id)
+    act(creator, "Appeal", "Our logs show the whole video was streamed.", confirm=True,
+        toast="Your appeal was filed.")
+    box = mail.new(case_id)
+    assert email("creator") not in box
+    open_case(reviewer, case_id)
+    assert "Final review" not in labels(reviewer), labels(reviewer)
+    expect(reviewer.locator("#case-act-reasons")).to_contain_text("You made the first decision")
+    look(reviewer, "first decider's case page after the appeal")
+
+    # A second reviewer overturns the decision: final; the customer keeps the refund.
+    open_case(reviewer2, case_id)
+    reviewer2.locator("#case-act-choice label").filter(has_text=re.compile("^Final review$")).click()
+    reviewer2.locator("#case-final-decision label").filter(has_text="Overturn the decision").click()
+    reviewer2.fill("#case-act-message", "The stream logs show the video was served in full.")
+    expect(reviewer2.locator("#case-act-submit")).to_be_enabled()
+    reviewer2.click("#case-act-submit")
+    expect(reviewer2.locator("#case-confirm")).to_be_visible()
+    look(reviewer2, "second reviewer's final-review confirmation")
+    reviewer2.click("#case-confirm-ok")
+    expect(reviewer2.locator("#case-toast")).to_contain_text("The final decision was recorded.")
+    box = mail.new(case_id)
+    assert email("reviewer2") not in box
+    _subject, text = one_email(box, "customer")
+    assert "$50.00" in text and "This is final" in text, text
+    _subject, text = one_email(box, "creator")
+    assert "$50.00" in text and "This is final" in text, text
+    for who, page in (("customer", customer), ("creator", creator)):
+        open_case(page, case_id)
+        assert "Appeal" not in labels(page), (who, labels(page))
+        look(page, f"{who}'s case page after the final review")
     assert walk_app.server_errors() == [], walk_app.log()[-4000:]

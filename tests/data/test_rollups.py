@@ -431,5 +431,44 @@ def test_the_migration_backfills_the_rollups_of_an_existing_database(scratch_url
             assert stage_counts(s) == {("awaiting_merchant", None): 1}
             assert [r.payments for r in m.breakdown(s, m.MetricsFilter(opened.date(), opened.date()),
                                                     by="provider")] == [1, 1]
+            # The hour rows were backfilled too: Kolkata's 3 February is UTC 18:00 on the 2nd to
+            # 18:00 on the 3rd, read from hour rows only (no whole UTC day inside it).
+            kolkata = m.MetricsFilter(opened.date(), opened.date(), zone="Asia/Kolkata")
+            assert all(a.grain == "h" for a in m.total_arms(kolkata))
+            k = m.kpis(s, kolkata)
+            assert (k.counts.cases, k.counts.merchant_won, k.median_first_response_s) == (2, 1, 5 * 3600)
+            assert [r.payments for r in m.breakdown(s, kolkata, by="provider")] == [1, 1]
+    finally:
+        engine.dispose()
+
+
+def test_the_hour_grain_migration_goes_down_and_up_again(scratch_url):
+    """b7e4a1c9d2f0 down: the rollups as they were (no hour column, no hour rows), rebuilt;
+    up again: hour rows back."""
+    from alembic import command
+    from sqlalchemy import inspect, text
+
+    from data.db import alembic_config, make_engine, make_session_factory
+
+    command.upgrade(alembic_config(scratch_url), "head")
+    engine = make_engine(scratch_url)
+    try:
+        with make_session_factory(engine).begin() as s:
+            ctx = Ctx(s, START, factories.test_settings(None))
+            w = factories.world(ctx)
+            p = factories.payment(ctx, company=w.company, customer=w.customer, paid_at=START - H)
+            opening.open_case(ctx, actor=w.customer, payment_id=p.id, reason="fraudulent", message="Please help")
+
+        def grains():
+            with engine.connect() as conn:
+                has_hour = any(c["name"] == "hour" for c in inspect(conn).get_columns("rollup_cases"))
+                return has_hour, dict(conn.execute(text("SELECT grain, sum(cases) FROM rollup_cases "
+                                                        "WHERE company_id = '' AND provider = '*' GROUP BY grain")).all())
+
+        assert grains() == (True, {"h": 1, "d": 1, "m": 1})
+        command.downgrade(alembic_config(scratch_url), "b7e4a1c9d2f0-1")
+        assert grains() == (False, {"d": 1, "m": 1})
+        command.upgrade(alembic_config(scratch_url), "head")
+        assert grains() == (True, {"h": 1, "d": 1, "m": 1})
     finally:
         engine.dispose()

@@ -103,7 +103,7 @@ def test_appeal_window_lists_open_platform_decisions_only(book):
 
     late = decided(T0 + H)
     early = decided(T0, outcome="merchant_wins")
-    appealed = decided(T0)
+    appealed = decided(T0, outcome="credit")  # credit, not a full refund: the customer may appeal it
     book.do(party.appeal, T0 + H, actor=w.customer, case_id=appealed, message="Please look again")
     denied = book.open(T0)  # a merchant's own denial: only the customer may appeal it
     book.do(party.deny, T0 + H, actor=w.creator, case_id=denied, message="Delivered")

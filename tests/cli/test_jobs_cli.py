@@ -32,7 +32,7 @@ def test_jobs_once_as_of_escalates_a_due_case(cli):
     assert before.returncode == 0, before.stderr
     early = json.loads(before.stdout)
     assert early["escalation"] == {"due": 0, "escalated": 0, "errors": 0}
-    assert early["outbox"]["sent"] == 1  # the creator's "case opened" email
+    assert early["outbox"]["sent"] == 2  # the creator's "case opened" email and the customer's receipt
 
     as_of = T0 + days(7)
     done = cli("jobs", "--once", "--as-of", as_of.strftime("%Y-%m-%dT%H:%M:%SZ"))

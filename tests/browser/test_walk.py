@@ -365,9 +365,10 @@ def test_an_escalated_refund_appealed_by_the_merchant_and_overturned(walk_app, p
     box = mail.new(case_id)
     assert email("reviewer2") not in box
     _subject, text = one_email(box, "customer")
-    assert "$50.00" in text and "This is final" in text, text
+    assert f"You keep the $50.00 refund; the platform reimburses {COMPANY}" in text, text
+    assert "This is final" in text, text
     _subject, text = one_email(box, "creator")
-    assert "$50.00" in text and "This is final" in text, text
+    assert "$50.00" in text and "the platform pays" in text and "This is final" in text, text
     for who, page in (("customer", customer), ("creator", creator)):
         open_case(page, case_id)
         assert "Appeal" not in labels(page), (who, labels(page))

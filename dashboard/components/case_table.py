@@ -78,10 +78,11 @@ def deadline(due: Optional[dt.datetime], now: dt.datetime, *, prefix: str = "", 
 
 
 def case_table(headers: Sequence[str], rows: Iterable[Sequence], *, table_id: str, empty=None,
-               row_ids: Optional[Sequence[str]] = None) -> html.Div:
+               row_ids: Optional[Sequence[str]] = None, label: Optional[str] = None) -> html.Div:
     """A small striped table; `rows` are sequences of cells (strings or components).
 
-    `empty` (a component, e.g. `shell.empty_state(...)`) shows instead when there are no rows."""
+    `empty` (a component, e.g. `shell.empty_state(...)`) shows instead when there are no rows.
+    `label` names the table's scrolling region for screen readers (default: its first columns)."""
     rows = list(rows)
     if not rows and empty is not None:
         return html.Div(empty, id=table_id)
@@ -94,7 +95,8 @@ def case_table(headers: Sequence[str], rows: Iterable[Sequence], *, table_id: st
     return html.Div(scroll_region(dbc.Table([
         html.Thead(html.Tr([html.Th(h, className="text-muted small fw-semibold") for h in headers])),
         html.Tbody(body),
-    ], size="sm", hover=True, className="mb-0 rc-card-table")), id=table_id)
+    ], size="sm", hover=True, className="mb-0 rc-card-table"), label=label or "Table of " + ", ".join(headers[:3])),
+        id=table_id)
 
 
 def scroll_region(table, label: str = "Table") -> html.Div:

@@ -5,6 +5,10 @@
                (own cookies), with .console_errors; every actor's page is screenshot
                into test-artifacts/ when the test fails
     shot(page, name)    a screenshot of a main screen into test-artifacts/screens/
+
+tests/browser/checks.py: axe-core (npm, pinned by package-lock.json; `make browser-deps`)
+and the 390 px phone-width measure, used by test_screens.py (every main screen per role on
+the demo data) and test_walk.py (a case walked as each party, with their emails).
 """
 from __future__ import annotations
 

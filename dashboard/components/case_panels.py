@@ -21,6 +21,7 @@ from dashboard.components.format import (
     money,
     reason_label,
 )
+from dashboard.components.case_table import outcome_badge
 from dashboard.components.ids import CaseIds
 from dashboard.components.timeline import attachments, human_size, timeline_frame
 from dashboard.money.amounts import to_major
@@ -187,9 +188,10 @@ def money_panel(rows, *, staff: bool) -> dbc.Card:
 def context_panel(others, total_others: int, *, rate, show_company: bool) -> dbc.Card:
     if others:
         items = [html.Li([
-            html.Div([dcc.Link(html.Code(o.id), href=f"/cases/{o.id}"),
-                      dbc.Badge(OUTCOME_LABELS.get(o.outcome, STATUS_LABELS.get(o.status, o.status))
-                                if o.status == "closed" else STATUS_LABELS.get(o.status, o.status),
+            html.Div([dcc.Link(html.Code(o.id), href=f"/cases/{o.id}"), " ",
+                      # A closed case shows its outcome in the outcome colours every screen uses.
+                      outcome_badge(o.outcome) if o.status == "closed" and o.outcome else
+                      dbc.Badge(STATUS_LABELS.get(o.status, o.status),
                                 color=STATUS_COLORS.get(o.status, "secondary"), className="ms-2")]),
             html.Div(" · ".join(x for x in (reason_label(o.reason), money(o.amount_minor, o.currency),
                                             o.company_name if show_company else None,

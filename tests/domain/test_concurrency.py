@@ -82,7 +82,8 @@ def test_two_openings_on_one_payment_make_one_case(story):
     winner, (loser,) = _one_winner(results)
     assert (loser.code, loser.http_status) == ("case_already_exists", 409)
     assert story.count(opening.Case, payment_id=w.payment.id) == 1
-    assert len(story.emails(winner.id)) == 2  # one "opened" email per creator, not two sets
+    # one set of "opened" emails (each creator and the customer's receipt), not two sets
+    assert len(story.emails(winner.id)) == 3
 
 
 def test_accepting_and_denying_at_once_one_wins(story):

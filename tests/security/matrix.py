@@ -116,6 +116,7 @@ MATRIX: dict[str, dict[str, str]] = {
     "callback callbacks.case_actions.submit_action": PARTIES_OWN_STAFF,   # a party's or staff's own action
     "callback callbacks.case_actions.confirm_action": PARTIES_OWN_STAFF,
     "callback callbacks.case_actions.cancel_confirmation": SIGNED_IN,
+    "callback callbacks.case_actions.follow_fields": SIGNED_IN,  # submit ready or not from the fields: no data
     "callback callbacks.company.load_worklists": CREATOR_OWN,
     "callback callbacks.company.load_kpis": CREATOR_OWN,
     "callback callbacks.company.grid_rows": CREATOR_OWN,
@@ -129,6 +130,7 @@ MATRIX: dict[str, dict[str, str]] = {
     "callback callbacks.my_cases.load_payments": CUSTOMER_OWN,
     "callback callbacks.my_cases.open_form": CUSTOMER_OWN,
     "callback callbacks.my_cases.close_form": SIGNED_IN,
+    "callback callbacks.my_cases.follow_fields": SIGNED_IN,      # submit ready or not from the fields: no data
     "callback callbacks.my_cases.submit_case": CUSTOMER_OWN,
     "callback callbacks.queue.show_queue": STAFF,
     "callback callbacks.queue.refresh_counts": STAFF,
@@ -143,4 +145,6 @@ MATRIX: dict[str, dict[str, str]] = {
     "clientside my-cases-files.children": NOBODY,
     "clientside queue-grid-sync.data": NOBODY,
     "clientside ..queue-claim.disabled...queue-assign.disabled...queue-selected.children..": NOBODY,
+    "clientside ..queue-grid.columnDefs...queue-grid.dashGridOptions..": NOBODY,      # phone cards
+    "clientside ..company-grid.columnDefs...company-grid.dashGridOptions..": NOBODY,  # phone cards
 }

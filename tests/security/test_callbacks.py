@@ -89,12 +89,19 @@ def test_case_actions_naming_another_company_case_change_nothing(live_app, world
     assert snapshot(live_app, world.case_b) == before
 
     # The same payload on A's own case does reach the domain: accepting asks to confirm the
-    # refund (nothing moves yet), a denial without a message is refused for that reason.
+    # refund (its rehearsal rolled back: nothing moves yet), a denial without a message is
+    # refused for that reason, under the message field, from the submit and from the dialog.
+    own_before = snapshot(live_app, world.case_a)
     ask = response_props(act(calls("creator_a"), world.case_a, "accept"))
     assert ask["case-confirm"]["is_open"] is True
     assert "Accept and refund?" in json.dumps(ask)
-    refused = act(calls("creator_a"), world.case_a, "deny", confirm=True, **{"case-act-message.value": ""})
-    assert "Case not found." not in refused.text and "case-error" in refused.text
+    for confirm in (False, True):
+        refused = act(calls("creator_a"), world.case_a, "deny", confirm=confirm, **{"case-act-message.value": ""})
+        props = response_props(refused)
+        assert "Case not found." not in refused.text, confirm
+        assert props["case-act-message"]["invalid"] is True and props["case-act-message-error"]["children"], props
+        assert props["case-confirm"]["is_open"] is False
+    assert snapshot(live_app, world.case_a) == own_before
 
 
 def test_staff_actions_by_a_party_on_its_own_case_are_refused(live_app, world, calls):
@@ -271,7 +278,7 @@ def test_a_customer_cannot_use_another_customers_payment(live_app, world, calls)
             form = open_form(c, payment)
             assert form.status_code == 200
             props = response_props(form)
-            assert props["my-cases-submit"]["disabled"] is True
+            assert props["my-cases-openable"]["data"] is False  # the submit stays disabled
             assert props["my-cases-form-payment"]["children"] is None
             if who != "creator_b":
                 assert_no_b_data(json.dumps({k: v for k, v in props.items() if k != "my-cases-payment"}), world, who)
@@ -283,7 +290,8 @@ def test_a_customer_cannot_use_another_customers_payment(live_app, world, calls)
     assert cases_on(live_app, world.payment_b_free) == 0
     assert cases_on(live_app, world.payment_b) == 1
     # B's customer sees the payment in the same form; A's customer opens a case on their own.
-    assert "Bravo Books" in open_form(calls("customer_b"), world.payment_b_free).text
+    own = response_props(open_form(calls("customer_b"), world.payment_b_free))
+    assert own["my-cases-openable"]["data"] is True and "Bravo Books" in json.dumps(own["my-cases-form-payment"])
     done = submit_case(calls("customer_a"), world.payment_a_free)
     assert "Your case is open" in done.text
     assert cases_on(live_app, world.payment_a_free) == 1

@@ -590,16 +590,68 @@ FORM_STATES = ("case-id.data", "case-act-choice.value", "case-act-message.value"
                "case-final-remedy.value", "case-final-amount.value", "case-refresh.data")
 
 
-def _case_form(p: Probe, key: str, trigger: str):
-    """The case page's action form: a reply by a party, an internal note by staff — on a fresh case."""
-    def probe(p: Probe) -> Answer:
-        case = fresh_case(p.live_app, p.side)
-        values = {k: None for k in FORM_STATES}
-        values.update({"case-id.data": case, "case-act-choice.value": "note" if p.role in ("reviewer", "manager")
-                       else "reply", "case-act-message.value": "Through the matrix.", "case-refresh.data": 0,
-                       trigger: 1})
-        return changed_answer(p, case, lambda: p.callback(key, values, trigger))
-    return probe
+# What each role does through the case page's form on a fresh case (awaiting the merchant):
+# an action that runs at once and changes the case, and, for the parties, one that settles
+# something and so is confirmed first (staff have none on a case at this stage).
+FORM_ACTION = {"customer": "add_evidence", "creator": "request_info", "reviewer": "note", "manager": "note"}
+DECISIVE_ACTION = {"customer": "withdraw", "creator": "deny"}
+DECISIVE_TITLE = {"withdraw": "Withdraw the case?", "deny": "Deny the case?"}
+
+
+def _form_values(case: str, action: str, trigger: str) -> dict:
+    values = {k: None for k in FORM_STATES}
+    values.update({"case-id.data": case, "case-act-choice.value": action, "case-act-message.value":
+                   "Through the matrix.", "case-refresh.data": 0, trigger: 1})
+    if action == "add_evidence":
+        values.update({"case-act-upload.contents": [PNG], "case-act-upload.filename": ["matrix.png"]})
+    return values
+
+
+def _acted(p: Probe, case: str, call: Callable[[], requests.Response]) -> tuple[bool, requests.Response]:
+    """(whether the case changed, the answer)."""
+    before = snapshot(p.live_app, case)
+    answer = call()
+    assert answer.status_code < 500, answer.text[:300]
+    return snapshot(p.live_app, case) != before, answer
+
+
+def _asked_to_confirm(answer: requests.Response, action: str) -> bool:
+    if answer.status_code != 200:
+        return False
+    props = json.loads(answer.text)["response"]
+    return props.get("case-confirm", {}).get("is_open") is True and \
+        props.get("case-confirm-title", {}).get("children") == DECISIVE_TITLE[action]
+
+
+def _submit_action(p: Probe) -> Answer:
+    """The form's submit. Granted: the action that runs at once changed the case, and the
+    decisive one only opened its confirmation (its rehearsal rolled back: nothing changed).
+    Refused: neither; the case is as it was."""
+    key, trigger = _k("case_actions.submit_action"), "case-act-submit.n_clicks"
+    case = fresh_case(p.live_app, p.side)
+    action = FORM_ACTION.get(p.role, "reply")
+    changed, answer = _acted(p, case, lambda: p.callback(key, _form_values(case, action, trigger), trigger))
+    texts, details, granted = [_text(answer)], [f"{action} -> {answer.status_code} changed={changed} "
+                                                f"{_text(answer)[:300]}"], changed
+    if p.role in DECISIVE_ACTION:
+        decisive, other = DECISIVE_ACTION[p.role], fresh_case(p.live_app, p.side)
+        changed, answer = _acted(p, other, lambda: p.callback(key, _form_values(other, decisive, trigger), trigger))
+        assert not changed, f"{p.role}: submitting {decisive} changed the case before it was confirmed"
+        asked = _asked_to_confirm(answer, decisive)
+        texts.append(_text(answer))
+        details.append(f"{decisive} -> asked to confirm={asked} {_text(answer)[:300]}")
+        assert asked == granted, f"{p.role} ({p.target}): the two submits disagree: {details}"
+    return Answer(granted, "\n".join(texts), "; ".join(details))
+
+
+def _confirm_action(p: Probe) -> Answer:
+    """The confirmation's OK runs the action: granted when it changed the case (a party's
+    decisive action, staff's note); refused leaves the case as it was."""
+    key, trigger = _k("case_actions.confirm_action"), "case-confirm-ok.n_clicks"
+    case = fresh_case(p.live_app, p.side)
+    action = DECISIVE_ACTION.get(p.role) or FORM_ACTION.get(p.role, "reply")
+    changed, answer = _acted(p, case, lambda: p.callback(key, _form_values(case, action, trigger), trigger))
+    return Answer(changed, _text(answer), f"{action} -> {answer.status_code} changed={changed} {_text(answer)[:300]}")
 
 
 def _grid(start=0, end=100) -> dict:
@@ -622,7 +674,7 @@ def _open_form(p: Probe) -> Answer:
     if answer.status_code != 200:
         return callback_answer(answer, ["-"])
     props = json.loads(answer.text)["response"]
-    granted = props["my-cases-submit"]["disabled"] is False and p.side.company_name in json.dumps(
+    granted = props["my-cases-openable"]["data"] is True and p.side.company_name in json.dumps(
         props["my-cases-form-payment"])
     shown = json.dumps({k: v for k, v in props.items() if k != "my-cases-payment"})  # the id sent is echoed in a Store
     return Answer(granted, shown, f"open form -> {answer.text[:300]}")
@@ -702,10 +754,13 @@ CALLBACK_PROBES: dict[str, Callable[[Probe], Answer]] = {
                                      lambda p: ["x.png"]),
     _k("case.clear_chosen_files"): cb(_k("case.clear_chosen_files"), lambda p: {"case-act-files-clear.n_clicks": 1},
                                       lambda p: ["case-act-upload"]),
-    _k("case_actions.submit_action"): _case_form(None, _k("case_actions.submit_action"), "case-act-submit.n_clicks"),
-    _k("case_actions.confirm_action"): _case_form(None, _k("case_actions.confirm_action"), "case-confirm-ok.n_clicks"),
+    _k("case_actions.submit_action"): _submit_action,
+    _k("case_actions.confirm_action"): _confirm_action,
     _k("case_actions.cancel_confirmation"): cb(_k("case_actions.cancel_confirmation"),
                                                lambda p: {"case-confirm-cancel.n_clicks": 1}, lambda p: ["case-confirm"]),
+    _k("case_actions.follow_fields"): cb(_k("case_actions.follow_fields"), lambda p: {
+        "case-act-choice.value": "reply", "case-act-message.value": "Ready",
+        "case-form-meta.data": {"reply": {"message": "required"}}}, lambda p: ["case-act-submit"]),
     _k("company.load_worklists"): cb(_k("company.load_worklists"), lambda p: {"company-load.data": 0},
                                      lambda p: [p.side.case, p.side.company_name]),
     _k("company.load_kpis"): cb(_k("company.load_kpis"), lambda p: {"company-load.data": 0},
@@ -733,6 +788,9 @@ CALLBACK_PROBES: dict[str, Callable[[Probe], Answer]] = {
     _k("my_cases.open_form"): _open_form,
     _k("my_cases.close_form"): cb(_k("my_cases.close_form"), lambda p: {"my-cases-cancel.n_clicks": 1},
                                   lambda p: ["my-cases-modal"]),
+    _k("my_cases.follow_fields"): cb(_k("my_cases.follow_fields"), lambda p: {
+        "my-cases-openable.data": True, "my-cases-reason.value": "fraudulent", "my-cases-message.value": "Ready"},
+        lambda p: ["my-cases-submit"]),
     _k("my_cases.submit_case"): _submit_case,
     _k("queue.show_queue"): cb(_k("queue.show_queue"), lambda p: {"queue-load.data": True},
                                lambda p: ['"queue-body": {"style": {}', '"queue-body":{"style":{}']),

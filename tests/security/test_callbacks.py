@@ -117,6 +117,72 @@ def test_staff_actions_by_a_party_on_its_own_case_are_refused(live_app, world, c
     assert snapshot(live_app, world.case_a) == before
 
 
+def _escalated_case_of_d(live_app, world) -> str:
+    """A case of a third company's (D: its own creator and customer, so the other tests'
+    counts of A's and B's cases hold) that its merchant left unanswered: the platform
+    decides it now."""
+    import datetime as dt
+
+    from dashboard import accounts
+    from dashboard.cases import system
+    from dashboard.cases.opening import open_case
+    from dashboard.context import Ctx, utcnow
+    from tests import factories
+    from tests.security.conftest import PASSWORD
+
+    rt = live_app.runtime()
+    with rt.Session.begin() as s:
+        ctx = Ctx(s, utcnow(), rt.settings)
+        co = accounts.create_company(ctx, name="Delta Decor", support_email="help@delta.test")
+        creator = accounts.create_user(ctx, email="dora@delta.test", name="Dora Delta", role="creator",
+                                       company_id=co.id, password=PASSWORD)
+        customer = accounts.create_user(ctx, email="dan@delta-buyer.test", name="Dan Buyer", role="customer",
+                                        password=PASSWORD)
+        world.emails.update(creator_d=creator.email, customer_d=customer.email)
+        pay = factories.payment(ctx, company=co, customer=customer, amount_minor=4242,
+                                paid_at=ctx.now - dt.timedelta(days=1), product="Delta lamp")
+        case_id = open_case(ctx, actor=customer, payment_id=pay.id, reason="fraudulent", message="Not me.").id
+    with rt.Session.begin() as s:
+        system.escalate_overdue(Ctx(s, utcnow() + dt.timedelta(days=8), rt.settings), case_id)
+    return case_id
+
+
+def audit_rows(live_app, case_id: str) -> int:
+    from sqlalchemy import func, select
+
+    from data.models import AuditEvent
+
+    with live_app.runtime().Session() as s:
+        return s.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.case_id == case_id))
+
+
+def test_a_decision_is_confirmed_only_to_staff_and_its_rehearsal_leaves_no_trace(live_app, world, calls):
+    """A decisive action is run once and rolled back before its confirmation is shown: that
+    rehearsal must be refused to whoever may not act (no dialog, nothing changed) and leave
+    nothing behind for whoever may (no event, no audit row), until the dialog's OK."""
+    case_id = _escalated_case_of_d(live_app, world)
+    before, audited = snapshot(live_app, case_id), audit_rows(live_app, case_id)
+    decide = {"case-decide-outcome.value": "merchant_wins", "case-decide-amount.value": None}
+    for who in ("creator_d", "customer_d", "creator_a", "customer_a"):  # its parties, then strangers
+        for confirm in (False, True):
+            answer = act(calls(who), case_id, "decide", confirm=confirm, **decide)
+            props = response_props(answer)
+            assert props["case-confirm"]["is_open"] is False, (who, confirm)
+            assert "case-error" in answer.text and "Done" not in answer.text, (who, confirm, answer.text[:300])
+            if who.endswith("_a"):
+                assert "Case not found." in answer.text and "Delta" not in answer.text, (who, answer.text[:300])
+    assert snapshot(live_app, case_id) == before and audit_rows(live_app, case_id) == audited
+
+    reviewer = calls("reviewer")
+    ask = response_props(act(reviewer, case_id, "decide", **decide))
+    assert ask["case-confirm"]["is_open"] is True and ask["case-confirm-title"]["children"] == "Confirm the decision"
+    assert snapshot(live_app, case_id) == before and audit_rows(live_app, case_id) == audited
+    act(reviewer, case_id, "decide", confirm=True, **decide)
+    after = snapshot(live_app, case_id)
+    assert after["outcome"] != before["outcome"] and after["CaseEvent"] > before["CaseEvent"]
+    assert audit_rows(live_app, case_id) == audited + 1
+
+
 def test_a_callback_post_that_is_not_json_does_nothing(live_app, world, sign_in):
     """A cross-site form can post text/plain with the victim's cookie: Dash must not act on it."""
     http = sign_in("creator_b")

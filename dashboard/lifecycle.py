@@ -157,6 +157,16 @@ def _customer_has_something_to_appeal(ctx: Ctx, case: Case, actor) -> Optional[R
     return None
 
 
+def _merchant_has_something_to_appeal(ctx: Ctx, case: Case, actor) -> Optional[Refusal]:
+    # The same rule from the merchant's side: a decision that the merchant wins leaves it
+    # nothing to ask for.
+    if why := _decision_appealable(ctx, case, actor):
+        return why
+    if case.outcome == Outcome.MERCHANT_WON.value:
+        return not_now(case, "The case is already decided in your favour: nothing is refunded or credited.")
+    return None
+
+
 def _decision_appealable(ctx: Ctx, case: Case, _actor) -> Optional[Refusal]:
     if why := _appeal_window_open(ctx, case):
         return why
@@ -265,7 +275,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(A.DECIDE, P.PLATFORM, S.UNDER_REVIEW, S.CLOSED, _not_assigned_elsewhere),
     Transition(A.APPEAL, P.CUSTOMER, S.CLOSED, S.UNDER_REVIEW, _denial_appealable),
     Transition(A.APPEAL, P.CUSTOMER, S.CLOSED, S.FINAL_REVIEW, _customer_has_something_to_appeal),
-    Transition(A.APPEAL, P.MERCHANT, S.CLOSED, S.FINAL_REVIEW, _decision_appealable),
+    Transition(A.APPEAL, P.MERCHANT, S.CLOSED, S.FINAL_REVIEW, _merchant_has_something_to_appeal),
     # Whoever made the first decision may not make the final one (§3.9).
     Transition(A.FINAL_DECIDE, P.PLATFORM, S.FINAL_REVIEW, S.CLOSED, first_of(_other_reviewer, _not_assigned_elsewhere)),
     Transition(A.CLOSE_APPEAL_WINDOW, P.SYSTEM, S.CLOSED, S.CLOSED, _appeal_window_due),

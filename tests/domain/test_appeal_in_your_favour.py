@@ -1,7 +1,8 @@
 """An appeal is for the side a decision went against (issue 9; the published contract's
 "appeal … only when the merchant won"): a customer refunded the whole payment is neither
 offered an appeal nor allowed one, and is told why; a partial refund or platform credit
-can still be appealed by the customer, and any customer win by the merchant."""
+can still be appealed by the customer, and any customer win by the merchant; a merchant that
+won is likewise neither offered nor allowed an appeal."""
 from __future__ import annotations
 
 import pytest
@@ -46,3 +47,23 @@ def test_a_customer_may_appeal_anything_less(story, outcome, amount):
     assert "appeal" in offered and Action.APPEAL not in reasons
     story.do(party.appeal, actor=story.w.customer, case_id=cid, message="Please look again.")
     assert story.case(cid).customer_appealed
+
+
+def test_a_merchant_that_won_may_not_appeal_and_is_told_why(story):
+    cid = _decided(story, "merchant_wins")
+    offered, reasons = _view(story, cid, "creator")
+    assert "appeal" not in offered
+    why = reasons[Action.APPEAL]
+    assert (why.code, why.status) == ("invalid_state", 409) and "decided in your favour" in why.message
+    before = story.snapshot(cid)
+    err = story.refuse(party.appeal, actor=story.w.creator, case_id=cid, message="Still unfair.")
+    assert (type(err), err.code) == (Conflict, "invalid_state") and "decided in your favour" in err.message
+    assert story.snapshot(cid) == before
+
+
+@pytest.mark.parametrize("outcome, amount", [("refund", None), ("refund", 2000)])
+def test_a_merchant_may_appeal_a_refund(story, outcome, amount):
+    cid = _decided(story, outcome, amount)
+    assert "appeal" in _view(story, cid, "creator")[0]
+    story.do(party.appeal, actor=story.w.creator, case_id=cid, message="Please look again.")
+    assert story.case(cid).merchant_appealed

@@ -352,7 +352,7 @@ def submit_case(n_clicks, payment_id, reason, message, contents, filenames, load
                 stored.append(storage_path(ctx, f))
                 file_ids.append(f.id)
             case = open_case(ctx, actor=user, payment_id=payment_id or "", reason=reason, message=message,
-                             file_ids=file_ids)
+                             file_ids=file_ids).case
             case_id = case.id
     except Exception as exc:
         for path in stored:

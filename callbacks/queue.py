@@ -152,7 +152,7 @@ def assign_case(_clicks, selected, reviewer_id, bump):
             if user.role != Role.MANAGER:
                 return _alert("Only managers can assign cases to other reviewers."), no_update
             case = review.assign(ctx, actor=user, case_id=case_id,
-                                 reviewer_id=None if reviewer_id == UNASSIGN else str(reviewer_id))
+                                 reviewer_id=None if reviewer_id == UNASSIGN else str(reviewer_id)).case
             who = case.assignee.name if case.assignee is not None else None
     except DomainError as exc:
         return _alert(f"Could not assign {case_id}: {exc.message}"), (bump or 0) + 1

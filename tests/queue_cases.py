@@ -42,7 +42,7 @@ class QueueCases:
             pay = factories.payment(ctx, company=company, customer=customer, amount_minor=amount, currency=currency,
                                     provider=provider, paid_at=at - days(1))
             return opening.open_case(ctx, actor=customer, payment_id=pay.id, reason=reason,
-                                     message="I paid and never got access.").id
+                                     message="I paid and never got access.").case.id
 
     def customer_of(self, case_id: str) -> User:
         with self.Session() as s:

@@ -163,7 +163,7 @@ def create_case(ctx: Ctx, user: User) -> CaseResult:
     """`receipt_id` is our payment id (`pay_…`)."""
     body = parse(CreateCase, json_body())
     case = open_case(ctx, actor=user, payment_id=body.receipt_id, reason=body.reason, message=body.message,
-                     file_ids=body.attachments.file_ids)
+                     file_ids=body.attachments.file_ids).case
     return CaseResult(case.id, status=201)
 
 

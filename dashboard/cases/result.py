@@ -6,7 +6,7 @@ answers from it, instead of knowing which actions move money.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable, Optional
+from typing import Iterable, Optional
 
 from data.models import Case, MoneyMovement, OutboxEmail
 from dashboard.lifecycle import Applied
@@ -31,15 +31,6 @@ class ActionResult:
     @property
     def case_id(self) -> str:
         return self.case.id
-
-    def __getattr__(self, name: str) -> Any:
-        # Transitional: callers written when the actions returned the case read its
-        # attributes (`open_case(...).id`, `assign(...).assignee`) straight from the
-        # result. New code reads `result.case`. Dunder and own names never delegate, so
-        # copying or pickling a result cannot recurse.
-        if name.startswith("__") or name in ("case", "movements", "emails"):
-            raise AttributeError(name)
-        return getattr(self.case, name)
 
 
 def result(case: Case, *steps: Optional[Applied], movements: Iterable[Optional[MoneyMovement]] = ()) -> ActionResult:

@@ -86,7 +86,7 @@ class Story:
         def do(ctx):
             files = self._file(ctx, self.customer, file) if file else []
             self.case_id = opening.open_case(ctx, actor=self.customer, payment_id=payment.id, reason=self.reason,
-                                             message=message, file_ids=files).id
+                                             message=message, file_ids=files).case.id
 
         return self.step(at, do)
 

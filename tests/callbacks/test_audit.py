@@ -38,7 +38,7 @@ def escalated_case(runtime, w) -> str:
     with runtime.Session.begin() as s:
         ctx = Ctx(s, now, runtime.settings)
         pay = factories.payment(ctx, company=w.company, customer=w.customer, paid_at=now)
-        case = opening.open_case(ctx, actor=w.customer, payment_id=pay.id, reason="fraudulent", message="Not me.")
+        case = opening.open_case(ctx, actor=w.customer, payment_id=pay.id, reason="fraudulent", message="Not me.").case
         case_id = case.id
     with runtime.Session.begin() as s:
         system.escalate_overdue(Ctx(s, now + dt.timedelta(days=8), runtime.settings), case_id)

@@ -45,7 +45,7 @@ def cases(runtime, w, now):
         def body(ctx):
             p = factories.payment(ctx, company=company, customer=customer, amount_minor=amount, paid_at=moment - H)
             return open_case(ctx, actor=customer, payment_id=p.id, reason="not_as_described",
-                             message="Not what the page said").id
+                             message="Not what the page said").case.id
         return at(moment, body)
 
     out = {

@@ -32,7 +32,7 @@ def w(runtime):
         for _ in range(3):
             pay = factories.payment(ctx, company=w.company, customer=w.customer, paid_at=now)
             cases.append(opening.open_case(ctx, actor=w.customer, payment_id=pay.id, reason="fraudulent",
-                                           message="Not me.").id)
+                                           message="Not me.").case.id)
         for case_id in cases:
             party.accept(ctx, actor=w.creator, case_id=case_id, message=None, file_ids=())
         s.flush()

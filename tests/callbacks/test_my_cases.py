@@ -79,7 +79,7 @@ def payments(w, make, now):
         out["refunded"].refunded_minor, out["refunded"].refunded_at = 5000, now - days(1)
         ctx.session.flush()
         out["case"] = open_case(ctx, actor=w.customer, payment_id=out["disputed"].id, reason="fraudulent",
-                                message="Not me")
+                                message="Not me").case
         return {k: v.id for k, v in out.items()}
 
     return make(build)

@@ -26,7 +26,7 @@ def test_jobs_once_as_of_escalates_a_due_case(cli):
         customer = factories.user(ctx, "customer")
         pay = factories.payment(ctx, company=co, customer=customer, paid_at=T0 - days(1))
         case_id = opening.open_case(ctx, actor=customer, payment_id=pay.id, reason="fraudulent",
-                                    message="Not me.").id
+                                    message="Not me.").case.id
 
     before = cli("jobs", "--once", "--as-of", (T0 + days(7) - days(1 / 24)).isoformat())
     assert before.returncode == 0, before.stderr

@@ -47,7 +47,7 @@ def test_emails_come_with_the_recipients_role_and_their_event_in_two_statements(
     with Session.begin() as s:
         ctx = Ctx(s, NOW, settings)
         w = factories.world(ctx)
-        case = open_case(ctx, actor=w.customer, payment_id=w.payment.id, reason="fraudulent", message="Not me.")
+        case = open_case(ctx, actor=w.customer, payment_id=w.payment.id, reason="fraudulent", message="Not me.").case
         deny(Ctx(s, NOW + days(1), settings), actor=w.creator, case_id=case.id, message="It was you.")
         s.add(OutboxEmail(case_id=case.id, dedupe_key="manual-resend", template="denied", recipient="ops@x.test",
                           subject="[x] Resent", body_text="", body_html="", status="sent",
@@ -82,7 +82,7 @@ def test_timeline_entries_carry_who_acted(Session, settings):
     with Session.begin() as s:
         ctx = Ctx(s, NOW, settings)
         w = factories.world(ctx)
-        case = open_case(ctx, actor=w.customer, payment_id=w.payment.id, reason="fraudulent", message="Not me.")
+        case = open_case(ctx, actor=w.customer, payment_id=w.payment.id, reason="fraudulent", message="Not me.").case
         deny(Ctx(s, NOW + days(1), settings), actor=w.creator2, case_id=case.id, message="It was you.")
     with Session() as s:
         page = case_view.timeline_page(s, case_id=case.id, visibility=event_visibility_for(Party.CUSTOMER))

@@ -35,7 +35,7 @@ def ctx_at(session, settings, when=NOW):
 def _case(ctx, w, *, company, customer, opened=NOW, amount=5000):
     pay = factories.payment(ctx, company=company, customer=customer, amount_minor=amount, paid_at=opened - days(1))
     c = Ctx(ctx.session, opened, ctx.settings)
-    return open_case(c, actor=customer, payment_id=pay.id, reason="not_as_described", message="It broke.")
+    return open_case(c, actor=customer, payment_id=pay.id, reason="not_as_described", message="It broke.").case
 
 
 def test_other_cases_follow_the_viewers_visibility(Session, settings):
@@ -103,7 +103,7 @@ def test_timeline_entries_bring_actors_files_and_the_internal_flag(Session, sett
         png = upload(ctx, w.customer, filename="photo.png", data=PNG_BYTES)
         pdf = upload(ctx, w.customer, filename="receipt.pdf", data=PDF_BYTES)
         case = open_case(ctx, actor=w.customer, payment_id=w.payment.id, reason="fraudulent", message="Not me.",
-                         file_ids=[png.id, pdf.id])
+                         file_ids=[png.id, pdf.id]).case
         deny(Ctx(s, NOW + days(1), settings), actor=w.creator, case_id=case.id, message="It was you.")
         note(Ctx(s, NOW + days(2), settings), actor=w.reviewer, case_id=case.id, message="Looks fine.")
 
@@ -133,7 +133,7 @@ def test_timeline_page_is_the_same_entries_newest_page_first_in_two_statements(S
         w = factories.world(ctx)
         png = upload(ctx, w.customer, filename="photo.png", data=PNG_BYTES)
         case = open_case(ctx, actor=w.customer, payment_id=w.payment.id, reason="fraudulent", message="Not me.",
-                         file_ids=[png.id])
+                         file_ids=[png.id]).case
         deny(Ctx(s, NOW + days(1), settings), actor=w.creator, case_id=case.id, message="It was you.")
         for i in range(7):
             note(Ctx(s, NOW + days(2) + dt.timedelta(hours=i), settings), actor=w.reviewer, case_id=case.id, message=f"n{i}")
@@ -173,7 +173,7 @@ def test_case_evidence_lists_what_the_viewer_may_read(Session, settings):
         w = factories.world(ctx)
         png = upload(ctx, w.customer, filename="photo.png", data=PNG_BYTES)
         case = open_case(ctx, actor=w.customer, payment_id=w.payment.id, reason="fraudulent", message="Not me.",
-                         file_ids=[png.id])
+                         file_ids=[png.id]).case
         staff_pdf = upload(ctx, w.reviewer, filename="internal.pdf", data=PDF_BYTES)
         note(Ctx(s, NOW + days(1), settings), actor=w.reviewer, case_id=case.id, message="see file")
         s.flush()

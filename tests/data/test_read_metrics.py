@@ -262,7 +262,7 @@ def test_real_case_through_the_domain_is_counted(Session, build, tmp_path):  # n
 
     with build() as (ctx, w):
         case = opening.open_case(ctx, actor=w.customer, payment_id=w.payment.id, reason="fraudulent",
-                                 message="Not me")
+                                 message="Not me").case
         case_id = case.id
     settings = factories.test_settings(tmp_path)
     with Session.begin() as s:

@@ -45,7 +45,7 @@ class Book:
             p = factories.payment(ctx, company=company, customer=customer, amount_minor=amount, currency=currency,
                                   provider=provider, paid_at=at - H, product=product)
             return open_case(ctx, actor=customer, payment_id=p.id, reason="product_not_received",
-                             message="It never arrived").id
+                             message="It never arrived").case.id
 
         return self.do(body, at)
 

@@ -99,7 +99,7 @@ def drive(Session, tmp_path) -> dict:  # noqa: N803
         now = opened
         with Session.begin() as s:
             case = opening.open_case(Ctx(s, now, settings), actor=by_id[customer_id], payment_id=payment_id,
-                                     reason=rng.choice(m.REASONS), message="Please help")
+                                     reason=rng.choice(m.REASONS), message="Please help").case
             case_id = case.id
         actors = [by_id[customer_id], creators[company_id], *staff]
         for _ in range(rng.randint(0, 9)):

@@ -87,7 +87,7 @@ class Story:
              message: str = "I paid and never got access.", file_ids=(), at=None) -> str:
         case = self.do(opening.open_case, actor=customer or self.w.customer,
                        payment_id=(payment or self.payment).id, reason=reason, message=message,
-                       file_ids=file_ids, at=at)
+                       file_ids=file_ids, at=at).case
         return case.id
 
     def new_payment(self, *, customer=None, company=None, paid_ago: dt.timedelta = dt.timedelta(days=1), **kw):

@@ -34,7 +34,7 @@ def open_cases(runtime, opened_at: list[dt.datetime], *, companies: int = 6, cus
             pay = factories.payment(ctx, company=co, customer=customer, paid_at=at - dt.timedelta(hours=1),
                                     amount_minor=1000 + i)
             case = opening.open_case(ctx, actor=customer, payment_id=pay.id, reason="product_not_received",
-                                     message=f"Never arrived ({i}).")
+                                     message=f"Never arrived ({i}).").case
             ids.append(case.id)
             company_of[case.id] = co.id
     return Backlog(ids, company_of, tokens)

@@ -49,7 +49,7 @@ class Actor:
     def open(self, at: dt.datetime = T0, *, payment=None, customer=None) -> str:
         return self(at, opening.open_case, actor=customer or self.w.customer,
                     payment_id=(payment or self.w.payment).id, reason="product_not_received",
-                    message="I paid but never got access.").id
+                    message="I paid but never got access.").case.id
 
     def new_payment(self, at: dt.datetime = T0, **kwargs):
         with self.runtime.Session.begin() as s:

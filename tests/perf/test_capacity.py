@@ -86,7 +86,7 @@ def test_write_capacity(sessions, scratch_engine, settings_for, world, recorder)
         payment_id, customer_id = item
         with sessions.begin() as s:
             case = opening.open_case(Ctx(s, now, settings), actor=s.get(User, customer_id), payment_id=payment_id,
-                                     reason="product_not_received", message="It never arrived.")
+                                     reason="product_not_received", message="It never arrived.").case
             return case.id, case.company_id
 
     latencies, wall, opened = _in_threads(payments, open_one)

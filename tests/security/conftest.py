@@ -101,10 +101,10 @@ def world(live_app) -> World:
         pay_b_free = factories.payment(ctx, company=co_b, customer=customer_b, amount_minor=6666, paid_at=yesterday,
                                        product="Bravo rare first edition (2)")
         case_a = open_case(ctx, actor=customer_a, payment_id=pay_a.id, reason="product_not_received",
-                           message="My Alpha hoodie never arrived.")
+                           message="My Alpha hoodie never arrived.").case
         png = upload(ctx, customer_b, filename="bravo.png", data=_png(), declared_type="image/png")
         case_b = open_case(ctx, actor=customer_b, payment_id=pay_b.id, reason="not_as_described",
-                           message="BRAVO-SECRET-MESSAGE: the book is a photocopy.", file_ids=[png.id])
+                           message="BRAVO-SECRET-MESSAGE: the book is a photocopy.", file_ids=[png.id]).case
         review.note(ctx, actor=reviewer, case_id=case_b.id, message="STAFF-ONLY-NOTE-31337 about Bianca")
         tokens = {who: accounts.issue_token(ctx, u) for who, u in (("creator_a", creator_a), ("customer_a", customer_a),
                                                                    ("creator_b", creator_b), ("reviewer", reviewer))}

@@ -141,7 +141,7 @@ def _escalated_case_of_d(live_app, world) -> str:
         world.emails.update(creator_d=creator.email, customer_d=customer.email)
         pay = factories.payment(ctx, company=co, customer=customer, amount_minor=4242,
                                 paid_at=ctx.now - dt.timedelta(days=1), product="Delta lamp")
-        case_id = open_case(ctx, actor=customer, payment_id=pay.id, reason="fraudulent", message="Not me.").id
+        case_id = open_case(ctx, actor=customer, payment_id=pay.id, reason="fraudulent", message="Not me.").case.id
     with rt.Session.begin() as s:
         system.escalate_overdue(Ctx(s, utcnow() + dt.timedelta(days=8), rt.settings), case_id)
     return case_id

@@ -114,7 +114,7 @@ def _seed(live_app) -> World:
                                      product=product + " (2)")
             png = upload(ctx, customer, filename=f"{tag}.png", data=factories.PNG_BYTES, declared_type="image/png")
             case = open_case(ctx, actor=customer, payment_id=pay.id, reason="not_as_described",
-                             message=f"{secret}: it is a photocopy.", file_ids=[png.id])
+                             message=f"{secret}: it is a photocopy.", file_ids=[png.id]).case
             sides[tag] = Side(co.id, cname, creator.id, customer.id, case.id, pay.id, free.id, png.id,
                               [case.id, pay.id, secret, f"Buyer {tag.upper()}zz", product])
         reviewer = person("reviewer", "reviewer", "rey@platform.test", "Rey Reviewer")
@@ -180,7 +180,7 @@ def fresh_case(live_app, side: Side, *, escalate: bool = False) -> str:
         pay = factories.payment(ctx, company=s.get(Company, side.company), customer=customer, amount_minor=2000,
                                 paid_at=ctx.now - dt.timedelta(days=1), product="Fresh item")
         return open_case(ctx, actor=customer, payment_id=pay.id, reason="product_not_received",
-                         message="Fresh case for the matrix.").id
+                         message="Fresh case for the matrix.").case.id
 
 
 def fresh_payment(live_app, side: Side) -> str:

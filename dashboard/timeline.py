@@ -64,7 +64,9 @@ def _capital(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _when(data: Optional[dict], key: str) -> Optional[dt.datetime]:
+def data_time(data: Optional[dict], key: str) -> Optional[dt.datetime]:
+    """A moment an event keeps in its data (ISO text; a naive one is UTC), None if absent
+    or unreadable. Emails and the screen both word system events from it."""
     raw = (data or {}).get(key)
     if not isinstance(raw, str):
         return None
@@ -80,10 +82,10 @@ def deadline_sentence(action: str, data: Optional[dict], *, at: TimeText = utc_t
     """The sentence of a system event that states a deadline, from its data, or None when
     the event states none (or its data is not the shape written below). `names` words the
     parties ("the merchant", a company's name, "you")."""
-    due = _when(data, "due_at")
+    due = data_time(data, "due_at")
     silent = (data or {}).get("did_not_respond")
     if action == "appeal_window_closed":
-        due = _when(data, "appeal_due_at")
+        due = data_time(data, "appeal_due_at")
         return None if due is None else f"No appeal was made by {at(due)}, so the outcome is final."
     if due is None or silent not in ("customer", "merchant"):
         return None

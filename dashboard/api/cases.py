@@ -9,7 +9,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from data.models import Case, CaseEvent, User
 from dashboard.api.auth import CUSTOMERS
-from dashboard.api.paging import PageRequest, SortKey, encode_cursor, fetch_page, page_request
+from dashboard.api.paging import PageRequest, SortKey, fetch_page, page_info_of, page_request
 from dashboard.api.params import json_body
 from dashboard.api.schemas.bodies import CreateCase
 from dashboard.api.schemas.queries import GROUPS as GROUP_NAMES
@@ -131,13 +131,7 @@ def search_page(ctx: Ctx, user: User, query: CaseListQuery, text: str, tag: str,
     loaded = {c.id: c for c in ctx.session.scalars(
         select(Case).options(*CASE_LOAD).where(Case.id.in_(ids))).unique()} if ids else {}
     rows = [loaded[i] for i in ids if i in loaded]
-    page_info = {
-        "has_next_page": has_next,
-        "has_previous_page": has_previous,
-        "start_cursor": encode_cursor(tag, keys, rows[0]) if rows and has_previous else None,
-        "end_cursor": encode_cursor(tag, keys, rows[-1]) if rows and has_next else None,
-    }
-    return rows, page_info
+    return rows, page_info_of(tag, keys, rows, has_next=has_next, has_previous=has_previous)
 
 
 @endpoint("/resolution_center_cases/summary")

@@ -208,10 +208,14 @@ def fetch_page(session: Session, stmt: Select, keys: Sequence[SortKey], req: Pag
         has_next = more
         has_previous = req.after is not None and _exists(
             session, stmt, _beyond(keys, req.after, later=False), last_key.column == req.after[-1])
-    page_info = {
+    return rows, page_info_of(tag, keys, rows, has_next=has_next, has_previous=has_previous)
+
+
+def page_info_of(tag: str, keys: Sequence[SortKey], rows: Sequence, *, has_next: bool, has_previous: bool) -> dict[str, Any]:
+    """The published `page_info` of a page of `rows`: cursors only towards pages that exist."""
+    return {
         "has_next_page": has_next,
         "has_previous_page": has_previous,
         "start_cursor": encode_cursor(tag, keys, rows[0]) if rows and has_previous else None,
         "end_cursor": encode_cursor(tag, keys, rows[-1]) if rows and has_next else None,
     }
-    return rows, page_info

@@ -18,6 +18,7 @@ from data.models import Case, CaseEvent, User
 from dashboard.context import Ctx
 from dashboard.enums import REASON_LABELS, Action, Decision, Outcome, Party, RefundSource, Role, Stage, Status
 from dashboard.money.amounts import format_minor
+from dashboard.timeline import data_time
 from dashboard.timezones import local_text, zone_of
 
 MAX_MERCHANT_REQUESTS = 3  # SPEC §3.3; lifecycle._merchant_may_ask_again refuses the fourth
@@ -96,14 +97,7 @@ class Facts:
         return self.event.data or {}
 
     def data_time(self, key: str) -> Optional[dt.datetime]:
-        raw = self.data.get(key)
-        if not isinstance(raw, str):
-            return None
-        try:
-            when = dt.datetime.fromisoformat(raw)
-        except ValueError:
-            return None
-        return when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
+        return data_time(self.data, key)
 
     def favour(self, reader: Reader) -> str:
         """'your favour', 'Northwind Academy's favour': whose the case's outcome is."""

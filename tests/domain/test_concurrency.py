@@ -48,7 +48,8 @@ def race(story, *calls):
 
 
 def _one_winner(results):
-    winners = [r for r in results if not isinstance(r, DomainError)]
+    """The case as the one winning action left it (its result's `.case`), and the losers."""
+    winners = [r.case for r in results if not isinstance(r, DomainError)]
     losers = [r for r in results if isinstance(r, DomainError)]
     assert len(winners) == 1, results
     assert all(type(r) is Conflict for r in losers), [(type(r).__name__, r.code) for r in losers]

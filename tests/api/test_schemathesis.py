@@ -103,7 +103,7 @@ def seed(live) -> Seed:
                                  product="Alpha socks")
         png = upload(ctx, customer, filename="proof.png", data=factories.PNG_BYTES, declared_type="image/png")
         case = open_case(ctx, actor=customer, payment_id=pay.id, reason="product_not_received",
-                         message="My hoodie never arrived.", file_ids=[png.id])
+                         message="My hoodie never arrived.", file_ids=[png.id]).case
         tokens = {who: accounts.issue_token(ctx, u) for who, u in
                   (("customer", customer), ("creator", creator), ("reviewer", reviewer))}
         return Seed(case_id=case.id, payment_id=free.id, file_id=png.id, tokens=tokens)

@@ -103,7 +103,7 @@ def test_write_capacity(sessions, scratch_engine, settings_for, world, recorder)
         with sessions.begin() as s:
             return party.merchant_request_info(Ctx(s, now + dt.timedelta(hours=1), settings),
                                                actor=s.get(User, creator_id), case_id=case_id,
-                                               message="Could you send the order number?").status
+                                               message="Could you send the order number?").case.status
 
     latencies, wall, statuses = _in_threads(asks, ask_one)
     assert statuses and set(statuses) == {"awaiting_customer"}

@@ -27,6 +27,9 @@ class ShellIds:
     LOGOUT_CSRF = "nav-logout-csrf"
     NAV_TOGGLER = "nav-toggler"  # the menu button at phone width
     NAV_COLLAPSE = "nav-collapse"  # what it opens: the links, the user and Sign out
+    SEARCH_FORM = "nav-search-form"  # staff only: a plain GET to /search?q=…
+    SEARCH = "nav-search"
+    SEARCH_SUBMIT = "nav-search-submit"
 
     @staticmethod
     def nav_link(href: str) -> str:
@@ -299,4 +302,17 @@ class AuditIds:
     PAGER_TEXT = "audit-pager-text"
 
 
-__all__ = ["ShellIds", "CaseIds", "QueueIds", "CompanyIds", "MyCasesIds", "DeliveriesIds", "MetricsIds", "AuditIds"]
+class SearchIds:
+    """`/search` (staff): the query from the URL, the page shown and the one after it."""
+
+    QUERY = "search-query"  # Store: `q` from the URL (only a key; the callback searches as the user)
+    AFTER = "search-after"  # Store: the cursor of the page shown (None: the first page)
+    NEXT_CURSOR = "search-next-cursor"  # Store: the cursor of the page after it
+    ALERT = "search-alert"
+    RESULTS = "search-results"
+    TABLE = "search-table"
+    NEXT = "search-next"
+    FIRST = "search-first"
+
+
+__all__ = ["ShellIds", "CaseIds", "QueueIds", "CompanyIds", "MyCasesIds", "DeliveriesIds", "MetricsIds", "AuditIds", "SearchIds"]

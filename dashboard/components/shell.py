@@ -17,6 +17,7 @@ NAV_BY_ROLE = {
     Role.REVIEWER: [("Queue", "/queue"), ("Deliveries", "/deliveries")],
     Role.MANAGER: [("Queue", "/queue"), ("Metrics", "/metrics"), ("Deliveries", "/deliveries"), ("Audit", "/audit")],
 }
+STAFF_ROLES = (Role.REVIEWER, Role.MANAGER)  # who gets the search field
 ROLE_LABELS = {Role.CUSTOMER: "Customer", Role.CREATOR: "Creator", Role.REVIEWER: "Reviewer", Role.MANAGER: "Manager"}
 
 
@@ -63,6 +64,7 @@ def navbar(user) -> dbc.Navbar:
                                                     "aria-label": "Menu"}),
             html.Div([
                 dbc.Nav(links, navbar=True, className="me-auto"),
+                search_form() if Role(user.role) in STAFF_ROLES else None,
                 html.Div(right, className="d-flex align-items-center flex-wrap gap-2 py-2 py-md-0"),
             ], id=ShellIds.NAV_COLLAPSE, className="collapse navbar-collapse"),
         ]
@@ -70,6 +72,19 @@ def navbar(user) -> dbc.Navbar:
         dbc.Container(body, fluid=True),
         color=palette.NAVBAR_BG, dark=True, expand="md", className="mb-3 rc-navbar",
     )
+
+
+def search_form() -> html.Form:
+    """Staff search: a plain GET to /search?q=… (the page reads `q`; Back and a shared
+    link work). The label is for screen readers; the placeholder says what can be typed."""
+    return html.Form([
+        html.Label("Search cases", htmlFor=ShellIds.SEARCH, className="visually-hidden"),
+        dcc.Input(type="search", name="q", id=ShellIds.SEARCH, placeholder="Case or payment id, email, name, amount",
+                  className="form-control form-control-sm", maxLength=200, autoComplete="off", debounce=True),
+        html.Button(html.I(className="bi bi-search", **{"aria-hidden": "true"}), type="submit",
+                    id=ShellIds.SEARCH_SUBMIT, className="btn btn-light btn-sm", **{"aria-label": "Search"}),
+    ], method="get", action="/search", role="search", id=ShellIds.SEARCH_FORM,
+        className="d-flex gap-1 my-2 my-md-0 me-md-3 rc-nav-search")
 
 
 def sign_out_form() -> html.Form:

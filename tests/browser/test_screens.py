@@ -26,7 +26,8 @@ LOGINS = {"customer": "customer@demo.test", "creator": "creator@demo.test", "rev
 SCREENS = {  # role: the screens of its navbar, each with what shows once it has loaded
     "customer": [("/my-cases", "#my-cases-cases-table")],
     "creator": [("/company", "#company-needs")],
-    "reviewer": [("/queue", ".ag-row"), ("/deliveries", "#deliveries-emails")],
+    "reviewer": [("/queue", ".ag-row"), ("/deliveries", "#deliveries-emails"),
+                 ("/search?q=customer%40demo.test", "#search-table")],
     "manager": [("/metrics", "#metrics-volume .js-plotly-plot"), ("/queue", ".ag-row"),
                 ("/deliveries", "#deliveries-emails"), ("/audit", "#audit-table")],
 }

@@ -104,6 +104,7 @@ MATRIX: dict[str, dict[str, str]] = {
     "page /metrics": SIGNED_IN,
     "page /deliveries": SIGNED_IN,
     "page /audit": SIGNED_IN,
+    "page /search": SIGNED_IN,
     "page /404": NOBODY,                                     # answers 404 to everyone
     # ------------------------------------------------------------------ callbacks
     "callback callbacks.case.render_case": PARTIES_OWN_STAFF,
@@ -140,6 +141,8 @@ MATRIX: dict[str, dict[str, str]] = {
     "callback callbacks.queue.open_case": SIGNED_IN,         # a grid click -> /cases/<id>: navigation only
     "callback callbacks.queue.tab_hint": SIGNED_IN,
     "callback callbacks.audit.load_audit": MANAGER,
+    "callback callbacks.search.search_cases": STAFF,         # any case, open or closed: staff only
+    "callback callbacks.search.turn_page": SIGNED_IN,        # hands back the cursor it was sent: no data
     # browser-only: the server has no handler; posting one answers no data to anyone
     "clientside my-cases-counter.children": NOBODY,
     "clientside my-cases-files.children": NOBODY,

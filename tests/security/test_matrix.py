@@ -579,6 +579,7 @@ ROUTE_PROBES: dict[str, Callable[[Probe], Answer]] = {
     "page /metrics": _page(lambda p: "/metrics"),
     "page /deliveries": _page(lambda p: "/deliveries"),
     "page /audit": _page(lambda p: "/audit"),
+    "page /search": _page(lambda p: "/search"),
     "page /404": _page(lambda p: "/404"),
 }
 
@@ -772,6 +773,13 @@ CALLBACK_PROBES: dict[str, Callable[[Probe], Answer]] = {
         "deliveries-status.value": "all", "deliveries-pager.active_page": 1, "deliveries-refresh.n_clicks": 0,
         "deliveries-changed.data": None}, lambda p: ids_of(p.live_app, "Case", company_id=p.side.company)),
     _k("deliveries.retry_delivery"): _retry_delivery,
+    # Staff search: the side's case id opens that case (its path in the answer); anyone
+    # else gets "not for you" and no case.
+    _k("search.search_cases"): cb(_k("search.search_cases"), lambda p: {
+        "search-query.data": p.side.case, "search-after.data": None}, lambda p: [p.side.case]),
+    _k("search.turn_page"): cb(_k("search.turn_page"), lambda p: {
+        "search-next.n_clicks": 1, "search-first.n_clicks": 0, "search-next-cursor.data": "cursor-from-the-page",
+        "search-after.data": None}, lambda p: ["cursor-from-the-page"], trigger="search-next.n_clicks"),
     _k("metrics.metrics_overview"): cb(_k("metrics.metrics_overview"), lambda p: _metrics_values(),
                                        lambda p: ['"metrics-kpis":{"children":{"props"']),
     _k("metrics.metrics_volume"): cb(_k("metrics.metrics_volume"), lambda p: _metrics_values(),

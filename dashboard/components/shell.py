@@ -79,12 +79,13 @@ def search_form() -> html.Form:
     link work). The label is for screen readers; the placeholder says what can be typed."""
     return html.Form([
         html.Label("Search cases", htmlFor=ShellIds.SEARCH, className="visually-hidden"),
-        dcc.Input(type="search", name="q", id=ShellIds.SEARCH, placeholder="Case or payment id, email, name, amount",
-                  className="form-control form-control-sm", maxLength=200, autoComplete="off", debounce=True),
+        dcc.Input(type="search", name="q", id=ShellIds.SEARCH, placeholder="Case id, email, name, amount",
+                  className="form-control form-control-sm", maxLength=200, autoComplete="off", debounce=True,
+                  style={"width": "16rem", "maxWidth": "100%"}),
         html.Button(html.I(className="bi bi-search", **{"aria-hidden": "true"}), type="submit",
-                    id=ShellIds.SEARCH_SUBMIT, className="btn btn-light btn-sm", **{"aria-label": "Search"}),
+                    id=ShellIds.SEARCH_SUBMIT, className="btn btn-light btn-sm flex-shrink-0", **{"aria-label": "Search"}),
     ], method="get", action="/search", role="search", id=ShellIds.SEARCH_FORM,
-        className="d-flex gap-1 my-2 my-md-0 me-md-3 rc-nav-search")
+        className="d-flex flex-nowrap flex-shrink-0 gap-1 my-2 my-md-0 me-md-3 rc-nav-search")
 
 
 def sign_out_form() -> html.Form:

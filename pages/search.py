@@ -21,7 +21,8 @@ def layout(q=None, **_kwargs):
                    id=SearchIds.NEXT, color="primary", outline=True, size="sm", n_clicks=0, style={"display": "none"}),
     ], className="d-flex flex-wrap gap-2 justify-content-end mt-2")
     return html.Div([
-        page_header("Search cases", "Open and closed cases, newest first."),
+        page_header("Search cases", f"Open and closed cases matching “{query.strip()}”, newest first."
+                    if query.strip() else "Open and closed cases, newest first."),
         dcc.Store(id=SearchIds.QUERY, data=query),
         dcc.Store(id=SearchIds.AFTER, data=None),
         dcc.Store(id=SearchIds.NEXT_CURSOR, data=None),

@@ -88,8 +88,11 @@ def test_a_crash_between_the_gateway_and_the_record_never_pays_twice(runtime, ac
 
 def test_sigterm_finishes_the_job_in_hand_then_exits_0(runtime, tmp_path):
     """The real clock: cases opened in March are long overdue. SIGTERM arrives during
-    the escalation sweep; the sweep completes, no other job starts, exit status 0."""
-    backlog = open_cases(runtime, [T0 + i * SECOND for i in range(150)])
+    the escalation sweep; the sweep completes, no other job starts, exit status 0.
+    500 cases are three batches of 200: the first batch's commit is what the test can see,
+    so the signal lands while the other two are still in hand (with one batch, the sweep
+    could be over and the outbox job begun before the signal arrived)."""
+    backlog = open_cases(runtime, [T0 + i * SECOND for i in range(500)])
     env = _procs.env_for(url_of(runtime), tmp_path)
     proc = _procs.jobs(env, "--tick", "0.5")
     _procs.wait_for(lambda: escalated_so_far(runtime) >= 1, timeout=60, what="the escalation sweep")
@@ -98,7 +101,7 @@ def test_sigterm_finishes_the_job_in_hand_then_exits_0(runtime, tmp_path):
 
     assert rc == 0, err[-3000:]
     assert "received SIGTERM" in err and "scheduler stopped" in err
-    assert count_of(runtime, CaseEvent, CaseEvent.action == "escalated") == 150  # the job in hand finished
+    assert count_of(runtime, CaseEvent, CaseEvent.action == "escalated") == 500  # the job in hand finished
     assert count_of(runtime, Case, Case.stage == "under_review") == len(backlog.case_ids)
     assert "job outbox" not in err  # ... and no other job started after the signal
     assert count_of(runtime, OutboxEmail, OutboxEmail.status != "pending") == 0

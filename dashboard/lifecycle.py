@@ -453,6 +453,10 @@ def apply(
     if effect is not None:
         effect()
     case.updated_at = ctx.now
+    if (transition.party == Party.PLATFORM and actor is not None and case.first_platform_action_at is None
+            and (case.escalated_at or case.appealed_at) is not None):
+        # The platform's first response time (the SLA metrics) starts when the case reached it.
+        case.first_platform_action_at = ctx.now
     event = timeline.record(
         ctx, case, action=event_action, party=transition.party, actor=actor, details=details,
         data=data, file_ids=file_ids, staff_only=staff_only,

@@ -53,6 +53,21 @@ class Settings:
     paypal_client_id: str = ""
     paypal_secret: str = field(default="", repr=False)
     paypal_api_base: str = PAYPAL_API_BASE
+    # Platform SLAs (dashboard.sla): hours from escalation to the decision, and from the
+    # appeal to the final decision; a row turns amber this many hours before its target.
+    review_sla_hours: int = 48
+    final_review_sla_hours: int = 72
+    sla_warning_hours: int = 12
+    # Auto-assignment (jobs.assignment): open cases a reviewer on duty holds at most, when
+    # their manager set no capacity of their own.
+    auto_assign_capacity: int = 10
+    # Decision context (data.read.context): flag a customer with at least this many cases
+    # in 12 months, and a company whose dispute rate is this many times the platform median.
+    risk_customer_cases: int = 3
+    risk_dispute_rate_ratio: float = 2.0
+    # Webhooks (issue 11): private, loopback and link-local targets, and plain http, are
+    # refused unless this is on (the tests' receiver on loopback).
+    webhook_allow_private: bool = False
 
     @property
     def embedded(self) -> bool:
@@ -101,7 +116,25 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         paypal_client_id=paypal_client_id,
         paypal_secret=paypal_secret,
         paypal_api_base=env.get("PAYPAL_API_BASE") or PAYPAL_API_BASE,
+        review_sla_hours=_positive(env, "REVIEW_SLA_HOURS", 48),
+        final_review_sla_hours=_positive(env, "FINAL_REVIEW_SLA_HOURS", 72),
+        sla_warning_hours=_positive(env, "SLA_WARNING_HOURS", 12),
+        auto_assign_capacity=_positive(env, "AUTO_ASSIGN_CAPACITY", 10),
+        risk_customer_cases=_positive(env, "RISK_CUSTOMER_CASES", 3),
+        risk_dispute_rate_ratio=float(env.get("RISK_DISPUTE_RATE_RATIO") or 2.0),
+        webhook_allow_private=_flag(env.get("WEBHOOK_ALLOW_PRIVATE"), False),
     )
+
+
+def _positive(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name) or str(default)
+    try:
+        value = int(raw)
+    except ValueError:
+        raise RuntimeError(f"{name} must be a whole number, not {raw!r}") from None
+    if value < 1:
+        raise RuntimeError(f"{name} must be at least 1, not {value}")
+    return value
 
 
 def embedded_secret_key(path: Path) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from decimal import Decimal
 from typing import Any, Optional
 
 from sqlalchemy import (
@@ -19,12 +20,14 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    Numeric,
     String,
     Text,
     TypeDecorator,
     UniqueConstraint,
     and_,
     column,
+    false,
     func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -72,6 +75,12 @@ class Company(Base):
     id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("biz_"))
     name: Mapped[str] = mapped_column(String(200))
     support_email: Mapped[Optional[str]] = mapped_column(String(320))
+    # Whop's `resolution_center_auto_refund` payment control: a newly opened case on a card
+    # (Stripe) or PayPal payment of at most this much, in the payment's currency units, is
+    # accepted and refunded at once. None: off. Once `auto_refund_locked`, only staff change them.
+    auto_refund_card_threshold: Mapped[Optional[Decimal]] = mapped_column(Numeric(18, 4))
+    auto_refund_paypal_threshold: Mapped[Optional[Decimal]] = mapped_column(Numeric(18, 4))
+    auto_refund_locked: Mapped[bool] = mapped_column(Boolean, server_default=false())
     created_at: Mapped[dt.datetime]
 
 
@@ -91,6 +100,14 @@ class User(Base):
     # IANA zone name ("Europe/Paris"), taken from the browser at first sign-in: emails and
     # screens give this person's deadlines in it. None until known (UTC is used then).
     time_zone: Mapped[Optional[str]] = mapped_column(String(64))
+    # Staff notifications (dashboard.notifications.staff): immediate | digest | off.
+    notify_mode: Mapped[str] = mapped_column(String(12), server_default="immediate")
+    # When this person's last daily digest went out (None: never).
+    digest_sent_at: Mapped[Optional[dt.datetime]]
+    # Auto-assignment (jobs.assignment): reviewers a manager put on duty get new escalations
+    # and appeals, up to `capacity` open cases each (None: the AUTO_ASSIGN_CAPACITY setting).
+    on_duty: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    capacity: Mapped[Optional[int]] = mapped_column(Integer)
     created_at: Mapped[dt.datetime]
 
     company: Mapped[Optional[Company]] = relationship()
@@ -137,6 +154,7 @@ class Payment(Base):
 
 
 _AWAITING = ("awaiting_merchant", "awaiting_customer")  # statuses of a case waiting on a party
+_REVIEW_STAGES = ("under_review", "final_review")  # stages where the platform holds the case
 
 
 class Case(Base):
@@ -190,6 +208,11 @@ class Case(Base):
     escalated_at: Mapped[Optional[dt.datetime]]
     appealed_at: Mapped[Optional[dt.datetime]]
     closed_at: Mapped[Optional[dt.datetime]]
+    # Platform SLAs (dashboard.sla, the metrics SLA section): the first thing staff did on the
+    # case after it reached them, and when its decision and final decision were taken.
+    first_platform_action_at: Mapped[Optional[dt.datetime]]
+    decided_at: Mapped[Optional[dt.datetime]]
+    final_decided_at: Mapped[Optional[dt.datetime]]
     # Optimistic lock: a write against a stale copy fails instead of overwriting.
     version: Mapped[int] = mapped_column(Integer, default=1)
 
@@ -232,6 +255,26 @@ class Case(Base):
         # The search's PostgreSQL-only indexes (trigram GIN on users.name and companies.name,
         # a text_pattern_ops btree on lower(users.email)) live in migration 5ea2c4b1d0f7 alone.
         Index("ix_cases_amount_created", "amount_minor", "created_at", "id"),
+        # Decision context (data.read.context): the closed cases of one company and reason
+        # nearest an amount, a seek each way; appeal overturn rates by reason, platform-wide
+        # and per company; SLA metrics (data.read.sla) by when decisions were taken.
+        Index("ix_cases_precedent", "company_id", "reason", "amount_minor",
+              postgresql_where=column("status") == "closed", sqlite_where=column("status") == "closed"),
+        Index("ix_cases_final_reason", "reason", "final_decided_at", postgresql_include=["final_decision"],
+              postgresql_where=column("final_decision").is_not(None),
+              sqlite_where=column("final_decision").is_not(None)),
+        Index("ix_cases_final_company_reason", "company_id", "reason", "final_decided_at",
+              postgresql_where=column("final_decision").is_not(None),
+              sqlite_where=column("final_decision").is_not(None)),
+        Index("ix_cases_decided_at", "decided_at", postgresql_where=column("decided_at").is_not(None),
+              sqlite_where=column("decided_at").is_not(None)),
+        Index("ix_cases_final_decided_at", "final_decided_at",
+              postgresql_where=column("final_decided_at").is_not(None),
+              sqlite_where=column("final_decided_at").is_not(None)),
+        # Auto-assignment (jobs.assignment): the cases in front of the platform nobody holds.
+        Index("ix_cases_unassigned_review", "updated_at", "id",
+              postgresql_where=and_(column("assignee_id").is_(None), column("stage").in_(_REVIEW_STAGES)),
+              sqlite_where=and_(column("assignee_id").is_(None), column("stage").in_(_REVIEW_STAGES))),
     )
 
 
@@ -456,3 +499,68 @@ __all__ = [
 
 # The rollup tables share this metadata, and their hooks keep them true for every session.
 import data.rollups  # noqa: E402,F401
+
+
+class SavedView(Base):
+    """A named queue view of one person: its tab, filters and sort (`state`, the same keys
+    as the queue's URL query), so a reviewer returns to "High-value PayPal" in one click."""
+
+    __tablename__ = "saved_views"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    page: Mapped[str] = mapped_column(String(20), default="queue")
+    name: Mapped[str] = mapped_column(String(80))
+    state: Mapped[dict[str, Any]]
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+
+    __table_args__ = (UniqueConstraint("user_id", "page", "name", name="uq_saved_views_user_page_name"),)
+
+
+class StaffNotification(Base):
+    """Work arriving for one reviewer or manager (dashboard.notifications.staff): shown in
+    the navbar, emailed through the outbox as the person chose (now, in a daily digest, or
+    not). `dedupe_key` makes one happening one notification, however often it is retried."""
+
+    __tablename__ = "staff_notifications"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+                                    autoincrement=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    case_id: Mapped[Optional[str]] = mapped_column(ForeignKey("cases.id"))
+    # escalated | appealed | answered | case_changed | assigned
+    kind: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    dedupe_key: Mapped[str] = mapped_column(String(160), unique=True)
+    created_at: Mapped[dt.datetime]
+    read_at: Mapped[Optional[dt.datetime]]
+    # Set once it went out by email (at once or in a digest); None while it waits for a digest.
+    emailed_at: Mapped[Optional[dt.datetime]]
+
+    __table_args__ = (
+        Index("ix_staff_notifications_user_created", "user_id", "created_at", "id"),
+        Index("ix_staff_notifications_unread", "user_id", "id",
+              postgresql_where=column("read_at").is_(None), sqlite_where=column("read_at").is_(None)),
+    )
+
+
+class CannedReply(Base):
+    """A reply template with placeholders ({customer_name}, {company}, {amount}, {due_date}).
+    `scope` is "platform" for the templates managers keep for reviewers, or a company's
+    `biz_` id for the ones its creators keep."""
+
+    __tablename__ = "canned_replies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    scope: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(80))
+    # info_request | note | decision_reason | message (a creator's reply or denial)
+    purpose: Mapped[str] = mapped_column(String(20))
+    body: Mapped[str] = mapped_column(Text)
+    created_by_id: Mapped[Optional[str]] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+
+    __table_args__ = (UniqueConstraint("scope", "name", name="uq_canned_replies_scope_name"),)

@@ -129,6 +129,7 @@ def decide(ctx: Ctx, *, actor: User, case_id: str, outcome: Optional[str], reaso
         case.decision_amount_minor = value
         case.decision_reason = text
         case.decided_by_id = actor.id
+        case.decided_at = ctx.now
         case.assignee_id = actor.id
         if decision == Decision.MERCHANT_WINS:
             case.outcome, case.refund = Outcome.MERCHANT_WON.value, RefundSource.NONE.value
@@ -199,6 +200,7 @@ def final_decide(ctx: Ctx, *, actor: User, case_id: str, decision: Optional[str]
     def effect():
         case.final_decision = verdict.value
         case.final_decided_by_id = actor.id
+        case.final_decided_at = ctx.now
         case.assignee_id = actor.id
         case.final, case.appeal_due_at = True, None
         if verdict == FinalDecision.UPHOLD:

@@ -107,7 +107,7 @@ def queue_grid(grid_id: str) -> dag.AgGrid:
             # dash-ag-grid answers one request at a time; a second in flight would be lost.
             "maxConcurrentDatasourceRequests": 1,
             "infiniteInitialRowCount": 1,
-            "rowSelection": {"mode": "singleRow", "checkboxes": True, "enableClickSelection": True},
+            "rowSelection": {"mode": "multiRow", "checkboxes": True, "enableClickSelection": False},
             "selectionColumnDef": {"pinned": "left", "width": 44, "maxWidth": 44, "suppressHeaderMenuButton": True},
             "theme": {"function": "themeQuartz.withParams({fontSize: 13, headerFontSize: 13, spacing: 6})"},
             "tooltipShowDelay": 400,

@@ -11,6 +11,7 @@ import pytest
 from dash import no_update
 
 from callbacks import queue as cb
+from callbacks import queue_bulk as bulk
 from data.models import Case
 from dashboard.context import Ctx
 from tests import factories
@@ -66,13 +67,15 @@ def case_row(Session, case_id):  # noqa: N803
 # ------------------------------------------------------------------------------ access
 def test_staff_see_the_queue_and_only_managers_get_the_assign_menu(as_user, w):
     with as_user(w.reviewer):
-        gate, body, assign, options = cb.show_queue(True)
+        gate, body = cb.show_queue(True)
+        assign, options = bulk.assign_menu(True)
     assert gate is None and body != HIDDEN and assign == HIDDEN and options == []
     with as_user(w.manager):
-        gate, body, assign, options = cb.show_queue(True)
+        gate, body = cb.show_queue(True)
+        assign, options = bulk.assign_menu(True)
     assert gate is None and body != HIDDEN and assign != HIDDEN
     values = {o["value"] for o in options}
-    assert {w.reviewer.id, w.reviewer2.id, w.manager.id, cb.UNASSIGN} <= values
+    assert {w.reviewer.id, w.reviewer2.id, w.manager.id, bulk.UNASSIGN} <= values
     assert not values & {w.customer.id, w.creator.id, w.integration.id}
 
 
@@ -80,7 +83,8 @@ def test_staff_see_the_queue_and_only_managers_get_the_assign_menu(as_user, w):
 def test_parties_get_not_found_and_no_data(as_user, w, cases, who):
     user = getattr(w, who)
     with as_user(user):
-        gate, body, assign, options = cb.show_queue(True)
+        gate, body = cb.show_queue(True)
+        assign, options = bulk.assign_menu(True)
         labels = cb.refresh_counts(1, 1, 1)
         # A crafted request naming their own (or another company's) case gets nothing either.
         for tab in ("escalated", "mine", "open", "appealed"):
@@ -218,11 +222,11 @@ def selected(case_id):
 
 def test_claim_then_a_second_reviewer_is_told_who_has_it(as_user, w, cases, runtime):
     with as_user(w.reviewer):
-        alert, bump = cb.claim_case(1, selected(cases["escalated"]), 3)
+        alert, bump = bulk.claim_case(1, selected(cases["escalated"]), 3)
     assert bump == 4 and "is yours now" in text(alert)
     assert case_row(runtime.Session, cases["escalated"]).assignee_id == w.reviewer.id
     with as_user(w.reviewer2):
-        alert, bump = cb.claim_case(1, selected(cases["escalated"]), 4)
+        alert, bump = bulk.claim_case(1, selected(cases["escalated"]), 4)
     assert bump == 5  # the grid refreshes to show who has it
     assert f"assigned to {w.reviewer.name}" in text(alert) and "Could not claim" in text(alert)
     assert case_row(runtime.Session, cases["escalated"]).assignee_id == w.reviewer.id
@@ -235,7 +239,7 @@ def test_claim_then_a_second_reviewer_is_told_who_has_it(as_user, w, cases, runt
 def test_claim_needs_a_selection(as_user, w, cases, runtime):
     with as_user(w.reviewer):
         for junk in (None, [], [{}], [{"id": "../../admin"}], [{"id": cases["escalated"] + "' OR 1=1"}]):
-            alert, bump = cb.claim_case(1, junk, 0)
+            alert, bump = bulk.claim_case(1, junk, 0)
             assert bump is no_update and "Select a case" in text(alert)
     assert case_row(runtime.Session, cases["escalated"]).assignee_id is None
 
@@ -243,14 +247,14 @@ def test_claim_needs_a_selection(as_user, w, cases, runtime):
 @pytest.mark.parametrize("who", ["customer", "creator", "other_creator"])
 def test_parties_cannot_claim_even_naming_a_case(as_user, w, cases, runtime, who):
     with as_user(getattr(w, who)):
-        alert, bump = cb.claim_case(1, selected(cases["escalated"]), 0)
+        alert, bump = bulk.claim_case(1, selected(cases["escalated"]), 0)
     assert bump is no_update and "Only the platform" in text(alert)
     assert case_row(runtime.Session, cases["escalated"]).assignee_id is None
 
 
 def test_claiming_a_case_that_does_not_exist(as_user, w):
     with as_user(w.reviewer):
-        alert, _ = cb.claim_case(1, selected("reso_doesnotexist1234"), 0)
+        alert, _ = bulk.claim_case(1, selected("reso_doesnotexist1234"), 0)
     assert "Case not found" in text(alert)
 
 
@@ -267,7 +271,7 @@ def test_two_reviewers_claiming_at_once_one_wins(flask_app, w, cases, runtime):
         with flask_app.test_request_context("/_dash-update-component", method="POST"):
             login_user(SessionUser(user))
             barrier.wait()
-            results[user.id] = text(cb.claim_case(1, selected(cases["escalated"]), 0)[0])
+            results[user.id] = text(bulk.claim_case(1, selected(cases["escalated"]), 0)[0])
 
     threads = [threading.Thread(target=claim, args=(u,)) for u in (w.reviewer, w.reviewer2)]
     for t in threads:
@@ -284,23 +288,23 @@ def test_two_reviewers_claiming_at_once_one_wins(flask_app, w, cases, runtime):
 # ------------------------------------------------------------------------------ assign
 def test_reviewers_cannot_assign_to_others(as_user, w, cases, runtime):
     with as_user(w.reviewer):
-        alert, bump = cb.assign_case(1, selected(cases["escalated"]), w.reviewer2.id, 0)
+        alert, bump = bulk.assign_case(1, selected(cases["escalated"]), w.reviewer2.id, 0)
     assert bump is no_update and "Only managers" in text(alert)
     assert case_row(runtime.Session, cases["escalated"]).assignee_id is None
 
 
 def test_managers_assign_and_unassign(as_user, w, cases, runtime):
     with as_user(w.manager):
-        alert, bump = cb.assign_case(1, selected(cases["escalated"]), w.reviewer2.id, 0)
+        alert, bump = bulk.assign_case(1, selected(cases["escalated"]), w.reviewer2.id, 0)
         assert bump == 1 and f"assigned to {w.reviewer2.name}" in text(alert)
         assert case_row(runtime.Session, cases["escalated"]).assignee_id == w.reviewer2.id
-        alert, _ = cb.assign_case(1, selected(cases["escalated"]), cb.UNASSIGN, 1)
+        alert, _ = bulk.assign_case(1, selected(cases["escalated"]), bulk.UNASSIGN, 1)
         assert "back in the queue" in text(alert)
         assert case_row(runtime.Session, cases["escalated"]).assignee_id is None
         # Only staff can be given cases; the domain's refusal reads as a sentence.
-        alert, _ = cb.assign_case(1, selected(cases["escalated"]), w.customer.id, 2)
+        alert, _ = bulk.assign_case(1, selected(cases["escalated"]), w.customer.id, 2)
         assert "Choose an active reviewer" in text(alert)
-        alert, bump = cb.assign_case(1, selected(cases["escalated"]), None, 2)
+        alert, bump = bulk.assign_case(1, selected(cases["escalated"]), None, 2)
         assert bump is no_update and "Choose whom" in text(alert)
     assert case_row(runtime.Session, cases["escalated"]).assignee_id is None
 
@@ -308,7 +312,7 @@ def test_managers_assign_and_unassign(as_user, w, cases, runtime):
 def test_final_review_cannot_go_to_the_reviewer_who_decided(as_user, w, cases, runtime):
     # QueueCases decides as the manager by default.
     with as_user(w.manager):
-        alert, _ = cb.assign_case(1, selected(cases["final"]), w.manager.id, 0)
+        alert, _ = bulk.assign_case(1, selected(cases["final"]), w.manager.id, 0)
     assert "cannot do its final review" in text(alert)
     assert case_row(runtime.Session, cases["final"]).assignee_id is None
 

@@ -10,6 +10,8 @@ from data.models import User
 
 BEFORE = "f7b16d8f167a"
 REVISION = "3c0ffee0a9e1"
+# Columns of users added by later revisions (60a2150dc568: notifications and duty).
+LATER = {"notify_mode", "digest_sent_at", "on_duty", "capacity"}
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -40,7 +42,7 @@ def test_existing_users_get_no_zone_and_the_downgrade_drops_it(scratch_url):
     command.upgrade(config, BEFORE)
     engine = make_engine(scratch_url)
     try:
-        old_columns = {c.name for c in User.__table__.columns} - {"time_zone"}
+        old_columns = {c.name for c in User.__table__.columns} - {"time_zone"} - LATER
         with engine.begin() as conn:  # a row as the older release wrote it
             conn.execute(text(
                 "INSERT INTO users (id, email, name, role, is_active, session_epoch, created_at) "

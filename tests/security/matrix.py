@@ -136,8 +136,9 @@ MATRIX: dict[str, dict[str, str]] = {
     "callback callbacks.queue.show_queue": STAFF,
     "callback callbacks.queue.refresh_counts": STAFF,
     "callback callbacks.queue.load_rows": STAFF,
-    "callback callbacks.queue.claim_case": STAFF,
-    "callback callbacks.queue.assign_case": MANAGER,
+    "callback callbacks.queue_bulk.assign_menu": MANAGER,
+    "callback callbacks.queue_bulk.claim_case": STAFF,
+    "callback callbacks.queue_bulk.assign_case": MANAGER,
     "callback callbacks.queue.open_case": SIGNED_IN,         # a grid click -> /cases/<id>: navigation only
     "callback callbacks.queue.tab_hint": SIGNED_IN,
     "callback callbacks.audit.load_audit": MANAGER,

@@ -808,9 +808,11 @@ CALLBACK_PROBES: dict[str, Callable[[Probe], Answer]] = {
     _k("queue.load_rows"): cb(_k("queue.load_rows"), lambda p: {
         "queue-grid.getRowsRequest": _grid(), "queue-tabs.active_tab": "open", "queue-assigned.value": "anyone",
         "queue-grid-cursors.data": None}, lambda p: [p.side.case]),
-    _k("queue.claim_case"): _queue_action(_k("queue.claim_case"), "queue-claim.n_clicks", lambda p: {}),
-    _k("queue.assign_case"): _queue_action(_k("queue.assign_case"), "queue-assign.n_clicks",
-                                           lambda p: {"queue-assign-reviewer.value": p.world.reviewer}),
+    _k("queue_bulk.assign_menu"): cb(_k("queue_bulk.assign_menu"), lambda p: {"queue-load.data": True},
+                                     lambda p: [p.world.reviewer]),
+    _k("queue_bulk.claim_case"): _queue_action(_k("queue_bulk.claim_case"), "queue-claim.n_clicks", lambda p: {}),
+    _k("queue_bulk.assign_case"): _queue_action(_k("queue_bulk.assign_case"), "queue-assign.n_clicks",
+                                                lambda p: {"queue-assign-reviewer.value": p.world.reviewer}),
     _k("queue.open_case"): cb(_k("queue.open_case"), lambda p: {"queue-grid.cellClicked": {
         "rowId": "reso_x", "colId": "id", "value": "reso_x"}}, lambda p: ["url"]),
     _k("queue.tab_hint"): cb(_k("queue.tab_hint"), lambda p: {"queue-tabs.active_tab": "open"},

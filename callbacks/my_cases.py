@@ -17,7 +17,7 @@ import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, callback, clientside_callback, dcc, html
 from dash.exceptions import PreventUpdate
 
-from callbacks._session import acting_user
+from callbacks._session import acting_user, settle_money
 from data.read import parties
 from dashboard.cases.available import available_actions
 from dashboard.cases.opening import open_case
@@ -351,9 +351,10 @@ def submit_case(n_clicks, payment_id, reason, message, contents, filenames, load
                            declared_type=chosen.declared_type)
                 stored.append(storage_path(ctx, f))
                 file_ids.append(f.id)
-            case = open_case(ctx, actor=user, payment_id=payment_id or "", reason=reason, message=message,
-                             file_ids=file_ids).case
-            case_id = case.id
+            opened = open_case(ctx, actor=user, payment_id=payment_id or "", reason=reason, message=message,
+                               file_ids=file_ids)
+            case_id, refunded = opened.case.id, bool(opened.movements)
+            amount = money(opened.case.amount_minor, opened.case.currency)
     except Exception as exc:
         for path in stored:
             path.unlink(missing_ok=True)
@@ -363,9 +364,16 @@ def submit_case(n_clicks, payment_id, reason, message, contents, filenames, load
                 return None, None, {}, False, dash.no_update, *field_errors({field: exc.message})
             return _error(exc), None, {}, False, dash.no_update, *field_errors()
         raise
+    if refunded:  # under the seller's auto-refund threshold: accepted as it opened
+        settle_money(case_id)
+        title, said = "Refunded", (f"The seller refunds claims like this one automatically: {amount} is on its way "
+                                   "back to your payment method, and the case is closed. You will get an email too.")
+    else:
+        title, said = "Your case is open", ("The seller has been emailed and must answer before the deadline; "
+                                            "you will be emailed when they do.")
     done = dbc.Alert([
-        html.H5([html.I(className="bi bi-check-circle me-2"), "Your case is open"], className="alert-heading"),
-        html.P("The seller has been emailed and must answer before the deadline; you will be emailed when they do."),
+        html.H5([html.I(className="bi bi-check-circle me-2"), title], className="alert-heading"),
+        html.P(said),
         dcc.Link(["Go to case ", html.Span(case_id, className="font-monospace")], href=f"/cases/{case_id}",
                  className="btn btn-success btn-sm", id=Ids.NEW_CASE_LINK),
     ], color="success")

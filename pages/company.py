@@ -6,6 +6,7 @@ import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from dashboard.components.auto_refund_form import auto_refund_card
 from dashboard.components.ids import CompanyIds
 from dashboard.components.shell import page_header
 
@@ -78,6 +79,7 @@ def layout(**_kwargs):
                     },
                     style={"width": "100%", "height": "560px"},
                 ), className="p-2"),
-            ], className="shadow-sm"),
+            ], className="shadow-sm mb-3"),
+            auto_refund_card(),
         ]),
     ])

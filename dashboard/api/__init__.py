@@ -25,7 +25,8 @@ PREFIX = "/api/v1"
 blueprint = Blueprint("api", __name__)
 
 # Importing the route modules registers their routes on `blueprint`.
-from dashboard.api import actions, cases, files, integration, metrics, openapi, payments  # noqa: E402,F401
+from dashboard.api import (actions, cases, companies, files, integration, metrics, openapi, payments,  # noqa: E402,F401
+                           webhooks)
 from dashboard.api.errors import unknown_route  # noqa: E402
 
 blueprint.add_url_rule("", endpoint="unknown_route", view_func=unknown_route, methods=["GET"])

@@ -21,12 +21,18 @@ PARTIES_AND_STAFF = frozenset({Role.CUSTOMER, Role.CREATOR, Role.REVIEWER, Role.
 CUSTOMERS = frozenset({Role.CUSTOMER})
 MANAGERS = frozenset({Role.MANAGER})
 INTEGRATION = frozenset({Role.INTEGRATION})
+# A company's settings (dashboard.api.companies): its creators and staff change them; the
+# integration (the payment system that created the company) may read them too.
+COMPANY_EDITORS = frozenset({Role.CREATOR, Role.REVIEWER, Role.MANAGER})
+COMPANY_READERS = COMPANY_EDITORS | INTEGRATION
 
 ROLE_WORDS = {
     PARTIES_AND_STAFF: "customers, creators and platform staff",
     CUSTOMERS: "customers",
     MANAGERS: "managers",
     INTEGRATION: "integration users",
+    COMPANY_EDITORS: "the company's creators and platform staff",
+    COMPANY_READERS: "the company's creators, platform staff and integration users",
 }
 
 

@@ -156,9 +156,10 @@ def summarize_cases(ctx: Ctx, user: User) -> dict[str, Any]:
 def create_case(ctx: Ctx, user: User) -> CaseResult:
     """`receipt_id` is our payment id (`pay_…`)."""
     body = parse(CreateCase, json_body())
-    case = open_case(ctx, actor=user, payment_id=body.receipt_id, reason=body.reason, message=body.message,
-                     file_ids=body.attachments.file_ids).case
-    return CaseResult(case.id, status=201)
+    opened = open_case(ctx, actor=user, payment_id=body.receipt_id, reason=body.reason, message=body.message,
+                       file_ids=body.attachments.file_ids)
+    # Accepted under the company's auto-refund threshold: the refund moves right after the commit.
+    return CaseResult(opened.case.id, status=201, settle=bool(opened.movements))
 
 
 @endpoint("/resolution_center_cases/<case_id>")

@@ -25,9 +25,11 @@ from pydantic.json_schema import models_json_schema
 from dashboard.api import PREFIX, blueprint
 from dashboard.api.schemas import bodies, queries
 from dashboard.api.schemas.cases import CasePage, EventPage, File, ResolutionCenterCase, Summary
+from dashboard.api.schemas.companies import CompanyWithControls, SetPaymentControls
 from dashboard.api.schemas.errors import Error
 from dashboard.api.schemas.metrics import Metrics
 from dashboard.api.schemas.payments import Company, Payment, PaymentPage, User
+from dashboard.api.schemas import webhooks as sw
 
 REF = "#/components/schemas/"
 ERRORS = {
@@ -103,7 +105,30 @@ OPERATIONS: dict[str, Operation] = {
         "Report payment refunded", I, Payment, body=bodies.ReportRefunded, errors="401 403 404",
         description="Refunded outside the Resolution Center: an open case closes in the customer's favour."),
     "get_metrics": Operation("Get metrics", "Metrics", Metrics, query=queries.MetricsQuery, errors="401 403"),
+    "retrieve_company": Operation(
+        "Retrieve company", "Companies", CompanyWithControls, errors="401 403 404",
+        description="The company's creators, staff and integration users. `payment_controls.resolution_center_"
+                    "auto_refund`: the auto-refund thresholds, in the payment's currency units."),
+    "set_payment_controls": Operation(
+        "Set payment controls", "Companies", CompanyWithControls, body=SetPaymentControls, errors="401 403 404 422",
+        description="The fields given change (null turns a threshold off). Creators of the company, unless staff "
+                    "locked the thresholds (403 thresholds_locked); `locked` is staff's alone (403 staff_only)."),
     "openapi_document": Operation("OpenAPI document", "Meta", errors="", auth=False),
+    # Webhooks, as whop-sdk's client.webhooks calls them (dashboard.api.webhooks).
+    "create_webhook": Operation(
+        "Create webhook", "Webhooks", sw.Webhook, status="201", body=sw.CreateWebhook, errors="401 403 404 422",
+        description="Creators: their company's (`resource_id` their `biz_` id, the default). Staff and integration "
+                    "users: every company's cases (`resource_id` omitted or `platform`) or one company's. "
+                    "`webhook_secret` (`ws_…`) is in this answer only. Refusals: invalid_url (https, public "
+                    "addresses), unsupported_event, resource_not_found (404)."),
+    "list_webhooks": Operation("List webhooks", "Webhooks", sw.WebhookPage, query=sw.WebhookListQuery,
+                               errors="400 401 403 404", description="Newest first."),
+    "retrieve_webhook": Operation("Retrieve webhook", "Webhooks", sw.Webhook, errors="401 403 404"),
+    "update_webhook": Operation("Update webhook", "Webhooks", sw.Webhook, body=sw.UpdateWebhook,
+                                errors="401 403 404 422",
+                                description="Only the fields sent change. Disabling drops the pending events; "
+                                            "enabling clears the failure streak."),
+    "delete_webhook": Operation("Delete webhook", "Webhooks", sw.DeletedWebhook, errors="401 403 404"),
 }
 
 # The case actions, keyed by their path segment (`POST /resolution_center_cases/{case_id}/<segment>`):
@@ -126,7 +151,8 @@ ACTION_OPERATIONS: dict[str, Operation] = {
 }
 
 ANSWERS: tuple[type[BaseModel], ...] = (Error, ResolutionCenterCase, CasePage, EventPage, Summary, File, Payment,
-                                        PaymentPage, Company, User, Metrics)
+                                        PaymentPage, Company, CompanyWithControls, User, Metrics,
+                                        sw.Webhook, sw.WebhookPage, sw.DeletedWebhook)
 
 
 # ------------------------------------------------------------------ action inputs

@@ -12,9 +12,10 @@ from dashboard.enums import Party, Stage
 from dashboard.errors import Conflict, NotFound
 from dashboard.evidence.files import check_attachable
 from dashboard.lifecycle import set_stage
-from dashboard import notifications, timeline
+from dashboard import auto_refund, notifications, timeline
 from dashboard.permissions import load_payment
 from dashboard.cases.result import ActionResult
+from dashboard.webhooks import events as webhook_events
 
 
 def open_case(ctx: Ctx, *, actor: User, payment_id: str, reason: Optional[str], message: Optional[str],
@@ -45,5 +46,11 @@ def open_case(ctx: Ctx, *, actor: User, payment_id: str, reason: Optional[str], 
                             data={"reason": parsed_reason.value}, file_ids=ids)
     emails = notifications.queue_for_event(ctx, case, event, action="open", party=Party.CUSTOMER,
                                            status_changed=True)
+    webhook_events.record_case_change(ctx, case, "open", event)  # `created`, before any auto-refund's `updated`
     ctx.session.flush()
-    return ActionResult(case, emails=tuple(emails))
+    opened = ActionResult(case, emails=tuple(emails))
+    # A claim under the company's auto-refund threshold is accepted in the same transaction.
+    accepted = auto_refund.accept_under_threshold(ctx, case)
+    if accepted is None:
+        return opened
+    return ActionResult(case, movements=accepted.movements, emails=opened.emails + accepted.emails)

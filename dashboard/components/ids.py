@@ -146,6 +146,14 @@ class QueueIds:
     ASSIGN = "queue-assign"
     FEEDBACK = "queue-feedback"
     GRID = "queue-grid"
+    # Bulk actions on the selection (components/queue_toolbar.py, callbacks/queue_bulk.py).
+    NOTE_OPEN = "queue-note-open"
+    NOTE_DIALOG = "queue-note-dialog"
+    NOTE_TITLE = "queue-note-title"
+    NOTE_TEXT = "queue-note-text"
+    NOTE_ERROR = "queue-note-error"
+    NOTE_SUBMIT = "queue-note-submit"
+    NOTE_CANCEL = "queue-note-cancel"
 
     @staticmethod
     def tab(tab: str) -> str:
@@ -315,4 +323,93 @@ class SearchIds:
     FIRST = "search-first"
 
 
-__all__ = ["ShellIds", "CaseIds", "QueueIds", "CompanyIds", "MyCasesIds", "DeliveriesIds", "MetricsIds", "AuditIds", "SearchIds"]
+class RepliesIds:
+    """`/replies` (`pages/replies.py`, `callbacks/replies.py`): saved replies — the list,
+    and the form managers and creators edit them in."""
+
+    EDITING = "replies-editing"  # Store: the template being edited (from ?edit=; only a key) or None
+    LOAD = "replies-load"  # Store: bumped after a save or a delete to re-read the list
+    INTRO = "replies-intro"
+    LIST = "replies-list"
+    TABLE = "replies-table"
+    FORM = "replies-form"  # the form's card (hidden for reviewers, who only read)
+    FORM_TITLE = "replies-form-title"
+    EDIT_ALERT = "replies-edit-alert"
+    NAME = "replies-name"
+    NAME_ERROR = "replies-name-error"
+    PURPOSE = "replies-purpose"
+    PURPOSE_ERROR = "replies-purpose-error"
+    BODY = "replies-body"
+    BODY_ERROR = "replies-body-error"
+    PREVIEW = "replies-preview"
+    SAVE = "replies-save"
+    DELETE = "replies-delete"
+    FEEDBACK = "replies-feedback"
+    CONFIRM_DELETE = "replies-confirm-delete"
+    CONFIRM_DELETE_BODY = "replies-confirm-delete-body"
+    CONFIRM_DELETE_OK = "replies-confirm-delete-ok"
+    CONFIRM_DELETE_CANCEL = "replies-confirm-delete-cancel"
+
+
+class CannedInsertIds:
+    """The case page's "Insert reply…" beside the action form's message
+    (`components.case_panels.action_panel`, `callbacks/canned_insert.py`)."""
+
+    GROUP = "case-insert-reply-group"
+    PICK = "case-insert-reply"
+    FEEDBACK = "case-insert-reply-feedback"
+
+
+class AutoRefundIds:
+    """The auto-refund thresholds card (`components/auto_refund_form.py`,
+    `callbacks/auto_refund.py`): on `/company` for its creators, on a staff company view."""
+
+    COMPANY = "auto-refund-company"  # Store: the company shown (None on /company: the creator's own)
+    CARD = "auto-refund-card"
+    PAYPAL = "auto-refund-paypal"
+    LOCKED = "auto-refund-locked"
+    LOCK_ROW = "auto-refund-lock-row"
+    STATE = "auto-refund-state"
+    SAVE = "auto-refund-save"
+    FEEDBACK = "auto-refund-feedback"
+
+
+class NotificationIds:
+    """Staff notifications: the navbar's bell (`components.shell.bell`) and `/notifications`
+    (`pages/notifications.py`, `callbacks/notifications.py`).
+
+    The bell's parts that callbacks use are pattern ids ({"rc-bell": part, "bell": "nav"}):
+    the bell is only in a staff navbar, and the browser's id check (components.validation)
+    is built from a signed-out frame; Dash does not require pattern ids to be in it."""
+
+    BELL_BUTTON = "nav-bell"  # a plain id: the Popover's target, in no callback
+    BELL_POPOVER = "nav-bell-popover"
+    # The page
+    ALERT = "notifications-alert"
+    LIST = "notifications-list"
+    AFTER = "notifications-after"  # Store: the cursor of the page shown (None: the first)
+    NEXT_CURSOR = "notifications-next-cursor"  # Store: the cursor of the page after it
+    NEXT = "notifications-next"
+    FIRST = "notifications-first"
+    MARK_ALL = "notifications-mark-all"
+    RELOAD = "notifications-reload"  # Store: bumped after marking, to re-read the page
+    MODE = "notifications-mode"
+    MODE_SAVE = "notifications-mode-save"
+    MODE_FEEDBACK = "notifications-mode-feedback"
+
+    @staticmethod
+    def bell(part: str) -> dict:
+        """part: poll (Interval), badge, list, mark_all, reload (Store)."""
+        return {"rc-bell": part, "bell": "nav"}
+
+    @staticmethod
+    def bell_item(notification_id: int) -> dict:
+        return {"rc-bell-item": "open", "id": notification_id}
+
+    @staticmethod
+    def page_item(notification_id: int) -> dict:
+        return {"rc-notification": "open", "id": notification_id}
+
+
+__all__ = ["ShellIds", "CaseIds", "QueueIds", "CompanyIds", "MyCasesIds", "DeliveriesIds", "MetricsIds", "AuditIds",
+           "SearchIds", "RepliesIds", "CannedInsertIds", "AutoRefundIds", "NotificationIds"]

@@ -327,3 +327,18 @@ def test_what_a_customer_reads_has_no_codes(as_user, w, payments):
     assert any(w.startswith("Choose why you are opening this case: Fraudulent") for w in words)
     for s in words:
         assert not code_like.search(s), s
+
+
+def test_a_claim_under_the_sellers_threshold_is_refunded_as_it_opens(as_user, w, runtime, payments):
+    from data.models import Company, MoneyMovement
+
+    with runtime.Session.begin() as s:
+        s.get(Company, w.company.id).auto_refund_card_threshold = 10 ** 6
+    with as_user(w.customer):
+        alert, result, *_ = submit(payments["eligible"])
+    assert alert is None and "Refunded" in text(result) and "automatically" in text(result)
+    with runtime.Session() as s:
+        case = s.scalar(select(Case).where(Case.payment_id == payments["eligible"]))
+        [movement] = s.scalars(select(MoneyMovement).where(MoneyMovement.case_id == case.id)).all()
+    assert (case.status, case.outcome) == ("closed", "customer_won")
+    assert movement.status == "succeeded"  # settled right after the commit, as an accept is

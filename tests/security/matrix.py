@@ -71,6 +71,8 @@ MATRIX: dict[str, dict[str, str]] = {
     "GET /api/v1/payments": CUSTOMER_OWN,
     "GET /api/v1/metrics": MANAGER,
     "POST /api/v1/companies": INTEGRATION,
+    "GET /api/v1/companies/<company_id>": row(creator=O, reviewer=A, manager=A, integration=A),
+    "POST /api/v1/companies/<company_id>/payment_controls": row(creator=O, reviewer=A, manager=A),
     "POST /api/v1/users": INTEGRATION,
     "POST /api/v1/payments": INTEGRATION,
     "POST /api/v1/payments/<payment_id>/refunded": INTEGRATION,
@@ -133,6 +135,8 @@ MATRIX: dict[str, dict[str, str]] = {
     "callback callbacks.my_cases.close_form": SIGNED_IN,
     "callback callbacks.my_cases.follow_fields": SIGNED_IN,      # submit ready or not from the fields: no data
     "callback callbacks.my_cases.submit_case": CUSTOMER_OWN,
+    "callback callbacks.auto_refund.load_thresholds": row(creator=O, reviewer=A, manager=A),
+    "callback callbacks.auto_refund.save_thresholds": row(creator=O, reviewer=A, manager=A),
     "callback callbacks.queue.show_queue": STAFF,
     "callback callbacks.queue.refresh_counts": STAFF,
     "callback callbacks.queue.load_rows": STAFF,

@@ -462,6 +462,12 @@ API_PROBES: dict[str, Callable[[Probe], Answer]] = {
     "GET /api/v1/metrics": lambda p: status_answer(p.api("GET", "/metrics"), data=["total"]),
     "POST /api/v1/companies": _integration_post(
         "/companies", lambda p: {"name": f"New Co {next(_counter)}", "support_email": "help@new.test"}),
+    "GET /api/v1/companies/<company_id>": lambda p: status_answer(
+        p.api("GET", f"/companies/{p.side.company}"), data=["resolution_center_auto_refund"]),
+    # A threshold of a cent: no probe's later case is small enough to be accepted by it.
+    "POST /api/v1/companies/<company_id>/payment_controls": lambda p: status_answer(p.api(
+        "POST", f"/companies/{p.side.company}/payment_controls",
+        json={"resolution_center_auto_refund": {"card_threshold_usd": 0.01}}), data=[p.side.company]),
     "POST /api/v1/users": _integration_post(
         "/users", lambda p: {"email": f"new{next(_counter)}@user.test", "name": "New", "role": "customer"}),
     "POST /api/v1/payments": _integration_post("/payments", lambda p: {
@@ -762,6 +768,11 @@ CALLBACK_PROBES: dict[str, Callable[[Probe], Answer]] = {
     _k("case_actions.follow_fields"): cb(_k("case_actions.follow_fields"), lambda p: {
         "case-act-choice.value": "reply", "case-act-message.value": "Ready",
         "case-form-meta.data": {"reply": {"message": "required"}}}, lambda p: ["case-act-submit"]),
+    _k("auto_refund.load_thresholds"): cb(_k("auto_refund.load_thresholds"), lambda p: {
+        "auto-refund-company.data": p.side.company}, lambda p: [p.side.company_name]),
+    _k("auto_refund.save_thresholds"): cb(_k("auto_refund.save_thresholds"), lambda p: {
+        "auto-refund-save.n_clicks": 1, "auto-refund-company.data": p.side.company, "auto-refund-card.value": 0.01,
+        "auto-refund-paypal.value": None, "auto-refund-locked.value": False}, lambda p: [p.side.company_name]),
     _k("company.load_worklists"): cb(_k("company.load_worklists"), lambda p: {"company-load.data": 0},
                                      lambda p: [p.side.case, p.side.company_name]),
     _k("company.load_kpis"): cb(_k("company.load_kpis"), lambda p: {"company-load.data": 0},

@@ -271,6 +271,10 @@ class Case(Base):
         Index("ix_cases_final_decided_at", "final_decided_at",
               postgresql_where=column("final_decided_at").is_not(None),
               sqlite_where=column("final_decided_at").is_not(None)),
+        # The queue's Closed tab (data.read.queue): last closed first, a backward range over
+        # the closed cases alone; its keyset pages seek on (closed_at, id).
+        Index("ix_cases_closed_at", "closed_at", "id",
+              postgresql_where=column("status") == "closed", sqlite_where=column("status") == "closed"),
         # Auto-assignment (jobs.assignment): the cases in front of the platform nobody holds.
         Index("ix_cases_unassigned_review", "updated_at", "id",
               postgresql_where=and_(column("assignee_id").is_(None), column("stage").in_(_REVIEW_STAGES)),

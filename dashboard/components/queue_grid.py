@@ -3,12 +3,14 @@ reads on screen. No queries: callers hand in rows they already read."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Optional
+from typing import Optional, Sequence
 from zoneinfo import ZoneInfo
 
 import dash_ag_grid as dag
 
+from dashboard import sla
 from dashboard.components.format import (
+    OUTCOME_LABELS,
     PROVIDER_LABELS,
     STATUS_LABELS,
     deadline_state,
@@ -20,12 +22,15 @@ from dashboard.components.format import (
 from dashboard.enums import REASON_LABELS
 
 BLOCK_SIZE = 50
-TAB_LABELS = {"escalated": "Escalated", "appealed": "Appealed", "open": "Open", "mine": "Mine"}
+TAB_LABELS = {"escalated": "Escalated", "appealed": "Appealed", "open": "Open", "mine": "Mine",
+              "closed": "Closed", "all": "All"}
 TAB_HINTS = {
     "escalated": "Under review by the platform, first instance — including appealed merchant denials.",
     "appealed": "Appealed platform decisions awaiting a final review by a different reviewer.",
     "open": "Waiting on the customer or the merchant. For monitoring; escalated cases are marked.",
     "mine": "Cases assigned to you that are not closed.",
+    "closed": "Closed cases, the most recently closed first. Open one to read its decision and timeline.",
+    "all": "Every case, open and closed, the newest first.",
 }
 # The grid's own overlay is the empty state: it sits where the rows would be.
 EMPTY_TEXT = {"noRowsToShow": "Nothing here right now. Try another tab, or \u201cAnyone\u201d under Assigned to.",
@@ -36,7 +41,7 @@ STAGE_LABELS = {"under_review": "Under review", "final_review": "Final review"}
 FILTER_LABELS = {
     "provider": dict(PROVIDER_LABELS),
     "reason": {str(k.value): v for k, v in REASON_LABELS.items()},
-    "status": {k: v for k, v in STATUS_LABELS.items() if k != "closed"},
+    "status": dict(STATUS_LABELS),
 }
 
 
@@ -67,8 +72,9 @@ COLUMN_DEFS = [
      "cellClassRules": {"text-primary-emphasis": "params.data != null && params.data.escalated_open === true"}},
     {"field": "waiting", "headerName": "Waiting", "width": 78, "flex": 0, "tooltipField": "waiting_since",
      "headerTooltip": "Since the case came to whoever it now waits on"},
-    {"field": "deadline", "headerName": "Deadline", "width": 178, "flex": 0, "tooltipField": "deadline_full", **_WRAP,
-     "headerTooltip": "Red: overdue. Amber: due within 24 hours.",
+    {"field": "deadline", "headerName": "Deadline", "width": 190, "flex": 0, "tooltipField": "deadline_full", **_WRAP,
+     "headerTooltip": "A party's deadline, or when the platform should decide (\u201cDecide by\u201d). "
+                      "Red: missed. Amber: due soon.",
      "cellClassRules": {
          "bg-danger-subtle": _deadline_rule("overdue"),
          "text-danger-emphasis": _deadline_rule("overdue"),
@@ -76,6 +82,7 @@ COLUMN_DEFS = [
          "text-warning-emphasis": _deadline_rule("soon"),
          "text-muted": _deadline_rule("none"),
      }},
+    {"field": "created", "headerName": "Opened", "width": 96, "flex": 0, "tooltipField": "created_full"},
     {"field": "assignee", "headerName": "Assignee", "minWidth": 100,
      "cellClassRules": {"text-muted": "params.data != null && params.data.assignee_id == null",
                         "fw-semibold": "params.data != null && params.data.assigned_to_me === true"}},
@@ -84,19 +91,38 @@ COLUMN_DEFS = [
 
 # The phone card (components/phone.py QUEUE_COLUMN_DEFS shows it below 576 px).
 def card_text(row: dict) -> str:
-    """The phone card of one grid row: id; company and amount; status; deadline and assignee."""
+    """The phone card of one grid row: id; company and amount; status; deadline (a party's
+    "Due …", the platform's "Decide by …", or when it closed) and assignee."""
+    deadline = row["deadline"]
+    if deadline != "—" and not deadline.startswith(("Decide by", "Closed")):
+        deadline = f"Due {deadline}"
     return "\n".join([
         row["id"],
         f"{row['company']} · {row['amount']} · {row['reason']}",
         row["status"],
-        f"Due {row['deadline']} · {row['assignee']}" if row["deadline"] != "—" else row["assignee"],
+        f"{deadline} · {row['assignee']}" if deadline != "—" else row["assignee"],
     ])
 
 
-def queue_grid(grid_id: str) -> dag.AgGrid:
+def column_defs(sort: Sequence[Sequence[str]] = ()) -> list[dict]:
+    """The columns, with a view's sort on them (`[(column id, "asc"|"desc"), ...]`), so the
+    grid's first request already carries it."""
+    order = {col: (i, direction) for i, (col, direction) in enumerate(sort)}
+    out = []
+    for col in COLUMN_DEFS:
+        col = dict(col)
+        if col["field"] in order:
+            col["sortIndex"], col["sort"] = order[col["field"]]
+        out.append(col)
+    return out
+
+
+def queue_grid(grid_id: str, *, sort: Sequence[Sequence[str]] = (), filter_model: Optional[dict] = None
+               ) -> dag.AgGrid:
     return dag.AgGrid(
         id=grid_id,
-        columnDefs=COLUMN_DEFS,
+        columnDefs=column_defs(sort),
+        filterModel=filter_model or {},
         defaultColDef={"sortable": True, "resizable": True, "filter": False, "suppressHeaderMenuButton": True,
                        "flex": 1},
         rowModelType="infinite",
@@ -151,9 +177,48 @@ def deadline_full(due: Optional[dt.datetime], now: dt.datetime, zone: ZoneInfo) 
     return f"Due {local_time(due, zone=zone)} — {relative}"
 
 
-def grid_row(row, *, now: dt.datetime, zone: ZoneInfo, viewer_id: str) -> dict:
-    """One `data.read.queue.QueueRow` as the grid's row data (display strings + flags)."""
+# The colour rules read deadline_state: the SLA's states map onto the deadline's colours.
+_SLA_COLOUR = {sla.OK: "ok", sla.SOON: "soon", sla.MISSED: "overdue"}
+
+
+def decide_by_text(target: sla.Target, now: dt.datetime, zone: ZoneInfo) -> str:
+    """'Decide by 26 Nov 12:52 (in 14h)' / '… (2h late)' in the viewer's zone."""
+    return f"Decide by {deadline_text(target.decide_by, now, zone)}"
+
+
+def decide_by_full(target: sla.Target, now: dt.datetime, zone: ZoneInfo, final: bool) -> str:
+    left = target.decide_by - now
+    relative = f"missed by {duration(-left)}" if left.total_seconds() <= 0 else f"{duration(left)} left"
+    which = "final review" if final else "review"
+    return (f"Platform target: decide by {local_time(target.decide_by, zone=zone)} — {relative} "
+            f"({target.hours} h {which} target from {local_time(target.started_at, zone=zone)})")
+
+
+def _deadline_cells(row, *, now: dt.datetime, zone: ZoneInfo, settings) -> dict:
+    if row.status == "closed":
+        when = row.closed_at
+        return {"deadline": f"Closed {when.astimezone(zone).strftime('%d %b %Y')}" if when else "Closed",
+                "deadline_full": f"Closed {local_time(when, zone=zone)}" if when else "Closed",
+                "deadline_state": "none"}
+    target = sla.target(row, settings) if settings is not None else None
+    if target is not None:
+        return {"deadline": decide_by_text(target, now, zone),
+                "deadline_full": decide_by_full(target, now, zone, row.stage == "final_review"),
+                "deadline_state": _SLA_COLOUR[target.state(now, settings.sla_warning_hours)]}
+    return {"deadline": deadline_text(row.response_due_at, now, zone),
+            "deadline_full": deadline_full(row.response_due_at, now, zone),
+            "deadline_state": deadline_state(row.response_due_at, now)}
+
+
+def grid_row(row, *, now: dt.datetime, zone: ZoneInfo, viewer_id: str, settings=None) -> dict:
+    """One `data.read.queue.QueueRow` as the grid's row data (display strings + flags).
+    `settings` carries the platform's SLA targets: with them, a case the platform is
+    deciding shows "Decide by …" (dashboard.sla) where a party's deadline would be."""
     mine = row.assignee_id is not None and row.assignee_id == viewer_id
+    closed = row.status == "closed"
+    status = status_text(stage=row.stage, status=row.status, escalated=row.escalated)
+    if closed and row.outcome:
+        status = f"{status} · {OUTCOME_LABELS.get(row.outcome, row.outcome)}"
     data = {
         "id": row.id,
         "company": row.company_name,
@@ -162,13 +227,14 @@ def grid_row(row, *, now: dt.datetime, zone: ZoneInfo, viewer_id: str) -> dict:
         "amount": money(row.amount_minor, row.currency),
         "provider": PROVIDER_LABELS.get(row.provider, row.provider),
         "reason": reason_label(row.reason),
-        "status": status_text(stage=row.stage, status=row.status, escalated=row.escalated),
+        "status": status,
         "escalated_open": bool(row.escalated and row.status in ("awaiting_merchant", "awaiting_customer")),
-        "waiting": duration(max(now - row.waiting_since, dt.timedelta(0))),
-        "waiting_since": "Since " + local_time(row.waiting_since, zone=zone),
-        "deadline": deadline_text(row.response_due_at, now, zone),
-        "deadline_full": deadline_full(row.response_due_at, now, zone),
-        "deadline_state": deadline_state(row.response_due_at, now),
+        # A closed case waits on nobody.
+        "waiting": "—" if closed else duration(max(now - row.waiting_since, dt.timedelta(0))),
+        "waiting_since": "Closed: waiting on nobody" if closed else "Since " + local_time(row.waiting_since, zone=zone),
+        **_deadline_cells(row, now=now, zone=zone, settings=settings),
+        "created": row.created_at.astimezone(zone).strftime("%d %b %Y"),
+        "created_full": "Opened " + local_time(row.created_at, zone=zone),
         "assignee_id": row.assignee_id,
         "assignee": ("You" if mine else row.assignee_name) if row.assignee_id else "Unassigned",
         "assigned_to_me": mine,

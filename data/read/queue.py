@@ -1,11 +1,17 @@
-"""Read model for the reviewer queue (SPEC §9): the four tabs, their counts, and one
-window of rows sorted and filtered as AG Grid's infinite row model asks.
+"""Read model for the reviewer queue (SPEC §9): the tabs, their counts, and one window
+of rows sorted and filtered as AG Grid's infinite row model asks.
 
 Tabs, over the stored case fields (`stage` is the internal state, `status` the public one):
     escalated  stage = under_review   first instance, incl. an appealed merchant denial
     appealed   stage = final_review   an appealed platform decision awaiting final review
     open       status awaiting_merchant / awaiting_customer, escalated or not (monitoring)
     mine       assigned to the viewer and not closed
+    closed     status closed, last closed first (ix_cases_closed_at)
+    all        every case, newest first (ix_cases_created_id)
+
+The Closed and All tabs hold nearly every case, so nothing there is ever counted: their
+totals come from the metric rollups (one row per month), and a filtered window that
+comes back full answers "more" (-1, AG Grid's unknown last row) instead of a count.
 
 Time waiting is "now − waiting_since", where waiting_since is the moment the case came
 to whoever it now waits on:
@@ -30,7 +36,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 
-from sqlalchemy import ColumnElement, and_, false, func, not_, or_, select
+from sqlalchemy import ColumnElement, and_, false, func, not_, or_, select, true
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import True_
@@ -38,7 +44,10 @@ from sqlalchemy.sql.elements import True_
 from data.models import Case, Company, Payment, User
 from data.read import keyset
 
-TABS = ("escalated", "appealed", "open", "mine")
+TABS = ("escalated", "appealed", "open", "mine")  # the work tabs, counted from the open-case counters
+REACH_TABS = ("closed", "all")  # every case reachable: totals from the rollups, never a count
+ALL_TABS = TABS + REACH_TABS
+UNKNOWN_TOTAL = -1  # AG Grid's infinite model: the last row is not known yet, offer more
 OPEN_STATUSES = ("awaiting_merchant", "awaiting_customer", "under_review")
 AWAITING_STATUSES = ("awaiting_merchant", "awaiting_customer")
 ASSIGNED_FILTERS = ("anyone", "unassigned", "me")
@@ -58,6 +67,10 @@ def tab_clause(tab: str, user_id: str) -> ColumnElement[bool]:
         return Case.status.in_(AWAITING_STATUSES)
     if tab == "mine":
         return and_(Case.assignee_id == user_id, Case.status.in_(OPEN_STATUSES))
+    if tab == "closed":
+        return Case.status == "closed"
+    if tab == "all":
+        return true()
     raise ValueError(f"unknown queue tab {tab!r}")
 
 
@@ -102,6 +115,24 @@ def _rollup_counts(session: Session, user_id: str) -> Optional[dict[str, int]]:
     except ImportError:
         return None
     return counts_from_stages(stage_counts(session), user_id)
+
+
+def reach_totals(session: Session, visibility: ColumnElement[bool]) -> Optional[dict[str, int]]:
+    """How many cases the Closed and All tabs hold, for staff: the platform-wide rollup rows
+    (all companies, every provider and reason: one per month, ix_rollup_cases_every), so
+    it costs the months, not the cases. None for a narrower clause (never counted then)."""
+    if not _sees_everything(visibility):
+        return None
+    try:
+        from data.rollups.maintain import ALL
+        from data.rollups.models import RollupCases
+    except ImportError:
+        return None
+    row = session.execute(
+        select(func.coalesce(func.sum(RollupCases.cases), 0), func.coalesce(func.sum(RollupCases.closed), 0))
+        .where(RollupCases.grain == "m", RollupCases.company_id == "", RollupCases.provider == ALL,
+               RollupCases.reason == ALL)).one()
+    return {"all": int(row[0]), "closed": int(row[1])}
 
 
 def queue_counts_sql(session: Session, visibility: ColumnElement[bool], *, user_id: str) -> dict[str, int]:
@@ -213,6 +244,11 @@ FREE_TEXT_FILTERS: dict[str, list] = {
     "customer": [Customer.name, Customer.email],
 }
 VOCABULARY_FILTERS: dict[str, Any] = {"provider": Payment.provider, "reason": Case.reason, "status": Case.status}
+FILTER_COLUMNS = (*FREE_TEXT_FILTERS, *VOCABULARY_FILTERS)
+FILTER_KINDS = ("contains", "notContains", "equals", "notEqual", "startsWith", "endsWith")
+# The grid's sortable columns (the keys of `_sorts` a column shows; "closed" has no column).
+SORT_COLUMNS = ("id", "company", "customer", "amount", "provider", "reason", "status", "waiting", "deadline",
+                "created", "assignee")
 
 
 def _condition(column_id: str, spec: Mapping, labels: Mapping[str, Mapping[str, str]]) -> Optional[ColumnElement[bool]]:
@@ -278,11 +314,17 @@ def _sorts(session: Session, tab: str, response_days: int) -> dict[str, tuple[An
         "status": (Case.status, False),
         # Longest waiting first is ascending waiting_since, so the direction flips below.
         "waiting": (waiting_since_sql(session, response_days) if waiting is None else waiting, False),
-        # Set exactly while a case waits on a party (lifecycle.set_stage), so never NULL in
-        # the Open tab: there the sort is a plain index order over ix_cases_open_due.
-        "deadline": (Case.response_due_at, tab != "open"),
+        # The deadline column: the party's deadline; in the Escalated and Appealed tabs the
+        # platform's "decide by" (dashboard.sla), which is the tab's clock plus a constant, so
+        # it sorts as time waiting does, over the same index; in the Closed tab when it closed.
+        # response_due_at is set exactly while a case waits on a party (lifecycle.set_stage),
+        # so never NULL in the Open tab: there the sort is a plain index order over ix_cases_open_due.
+        "deadline": ((waiting, False) if waiting is not None else (Case.closed_at, False) if tab == "closed"
+                     else (Case.response_due_at, tab != "open")),
         "assignee": (Assignee.name, True),
         "created": (Case.created_at, False),
+        # Set while closed (lifecycle.set_stage); NULL for the open cases of the All tab.
+        "closed": (Case.closed_at, tab != "closed"),
     }
 
 
@@ -304,6 +346,8 @@ def sort_keys(session: Session, tab: str, sort_model: Optional[Iterable], respon
         keys.append(keyset.Key(expr, desc, nullable))
         if expr is Case.id:
             return keys  # unique already: anything after it never decides
+    if not keys and tab in REACH_TABS:  # last closed / newest first, backwards over their index
+        keys = [keyset.Key(Case.closed_at if tab == "closed" else Case.created_at, True)]
     if not keys:  # default: most urgent first
         # The Open tab: the deadline is always set while waiting on a party (index order).
         keys = [keyset.Key(Case.response_due_at if tab == "open" else sorts["waiting"][0])]
@@ -340,6 +384,10 @@ class QueueRow:
     response_due_at: Optional[dt.datetime]
     waiting_since: dt.datetime
     created_at: dt.datetime
+    escalated_at: Optional[dt.datetime] = None
+    appealed_at: Optional[dt.datetime] = None
+    closed_at: Optional[dt.datetime] = None
+    outcome: Optional[str] = None
 
 
 def tab_total(session: Session, visibility: ColumnElement[bool], *, tab: str, user_id: str) -> Optional[int]:
@@ -347,6 +395,9 @@ def tab_total(session: Session, visibility: ColumnElement[bool], *, tab: str, us
     tables can tell (staff, who see every case); None otherwise."""
     if not _sees_everything(visibility):
         return None
+    if tab in REACH_TABS:
+        totals = reach_totals(session, visibility)
+        return None if totals is None else totals[tab]
     counts = _rollup_counts(session, user_id)
     return None if counts is None else counts[tab]
 
@@ -407,7 +458,7 @@ def queue_page(session: Session, visibility: ColumnElement[bool], *, tab: str, u
         Payment.provider, Company.name.label("company_name"), Customer.name.label("customer_name"),
         Customer.email.label("customer_email"), Case.assignee_id, Assignee.name.label("assignee_name"),
         Case.response_due_at, Case.escalated_at, Case.appealed_at, Case.updated_at, Case.created_at,
-        *(window.c[f"k{i}"] for i in range(len(keys) - 1)),
+        Case.closed_at, Case.outcome, *(window.c[f"k{i}"] for i in range(len(keys) - 1)),
     ).select_from(window).join(Case, Case.id == window.c.id)).order_by(*keyset.order_by(outer_keys))
     result = list(session.execute(stmt))
     rows = [
@@ -416,6 +467,7 @@ def queue_page(session: Session, visibility: ColumnElement[bool], *, tab: str, u
             amount_minor=r.amount_minor, currency=r.currency, provider=r.provider, company_name=r.company_name,
             customer_name=r.customer_name, customer_email=r.customer_email, assignee_id=r.assignee_id,
             assignee_name=r.assignee_name, response_due_at=r.response_due_at, created_at=r.created_at,
+            escalated_at=r.escalated_at, appealed_at=r.appealed_at, closed_at=r.closed_at, outcome=r.outcome,
             waiting_since=waiting_since(stage=r.stage, response_due_at=r.response_due_at,
                                         escalated_at=r.escalated_at, appealed_at=r.appealed_at,
                                         updated_at=r.updated_at, response_days=response_days),
@@ -435,7 +487,11 @@ def queue_page(session: Session, visibility: ColumnElement[bool], *, tab: str, u
         total = None
         if not filtered and mine is None:
             total = tab_total(session, visibility, tab=tab, user_id=user_id)
-        if total is None:
+        if total is None and tab in REACH_TABS:
+            # Never count (nearly) every case: the grid offers more rows while blocks come
+            # back full, and an empty block past the end tells it where the end is.
+            total = UNKNOWN_TOTAL if rows else start
+        elif total is None:
             # Count over the cases alone, joining only what a filter refers to.
             total = int(session.scalar(joined(select(func.count()).select_from(Case), filtered)) or 0)
     return keyset.GridPage(rows, total, next_cursor, seek is not None)

@@ -275,7 +275,123 @@ def test_window_size_is_capped(many, page):
 
 def test_unknown_tab_is_refused():
     with pytest.raises(ValueError):
-        q.tab_clause("closed", "user_x")
+        q.tab_clause("archived", "user_x")
+
+
+# ---------------------------------------------------------------- closed and all tabs
+@pytest.fixture
+def statements(Session):  # noqa: N803
+    """The SQL each call sends (to prove what is never run: a count over the cases)."""
+    from sqlalchemy import event
+
+    sent: list[str] = []
+    bind = Session.kw["bind"]
+
+    def record(conn, cursor, statement, *args):
+        sent.append(statement.lower())
+
+    event.listen(bind, "before_cursor_execute", record)
+    yield sent
+    event.remove(bind, "before_cursor_execute", record)
+
+
+def _counted_cases(sent) -> list[str]:
+    return [x for x in sent if "count(" in x and "from cases" in x]
+
+
+def test_closed_tab_last_closed_first_and_all_tab_newest_first(zoo, qc, w, Session, page):  # noqa: N803
+    from data.models import Case
+
+    late = qc.accepted(at=T0 + days(3))  # opened last, closed last
+    with Session() as s:
+        closed = s.query(Case).filter(Case.status == "closed").all()
+        every = s.query(Case).all()
+    by_closing = [c.id for c in sorted(closed, key=lambda c: (c.closed_at, c.id), reverse=True)]
+    newest = [c.id for c in sorted(every, key=lambda c: (c.created_at, c.id), reverse=True)]
+    assert set(by_closing) == {zoo["accepted"], zoo["decided_by_reviewer"], late}
+    assert page("closed") == (by_closing, 3)
+    assert page("all") == (newest, 9)
+    assert page("closed", sort_model=[{"colId": "amount", "sort": "desc"}])[1] == 3
+    # Every row carries what the grid shows for a closed case.
+    with Session() as s:
+        rows = q.queue_page(s, true(), tab="closed", user_id=w.reviewer.id).rows
+    assert all(r.status == "closed" and r.closed_at is not None and r.outcome for r in rows)
+
+
+def test_closed_and_all_totals_come_from_the_rollups_never_a_count(zoo, w, Session, statements):  # noqa: N803
+    with Session() as s:
+        assert q.reach_totals(s, true()) == {"all": 8, "closed": 2}
+        assert q.reach_totals(s, false()) is None  # a narrower view than staff's: not known
+        statements.clear()
+        for tab in ("closed", "all"):
+            first = q.queue_page(s, true(), tab=tab, user_id=w.reviewer.id, end=2)
+            assert len(first.rows) == 2 and first.total == {"closed": 2, "all": 8}[tab]
+            deeper = q.queue_page(s, true(), tab=tab, user_id=w.reviewer.id, start=2, end=4,
+                                  after=first.next_cursor, known_total=first.total)
+            assert deeper.seeked or tab == "closed"  # closed: the window already ended at 2
+    assert _counted_cases(statements) == []
+
+
+def test_a_filtered_closed_or_all_window_answers_more_instead_of_counting(many, qc, w, Session, statements):  # noqa: N803
+    for i in range(5):
+        qc.accepted(at=T0 + i * H, provider="paypal")
+    paypal = {"provider": {"filterType": "text", "type": "contains", "filter": "paypal"}}
+    with Session() as s:
+        statements.clear()
+        full = q.queue_page(s, true(), tab="closed", user_id=w.reviewer.id, end=3, filter_model=paypal,
+                            labels=FILTER_LABELS)
+        assert len(full.rows) == 3 and full.total == q.UNKNOWN_TOTAL
+        rest = q.queue_page(s, true(), tab="closed", user_id=w.reviewer.id, start=3, end=6, filter_model=paypal,
+                            labels=FILTER_LABELS, after=full.next_cursor)
+        assert len(rest.rows) == 2 and rest.total == 5 and rest.seeked  # a short window knows the end
+        past = q.queue_page(s, true(), tab="closed", user_id=w.reviewer.id, start=6, end=9, filter_model=paypal,
+                            labels=FILTER_LABELS)
+        assert past.rows == [] and past.total == 6  # an empty window past the end stops the grid
+        mine = q.queue_page(s, true(), tab="all", user_id=w.reviewer.id, end=3, assigned="unassigned")
+        assert len(mine.rows) == 3 and mine.total == q.UNKNOWN_TOTAL
+    assert _counted_cases(statements) == []
+
+
+@pytest.mark.parametrize("tab", ["closed", "all"])
+@pytest.mark.parametrize("sort", [[], [{"colId": "amount", "sort": "desc"}], [{"colId": "deadline", "sort": "asc"}],
+                                  [{"colId": "created", "sort": "asc"}], [{"colId": "company", "sort": "asc"}]],
+                         ids=lambda s: "+".join(f"{i['colId']}-{i['sort']}" for i in s) or "default")
+def test_keyset_blocks_of_closed_and_all_join_up_like_offset(qc, w, Session, tab, sort):  # noqa: N803
+    for i in range(7):
+        (qc.accepted if i % 2 else qc.decided)(at=T0 + i * H, amount=1000 + (i % 3) * 100)
+    qc.open(at=T0 + days(1))
+    with Session() as s:
+        everything = [r.id for r in q.queue_page(s, true(), tab=tab, user_id=w.reviewer.id, end=50,
+                                                 sort_model=sort).rows]
+    ids, seeks, total = walk(Session, w, tab, sort, size=3)
+    assert ids == everything and len(set(ids)) == len(ids) == {"closed": 7, "all": 8}[tab]
+    assert seeks[0] is False and all(seeks[1:])
+
+
+def test_rows_carry_the_sla_clock(zoo, Session, w, settings):  # noqa: N803
+    from dashboard import sla
+
+    with Session() as s:
+        rows = {r.id: r for tab in ("escalated", "appealed") for r in q.queue_page(s, true(), tab=tab,
+                                                                                    user_id=w.reviewer.id).rows}
+    denial = rows[zoo["appealed_denial"]]
+    # An appealed denial: its clock is the appeal (written as escalated_at too), the 48 h target.
+    assert denial.escalated_at == denial.appealed_at == T0 + 3 * H + 2 * H
+    assert sla.decide_by(denial, settings) == denial.appealed_at + 48 * H
+    final = rows[zoo["final_review"]]
+    assert sla.decide_by(final, settings) == final.appealed_at + 72 * H
+    assert sla.decide_by(rows[zoo["under_review"]], settings) == T0 + 2 * H + days(7) + 48 * H
+
+
+@pytest.mark.parametrize("direction", ["asc", "desc"])
+def test_sorting_escalated_by_decide_by_is_sorting_by_the_clock(many, qc, w, Session, settings, direction):  # noqa: N803
+    from dashboard import sla
+
+    with Session() as s:
+        rows = q.queue_page(s, true(), tab="escalated", user_id=w.reviewer.id,
+                            sort_model=[{"colId": "deadline", "sort": direction}]).rows
+    due = [sla.decide_by(r, settings) for r in rows]
+    assert len(rows) == 12 and due == sorted(due, reverse=direction == "desc")
 
 
 # ------------------------------------------------------------------------------ keyset

@@ -568,3 +568,95 @@ class CannedReply(Base):
     updated_at: Mapped[dt.datetime]
 
     __table_args__ = (UniqueConstraint("scope", "name", name="uq_canned_replies_scope_name"),)
+
+
+class Webhook(Base):
+    """An endpoint that hears about cases (dashboard.webhooks; issue 11), as Whop's
+    `client.webhooks` manages it. `company_id` None is a platform webhook (every case);
+    else only that company's cases, as its creators see them. `secret` (`ws_…`, shown
+    once at creation) is stored as issued because signing needs it (an HMAC key cannot
+    be kept as a hash)."""
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("hook_"))
+    company_id: Mapped[Optional[str]] = mapped_column(ForeignKey("companies.id"))
+    owner_user_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    url: Mapped[str] = mapped_column(String(2048))
+    events: Mapped[list[str]] = mapped_column(JSON)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    api_version: Mapped[str] = mapped_column(String(10), default="v1")
+    api_version_date: Mapped[Optional[str]] = mapped_column(String(20))
+    child_resource_events: Mapped[bool] = mapped_column(Boolean, default=False)
+    secret: Mapped[str] = mapped_column(String(100))
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    failing_since: Mapped[Optional[dt.datetime]]
+    last_failure_at: Mapped[Optional[dt.datetime]]
+    disabled_at: Mapped[Optional[dt.datetime]]
+    # delivery_failures (every delivery failed for three days) | None
+    disabled_reason: Mapped[Optional[str]] = mapped_column(String(40))
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+
+    owner: Mapped[User] = relationship()
+
+    __table_args__ = (
+        Index("ix_webhooks_company_created", "company_id", "created_at", "id"),
+        Index("ix_webhooks_created", "created_at", "id"),
+    )
+
+
+class WebhookEvent(Base):
+    """One event for one webhook (the webhook outbox), written in the same transaction as
+    the change it tells of. `id` (`msg_…`) is the `webhook-id` header of every attempt;
+    `body` is the exact JSON sent, built then (the case as the webhook's owner saw it
+    after that change), so every retry signs the same bytes. `seq` is the timeline
+    event's: a webhook's events of one case go out in that order."""
+
+    __tablename__ = "webhook_events"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("msg_"))
+    webhook_id: Mapped[str] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"))
+    case_id: Mapped[Optional[str]] = mapped_column(ForeignKey("cases.id"))
+    # resolution_center_case.created | .updated | .decided
+    event_type: Mapped[str] = mapped_column(String(60))
+    body: Mapped[str] = mapped_column(Text)
+    dedupe_key: Mapped[str] = mapped_column(String(160), unique=True)
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), default=0)
+    # pending | delivered | failed (retries exhausted, or the webhook was disabled)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[Optional[dt.datetime]]
+    last_status_code: Mapped[Optional[int]] = mapped_column(Integer)
+    last_response_ms: Mapped[Optional[int]] = mapped_column(Integer)
+    last_error: Mapped[Optional[str]] = mapped_column(Text)
+    created_at: Mapped[dt.datetime]
+    delivered_at: Mapped[Optional[dt.datetime]]
+
+    __table_args__ = (
+        Index("ix_webhook_events_due", "status", "next_attempt_at"),
+        # The per-case order: is an earlier event of this webhook and case still pending?
+        Index("ix_webhook_events_chain", "webhook_id", "case_id", "seq",
+              postgresql_where=column("status") == "pending", sqlite_where=column("status") == "pending"),
+        Index("ix_webhook_events_webhook_created", "webhook_id", "created_at"),
+    )
+
+
+class WebhookAttempt(Base):
+    """One HTTP attempt at a webhook event: what the endpoint answered and how fast (the
+    screens' "last deliveries")."""
+
+    __tablename__ = "webhook_attempts"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+                                    autoincrement=True)
+    webhook_id: Mapped[str] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"))
+    event_id: Mapped[str] = mapped_column(ForeignKey("webhook_events.id", ondelete="CASCADE"), index=True)
+    attempt: Mapped[int] = mapped_column(Integer)
+    at: Mapped[dt.datetime]
+    ok: Mapped[bool] = mapped_column(Boolean)
+    status_code: Mapped[Optional[int]] = mapped_column(Integer)
+    response_ms: Mapped[Optional[int]] = mapped_column(Integer)
+    error: Mapped[Optional[str]] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_webhook_attempts_webhook_id", "webhook_id", "id"),)

@@ -22,7 +22,7 @@ from dashboard.components.format import (
     reason_label,
 )
 from dashboard.components.case_table import outcome_badge
-from dashboard.components.ids import CaseIds
+from dashboard.components.ids import CannedInsertIds, CaseIds
 from dashboard.components.timeline import attachments, human_size, timeline_frame
 from dashboard.money.amounts import to_major
 
@@ -413,6 +413,16 @@ def _field_error(error_id: str) -> dbc.FormFeedback:
     return dbc.FormFeedback(id=error_id, className="d-block")
 
 
+def insert_reply_menu() -> html.Div:
+    """"Insert reply…": the saved replies this viewer may use for the chosen action
+    (`callbacks/canned_insert.py` fills the options per action and inserts the chosen one,
+    rendered for this case on the server). Hidden until there is something to offer."""
+    return html.Div([
+        dbc.Label("Insert a saved reply into the message", html_for=CannedInsertIds.PICK, class_name="visually-hidden"),
+        dbc.Select(id=CannedInsertIds.PICK, value="", size="sm", options=[{"label": "Insert reply…", "value": ""}]),
+    ], id=CannedInsertIds.GROUP, style=HIDDEN)
+
+
 def action_panel(actions: list[str], *, party: str, amount_minor: int, currency: str, max_files: int,
                  max_file_mb: int, staff_options: list[tuple[str, str, str]], assignee_id: Optional[str],
                  overturn_needs_remedy: bool, assigned_elsewhere: Optional[str] = None,
@@ -492,8 +502,12 @@ def action_panel(actions: list[str], *, party: str, amount_minor: int, currency:
             dcc.Store(id=CaseIds.FINAL_NEEDS_REMEDY, data=overturn_needs_remedy),
         ]),
         _group(CaseIds.ACT_MESSAGE_GROUP, [
-            dbc.Label("Message", id=CaseIds.ACT_MESSAGE_LABEL, className="small fw-semibold",
-                      html_for=CaseIds.ACT_MESSAGE),
+            html.Div([
+                dbc.Label("Message", id=CaseIds.ACT_MESSAGE_LABEL, className="small fw-semibold mb-0",
+                          html_for=CaseIds.ACT_MESSAGE),
+                insert_reply_menu(),
+            ], className="d-flex flex-wrap justify-content-between align-items-end gap-2 mb-1"),
+            html.Div(id=CannedInsertIds.FEEDBACK, className="small"),
             dbc.Textarea(id=CaseIds.ACT_MESSAGE, rows=4, maxLength=5000),
             _field_error(CaseIds.ACT_MESSAGE_ERROR),
         ]),

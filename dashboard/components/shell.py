@@ -13,9 +13,10 @@ from dashboard.enums import Role
 
 NAV_BY_ROLE = {
     Role.CUSTOMER: [("My payments & cases", "/my-cases")],
-    Role.CREATOR: [("Company cases", "/company")],
+    Role.CREATOR: [("Company cases", "/company"), ("Replies", "/replies")],
     Role.REVIEWER: [("Queue", "/queue"), ("Deliveries", "/deliveries")],
-    Role.MANAGER: [("Queue", "/queue"), ("Metrics", "/metrics"), ("Deliveries", "/deliveries"), ("Audit", "/audit")],
+    Role.MANAGER: [("Queue", "/queue"), ("Metrics", "/metrics"), ("Deliveries", "/deliveries"), ("Audit", "/audit"),
+                   ("Replies", "/replies")],
 }
 STAFF_ROLES = (Role.REVIEWER, Role.MANAGER)  # who gets the search field
 ROLE_LABELS = {Role.CUSTOMER: "Customer", Role.CREATOR: "Creator", Role.REVIEWER: "Reviewer", Role.MANAGER: "Manager"}

@@ -21,6 +21,8 @@ from dashboard.context import Ctx
 from dashboard.enums import FINAL_STAGES, STAGE_STATUS, Action, Outcome, Party, RefundSource, Role, Stage, Status
 from dashboard.errors import Conflict, DomainError, Forbidden
 from dashboard import notifications, timeline
+from dashboard.notifications import staff as staff_notifications
+from dashboard.webhooks import events as webhook_events
 
 Guard = Callable[[Ctx, Case, Optional[User]], Optional["Refusal"]]
 """Returns None when the transition may happen, else the Refusal saying why not."""
@@ -286,6 +288,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     *(Transition(A.ADD_EVIDENCE, p, s, s) for p in (P.CUSTOMER, P.MERCHANT, P.PLATFORM) for s in OPEN_STAGES),
     *(Transition(A.CLAIM, P.PLATFORM, s, s, _claimable) for s in OPEN_STAGES),
     *(Transition(A.ASSIGN, P.PLATFORM, s, s, actor_guard=_manager) for s in OPEN_STAGES),
+    *(Transition(A.ASSIGN, P.SYSTEM, s, s) for s in (S.UNDER_REVIEW, S.FINAL_REVIEW)),  # auto-assignment (dashboard.duty)
     *(Transition(A.NOTE, P.PLATFORM, s, s) for s in Stage),
 )
 
@@ -467,5 +470,7 @@ def apply(
             ctx, case, event, action=transition.action, party=transition.party,
             status_changed=(case.status != previous_status or case.outcome != previous_outcome),
         )
+    staff_notifications.notify(ctx, case, event, transition, actor=actor)  # the reviewers' and managers' bell
+    webhook_events.record_case_change(ctx, case, transition.action, event)  # the outbox of webhooks (issue 11)
     ctx.session.flush()
     return Applied(event, tuple(emails))

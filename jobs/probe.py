@@ -12,10 +12,12 @@ import datetime as dt
 
 from sqlalchemy import exists, or_, select
 
-from dashboard import leases, throttle
+from dashboard import duty, leases, throttle
 from dashboard.cases import system
+from dashboard.webhooks import delivery
+from dashboard.notifications import digest as staff_digest
 from dashboard.enums import Action
-from data.models import IdempotencyRecord, LoginThrottle, MoneyMovement, OutboxEmail
+from data.models import IdempotencyRecord, LoginThrottle, MoneyMovement, OutboxEmail, User
 from jobs.deadlines import ACTIONS as DEADLINE_ACTIONS
 
 
@@ -27,12 +29,24 @@ def deadlines(now: dt.datetime):
     return or_(*(system.due_exists(now, a) for a in DEADLINE_ACTIONS))
 
 
+def assignment(now: dt.datetime):
+    return duty.due_exists()  # unassigned review cases, and someone on duty
+
+
 def money(now: dt.datetime):
     return leases.due_exists(MoneyMovement, now)
 
 
+def digest(now: dt.datetime):
+    return exists(select(User.id).where(staff_digest.maybe_due(now)))
+
+
 def outbox(now: dt.datetime):
     return leases.due_exists(OutboxEmail, now)
+
+
+def webhooks(now: dt.datetime):
+    return delivery.claimable_exists(now)
 
 
 def housekeeping(now: dt.datetime):

@@ -30,13 +30,16 @@ from sqlalchemy.orm import Session
 
 from dashboard.context import utcnow
 from dashboard.runtime import Runtime
+from jobs.assignment import assign_waiting
 from jobs.deadlines import close_expired
+from jobs.digest import send_digests
 from jobs.escalation import escalate_overdue
 from jobs.housekeeping import forget_expired
 from jobs.lock import SchedulerBusy, SchedulerLock, holding, lock_for
 from jobs.money import retry_money
 from jobs import probe
 from jobs.outbox import drain_outbox
+from jobs.webhooks import deliver_webhooks
 
 log = logging.getLogger(__name__)
 
@@ -59,10 +62,15 @@ JOBS: tuple[JobSpec, ...] = (
     JobSpec("deadlines", 60, lambda rt, s, now: close_expired(s, now, settings=rt.settings),
             probe.deadlines, {"review_requests_due": 0, "review_requests_expired": 0, "appeal_windows_due": 0,
                               "appeal_windows_closed": 0, "errors": 0}),
+    JobSpec("assignment", 60, lambda rt, s, now: assign_waiting(s, now, settings=rt.settings),
+            probe.assignment, {"assigned": 0, "waiting": 0, "errors": 0}),
     JobSpec("money", 30, lambda rt, s, now: retry_money(s, now, settings=rt.settings, gateways=rt.gateways),
             probe.money, {"claimed": 0, "succeeded": 0, "failed": 0}),
+    JobSpec("digest", 300, lambda rt, s, now: send_digests(s, now, settings=rt.settings), probe.digest, {"sent": 0}),
     JobSpec("outbox", 5, lambda rt, s, now: drain_outbox(s, now, settings=rt.settings),
             probe.outbox, {"claimed": 0, "sent": 0, "retrying": 0, "failed": 0}),
+    JobSpec("webhooks", 5, lambda rt, s, now: deliver_webhooks(s, now, settings=rt.settings),
+            probe.webhooks, {"claimed": 0, "delivered": 0, "retrying": 0, "failed": 0}),
     JobSpec("housekeeping", 3600, lambda rt, s, now: forget_expired(s, now, settings=rt.settings),
             probe.housekeeping, {"idempotency_records_deleted": 0, "throttle_counters_deleted": 0}),
 )

@@ -14,13 +14,14 @@ from callbacks._session import acting_user, runtime
 from callbacks.case_actions import action_panel_for
 from dashboard.cases.available import available_actions
 from dashboard.components import case_panels as panels
+from dashboard.components import decision_context as decision
 from dashboard.components.ids import CaseIds
 from dashboard.components.shell import not_found
 from dashboard.components.timeline import earlier_button, timeline, timeline_items
 from dashboard.enums import Party
 from dashboard.errors import DomainError, NotFound
 from dashboard.permissions import case_visibility, event_visibility_for, is_staff, load_case, party_of
-from data.read import case_view
+from data.read import case_view, context
 
 
 @dash.callback(Output(CaseIds.CONTENT, "children"), Input(CaseIds.ID, "data"), Input(CaseIds.REFRESH, "data"))
@@ -32,6 +33,15 @@ def render_case(case_id, _refresh):
         return not_found("case")
     except DomainError as exc:
         return dbc.Alert(exc.message, color="danger")
+
+
+def _decision_panels(ctx, case) -> list:
+    found = context.decision_context(ctx.session, case, now=ctx.now,
+                                     customer_cases_at_least=ctx.settings.risk_customer_cases,
+                                     rate_ratio=ctx.settings.risk_dispute_rate_ratio)
+    return decision.decision_panels(found, amount_minor=case.amount_minor, customer_name=case.customer.name,
+                                    customer_id=case.customer_id, company_name=case.company.name,
+                                    company_id=case.company_id)
 
 
 def case_page(ctx, user, case_id):
@@ -50,7 +60,11 @@ def case_page(ctx, user, case_id):
         panels.parties_panel(customer_name=customer.name,
                              customer_email=customer.email if party != Party.CUSTOMER else None,
                              company_name=company.name, company_email=company.support_email,
-                             assignee_name=case.assignee.name if case.assignee else None, show_assignee=staff),
+                             assignee_name=case.assignee.name if case.assignee else None, show_assignee=staff,
+                             customer_href=decision.customer_href(customer.id) if staff else None,
+                             company_href=decision.company_href(company.id) if staff else None),
+        # Precedent and risk are for staff alone: never read, never built for a party.
+        *(_decision_panels(ctx, case) if staff else ()),
         panels.money_panel(case_view.movements(s, case_id=case.id, settled_only=not staff), staff=staff),
         panels.evidence_panel(case_view.case_evidence(s, case_id=case.id, visibility=seen)),
         panels.context_panel(others, total_others, rate=rate, show_company=party != Party.MERCHANT),

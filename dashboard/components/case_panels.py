@@ -22,7 +22,7 @@ from dashboard.components.format import (
     reason_label,
 )
 from dashboard.components.case_table import outcome_badge
-from dashboard.components.ids import CannedInsertIds, CaseIds
+from dashboard.components.ids import CannedInsertIds, CaseIds, DecisionIds
 from dashboard.components.timeline import attachments, human_size, timeline_frame
 from dashboard.money.amounts import to_major
 
@@ -138,11 +138,15 @@ def payment_panel(payment) -> dbc.Card:
 
 
 def parties_panel(*, customer_name: str, customer_email: Optional[str], company_name: str,
-                  company_email: Optional[str], assignee_name: Optional[str], show_assignee: bool) -> dbc.Card:
+                  company_email: Optional[str], assignee_name: Optional[str], show_assignee: bool,
+                  customer_href: Optional[str] = None, company_href: Optional[str] = None) -> dbc.Card:
+    # Staff get the names as links to their views of the customer and of the company.
+    customer = dcc.Link(customer_name, href=customer_href, id=DecisionIds.CUSTOMER_LINK) if customer_href else customer_name
+    company = dcc.Link(company_name, href=company_href, id=DecisionIds.COMPANY_LINK) if company_href else company_name
     rows = [
-        ("Customer", html.Div([customer_name, html.Div(customer_email, className="text-muted")
+        ("Customer", html.Div([customer, html.Div(customer_email, className="text-muted")
                                if customer_email else None])),
-        ("Company", html.Div([company_name, html.Div(company_email, className="text-muted")
+        ("Company", html.Div([company, html.Div(company_email, className="text-muted")
                               if company_email else None])),
     ]
     if show_assignee:

@@ -146,6 +146,24 @@ class QueueIds:
     ASSIGN = "queue-assign"
     FEEDBACK = "queue-feedback"
     GRID = "queue-grid"
+    # The view in the URL (callbacks/queue.py): the page's own Location (refresh=False, so
+    # a change is a history entry, not a new page), what it holds, and a view to apply.
+    URL = "queue-url"
+    VIEW_STATE = "queue-view-state"
+    APPLY = "queue-apply"
+    # Saved views (callbacks/saved_views.py).
+    VIEWS = "queue-views"
+    VIEW_SAVE = "queue-view-save"
+    VIEW_RENAME = "queue-view-rename"
+    VIEW_DELETE = "queue-view-delete"
+    VIEW_DIALOG = "queue-view-dialog"
+    VIEW_DIALOG_TITLE = "queue-view-dialog-title"
+    VIEW_MODE = "queue-view-mode"
+    VIEW_NAME = "queue-view-name"
+    VIEW_NAME_ERROR = "queue-view-name-error"
+    VIEW_SUBMIT = "queue-view-submit"
+    VIEW_CANCEL = "queue-view-cancel"
+    VIEW_FEEDBACK = "queue-view-feedback"
     # Bulk actions on the selection (components/queue_toolbar.py, callbacks/queue_bulk.py).
     NOTE_OPEN = "queue-note-open"
     NOTE_DIALOG = "queue-note-dialog"
@@ -282,6 +300,16 @@ class MetricsIds:
     BY_COMPANY = "metrics-by-company"
     BY_PROVIDER = "metrics-by-provider"
     BY_REASON = "metrics-by-reason"
+    # The SLA section and the staffing forecast (callbacks/metrics_sla.py).
+    SLA_NOTE = "metrics-sla-note"
+    SLA_OPEN = "metrics-sla-open"
+    SLA_KPIS = "metrics-sla-kpis"
+    SLA_WEEKLY = "metrics-sla-weekly"
+    SLA_REVIEWERS = "metrics-sla-reviewers"
+    SLA_REVIEWERS_TABLE = "metrics-sla-reviewers-table"
+    FORECAST = "metrics-forecast"
+    FORECAST_NOTE = "metrics-forecast-note"
+    FORECAST_LOAD = "metrics-forecast-load"  # a Store: its initial value loads the forecast once
 
     @staticmethod
     def kpi(key: str) -> str:
@@ -383,7 +411,6 @@ class NotificationIds:
     is built from a signed-out frame; Dash does not require pattern ids to be in it."""
 
     BELL_BUTTON = "nav-bell"  # a plain id: the Popover's target, in no callback
-    BELL_POPOVER = "nav-bell-popover"
     # The page
     ALERT = "notifications-alert"
     LIST = "notifications-list"
@@ -398,9 +425,10 @@ class NotificationIds:
     MODE_FEEDBACK = "notifications-mode-feedback"
 
     @staticmethod
-    def bell(part: str) -> dict:
-        """part: poll (Interval), badge, list, mark_all, reload (Store)."""
-        return {"rc-bell": part, "bell": "nav"}
+    def bell(part: str, which: object = "nav") -> dict:
+        """part: poll (Interval), badge, list, mark_all, reload (Store), popover. The
+        callbacks pass a wildcard (MATCH, ALL) as `which`."""
+        return {"rc-bell": part, "bell": which}
 
     @staticmethod
     def bell_item(notification_id: int) -> dict:
@@ -413,3 +441,58 @@ class NotificationIds:
 
 __all__ = ["ShellIds", "CaseIds", "QueueIds", "CompanyIds", "MyCasesIds", "DeliveriesIds", "MetricsIds", "AuditIds",
            "SearchIds", "RepliesIds", "CannedInsertIds", "AutoRefundIds", "NotificationIds"]
+
+
+class DecisionIds:
+    """The staff case page's decision context (`components.decision_context`): precedent and
+    risk, rendered into the case page by `callbacks/case.py` for staff only."""
+
+    PRECEDENT = "case-precedent"
+    OUTCOMES = "case-precedent-outcomes"
+    OVERTURNS = "case-precedent-overturns"
+    SIMILAR = "case-similar"
+    RISK = "case-risk"
+    RISK_FLAG = "case-risk-flag"
+    RISK_CUSTOMER = "case-risk-customer"
+    RISK_COMPANY = "case-risk-company"
+    CUSTOMER_LINK = "case-customer-link"  # the customer's name in the parties panel: their staff view
+    COMPANY_LINK = "case-company-link"
+
+
+class StaffViewIds:
+    """`/customers/<id>` and `/companies/<id>` (`pages/customer.py`, `pages/company_view.py`,
+    `callbacks/staff_views.py`): staff views of one customer and one company. Each paged list
+    has a Store with the cursor of the page shown and of the next one, and Next / First buttons."""
+
+    CUSTOMER_ID = "customer-view-id"  # Store: the id from the path (only a key; the callbacks read as the user)
+    CUSTOMER_BODY = "customer-view-body"
+    CUSTOMER_SUMMARY = "customer-view-summary"
+    CUSTOMER_CASES = "customer-view-cases"
+    CUSTOMER_CASES_TABLE = "customer-view-cases-table"
+    CUSTOMER_CASES_PAGE = "customer-view-cases-page"  # Store: {"at": cursor shown, "next": cursor after}
+    CUSTOMER_CASES_NEXT = "customer-view-cases-next"
+    CUSTOMER_CASES_FIRST = "customer-view-cases-first"
+    CUSTOMER_PAYMENTS = "customer-view-payments"
+    CUSTOMER_PAYMENTS_TABLE = "customer-view-payments-table"
+    CUSTOMER_PAYMENTS_PAGE = "customer-view-payments-page"
+    CUSTOMER_PAYMENTS_NEXT = "customer-view-payments-next"
+    CUSTOMER_PAYMENTS_FIRST = "customer-view-payments-first"
+
+    COMPANY_ID = "company-view-id"
+    COMPANY_BODY = "company-view-body"
+    COMPANY_SUMMARY = "company-view-summary"
+    COMPANY_OUTCOMES = "company-view-outcomes"
+    COMPANY_SPARKLINE = "company-view-sparkline"
+    COMPANY_CASES = "company-view-cases"
+    COMPANY_CASES_TABLE = "company-view-cases-table"
+    COMPANY_CASES_PAGE = "company-view-cases-page"
+    COMPANY_CASES_NEXT = "company-view-cases-next"
+    COMPANY_CASES_FIRST = "company-view-cases-first"
+    COMPANY_PAYMENTS = "company-view-payments"
+    COMPANY_PAYMENTS_TABLE = "company-view-payments-table"
+    COMPANY_PAYMENTS_PAGE = "company-view-payments-page"
+    COMPANY_PAYMENTS_NEXT = "company-view-payments-next"
+    COMPANY_PAYMENTS_FIRST = "company-view-payments-first"
+
+
+__all__ += ["DecisionIds", "StaffViewIds"]

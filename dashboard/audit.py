@@ -42,6 +42,7 @@ class AuditKind(StrEnum):
     CASE_FINAL_DECISION = "case.final_decision"
     CASE_ASSIGNED = "case.assigned"
     CASE_REQUEST_INFO = "case.request_info"
+    STAFF_DUTY = "staff.duty"  # a manager put someone on or off duty, or changed their capacity (dashboard.duty)
 
 
 SIGN_IN_KINDS = (AuditKind.SIGN_IN_SUCCESS, AuditKind.SIGN_IN_FAILURE, AuditKind.SIGN_IN_THROTTLED,
@@ -98,6 +99,7 @@ KIND_LABELS = {
     AuditKind.CASE_FINAL_DECISION: "Final decision",
     AuditKind.CASE_ASSIGNED: "Assigned a case",
     AuditKind.CASE_REQUEST_INFO: "Requested information",
+    AuditKind.STAFF_DUTY: "Changed duty or capacity",
 }
 # Days the screen and the export accept: what a date column holds with room for "+1 day".
 _FIRST_DAY, _LAST_DAY = dt.date(2000, 1, 1), dt.date(2999, 12, 30)
@@ -144,6 +146,9 @@ def describe(row) -> str:
         parts.append(f"to {d['assignee_id'] or 'nobody'}")
     if d.get("from"):
         parts.append(f"from the {d['from']}")
+    if "on_duty" in d:  # staff.duty: whose, and what they are now
+        parts.append(f"{d.get('user_id')} {'on duty' if d['on_duty'] else 'off duty'}, capacity "
+                     f"{d['capacity'] if d.get('capacity') is not None else 'default'}")
     if d.get("retry_after"):
         parts.append(f"retry after {d['retry_after']} s")
     return ", ".join(parts)

@@ -123,6 +123,43 @@ def layout(**_kwargs):
                     dbc.Tab(dcc.Loading(html.Div(id=MetricsIds.BY_REASON, className="pt-3"), type="dot"),
                             label="By reason", tab_id="reason"),
                 ], id=MetricsIds.TABS, active_tab="company")),
-            ], className="shadow-sm"),
+            ], className="shadow-sm mb-3"),
+            _sla_section(),
+            _forecast_section(),
         ]),
     ])
+
+
+def _header(icon: str, title: str, note) -> dbc.CardHeader:
+    return dbc.CardHeader([html.I(className=f"bi bi-{icon} me-2"), html.Span(title, className="fw-semibold"),
+                           html.Span(note, className="text-muted small ms-1")], className="bg-white")
+
+
+def _sla_section() -> dbc.Card:
+    """Filled by callbacks/metrics_sla.metrics_sla: the cases past or near their target now
+    (linked to the queue), the KPIs, decisions per week and per reviewer."""
+    return dbc.Card([
+        _header("stopwatch", "Platform SLAs", html.Span(id=MetricsIds.SLA_NOTE)),
+        dbc.CardBody([
+            dcc.Loading(html.Div(id=MetricsIds.SLA_OPEN, className="mb-3"), type="dot"),
+            dcc.Loading(html.Div(id=MetricsIds.SLA_KPIS, className="mb-3"), type="dot"),
+            dbc.Row([
+                dbc.Col(dcc.Loading(dcc.Graph(id=MetricsIds.SLA_WEEKLY, config=GRAPH_CONFIG,
+                                              style={"minHeight": "320px"}), type="dot"), lg=7),
+                dbc.Col([html.H3("By reviewer", className="h6 mt-2"),
+                         dcc.Loading(html.Div(id=MetricsIds.SLA_REVIEWERS), type="dot")], lg=5),
+            ], className="g-3"),
+        ]),
+    ], className="shadow-sm mb-3")
+
+
+def _forecast_section() -> dbc.Card:
+    """Filled by callbacks/metrics_sla.metrics_forecast: the whole platform, whatever the filters."""
+    return dbc.Card([
+        _header("people", "Staffing forecast", " — the whole platform, whatever the filters above."),
+        dbc.CardBody([
+            dcc.Store(id=MetricsIds.FORECAST_LOAD, data=True),
+            dcc.Loading(dcc.Graph(id=MetricsIds.FORECAST, config=GRAPH_CONFIG, style={"minHeight": "320px"}), type="dot"),
+            html.Div(id=MetricsIds.FORECAST_NOTE, className="small text-muted px-2 pb-2"),
+        ], className="p-2"),
+    ], className="shadow-sm")

@@ -327,3 +327,86 @@ def kpi_duration(seconds: Optional[float]) -> str:
         return "under 1h"
     d, h = divmod(hours, 24)
     return f"{d}d {h}h" if d else f"{h}h"
+
+
+# ------------------------------------------------------------------------- SLAs
+SLA_COLORS = {"first": "#0d6efd", "final": "#6f42c1", "share": "#198754", "target": "#adb5bd"}
+
+
+def sla_weekly_figure(weeks, *, target_note: str) -> go.Figure:
+    """`weeks`: data.read.sla.Week rows. Bars: first and final decisions taken that week
+    (stacked); line: the share of them made within their target (right axis)."""
+    title = "Platform decisions per week, and the share within target"
+    if not weeks:
+        return empty_figure(title, "No platform decisions were taken in these dates.")
+    x = [w.start.isoformat() for w in weeks]
+    fig = go.Figure()
+    fig.add_bar(**_on_periods("week", x), y=[w.decided for w in weeks], name="Decisions",
+                marker_color=SLA_COLORS["first"], customdata=[[w.within] for w in weeks],
+                hovertemplate="Decisions<br>%{hovertext}: %{y} (%{customdata[0]} within target)<extra></extra>")
+    fig.add_bar(**_on_periods("week", x), y=[w.final_decided for w in weeks], name="Final decisions",
+                marker_color=SLA_COLORS["final"], customdata=[[w.final_within] for w in weeks],
+                hovertemplate="Final decisions<br>%{hovertext}: %{y} (%{customdata[0]} within target)<extra></extra>")
+    fig.add_scatter(**_on_periods("week", x), y=[w.share_within for w in weeks], name="Within target",
+                    mode="lines+markers", yaxis="y2", line={"color": SLA_COLORS["share"]},
+                    customdata=[[w.within + w.final_within, w.decided + w.final_decided] for w in weeks],
+                    hovertemplate="Within target<br>%{hovertext}: %{y:.0%} (%{customdata[0]} of %{customdata[1]})"
+                                  "<extra></extra>")
+    _layout(fig, title, f"Week the decision was taken (from Monday) — {target_note}", "Decisions", barmode="stack",
+            yaxis2={"overlaying": "y", "side": "right", "range": [0, 1.05], "tickformat": ".0%", "showgrid": False,
+                    "title": {"text": "Within target"}})
+    fig.update_layout(margin={"l": 56, "r": 56, "t": 40, "b": 104})
+    _date_axis(fig, "week")
+    return fig
+
+
+def sla_reviewer_table(rows) -> html.Div:
+    """`rows`: data.read.sla.ReviewerRow, most decisions first."""
+    head = ["Reviewer", "Decisions", "of which final", "Within target", "Median time to decision"]
+    body = [html.Tr([html.Td(r.name), html.Td(f"{r.decisions:,}", className="text-end"),
+                     html.Td(f"{r.final_decisions:,}", className="text-end"),
+                     html.Td(f"{_pct(r.share_within)} ({r.within:,})", className="text-end"),
+                     html.Td(duration(r.median_to_decision) if r.median_to_decision is not None else "—",
+                             className="text-end")]) for r in rows]
+    return scroll_region(dbc.Table(
+        [html.Thead(html.Tr([html.Th(head[0])] + [html.Th(h, className="text-end") for h in head[1:]])),
+         html.Tbody(body)],
+        size="sm", hover=True, className="mb-0 align-middle", id=MetricsIds.SLA_REVIEWERS_TABLE,
+    ), label="Decisions by reviewer")
+
+
+# ---------------------------------------------------------------- staffing forecast
+FORECAST_COLORS = {"arrived": "#6c757d", "escalations": "#d63384", "final_reviews": "#6f42c1", "reviewers": "#212529"}
+
+
+def forecast_figure(f) -> go.Figure:
+    """`f`: data.read.forecast.Forecast. Grey bars: escalations of the past days' deadlines;
+    coloured bars: what the coming days' deadlines and appeal windows are expected to bring;
+    dashed line: reviewers needed (right axis)."""
+    title = "Escalations: the last 14 days and the next 14 expected"
+    if not f.arrived and not f.days:
+        return empty_figure(title, "Nothing to forecast.")
+    fig = go.Figure()
+    past = [d.isoformat() for d, _ in f.arrived]
+    coming = [d.day.isoformat() for d in f.days]
+    fig.add_bar(**_on_periods("day", past), y=[n for _, n in f.arrived], name="Escalated (first deadline that day)",
+                marker_color=FORECAST_COLORS["arrived"],
+                hovertemplate="Escalated<br>%{hovertext}: %{y}<extra></extra>")
+    fig.add_bar(**_on_periods("day", coming), y=[round(d.escalations, 1) for d in f.days], name="Expected escalations",
+                marker_color=FORECAST_COLORS["escalations"], customdata=[[d.deadlines] for d in f.days],
+                hovertemplate="Expected escalations<br>%{hovertext}: %{y} (of %{customdata[0]} deadlines)"
+                              "<extra></extra>")
+    fig.add_bar(**_on_periods("day", coming), y=[round(d.final_reviews, 1) for d in f.days],
+                name="Expected final reviews", marker_color=FORECAST_COLORS["final_reviews"],
+                hovertemplate="Expected final reviews<br>%{hovertext}: %{y}<extra></extra>")
+    if any(d.reviewers_needed is not None for d in f.days):
+        fig.add_scatter(**_on_periods("day", coming), y=[d.reviewers_needed for d in f.days], name="Reviewers needed",
+                        mode="lines+markers", yaxis="y2", line={"color": FORECAST_COLORS["reviewers"], "dash": "dash"},
+                        hovertemplate="Reviewers needed<br>%{hovertext}: %{y}<extra></extra>")
+    _layout(fig, title, "Day", "Cases", barmode="stack",
+            yaxis2={"overlaying": "y", "side": "right", "rangemode": "tozero", "showgrid": False,
+                    "title": {"text": "Reviewers"}})
+    fig.update_layout(margin={"l": 56, "r": 56, "t": 40, "b": 104})
+    fig.add_vline(x=dt.datetime.combine(f.today, dt.time()).isoformat(), line_dash="dot", line_color="#adb5bd")
+    _date_axis(fig, "day")
+    return fig

@@ -296,3 +296,130 @@ def test_the_export_counts_the_same_days(client, scenario):
     rows = read_csv(client.get("/metrics/export.csv?start=2026-03-01&end=2026-03-31"))
     assert len(rows) == 8 and rows[-1]["id"] == ids["apr"]
     assert rows[-1]["created_at"] == "2026-04-01T00:00:00Z"  # the file's times stay UTC
+
+
+# ------------------------------------------------------------- SLAs and forecast
+# callbacks/metrics_sla.py: decisions taken in March (by decision date), the queue as of AS_OF.
+from callbacks import metrics_sla as sla_cb  # noqa: E402
+from tests.conftest import AS_OF  # noqa: E402
+from tests.metrics_cases import H  # noqa: E402
+
+
+@pytest.fixture
+def sla_world(build):
+    """d1 decided 24h after escalating (within 48h) by the reviewer, d2 50h after (missed) by
+    reviewer2 with a first action after 2h, its appeal decided finally after 10h by the reviewer;
+    now, one case under review 50h (past target) and one in final review 65h (due in 7h)."""
+    with build() as (ctx, w):
+        d1 = make_case(ctx, company=w.company, customer=w.customer, created_at=at(2), status="closed",
+                       outcome="customer_won", escalated=True, decision="refund")
+        d1.escalated_at, d1.decided_at, d1.decided_by_id = at(3), at(4), w.reviewer.id
+        d2 = make_case(ctx, company=w.company, customer=w.customer, created_at=at(9), status="closed",
+                       outcome="merchant_won", escalated=True, decision="merchant_wins", final_review=True)
+        d2.escalated_at, d2.first_platform_action_at, d2.decided_at, d2.decided_by_id = (
+            at(10), at(10) + 2 * H, at(10) + 50 * H, w.reviewer2.id)
+        d2.appealed_at, d2.final_decided_at, d2.final_decided_by_id = at(14), at(14) + 10 * H, w.reviewer.id
+        late = make_case(ctx, company=w.company, customer=w.customer, created_at=AS_OF - 60 * H,
+                         status="under_review", escalated=True)
+        late.escalated_at = AS_OF - 50 * H
+        near = make_case(ctx, company=w.other_company, customer=w.other_customer, created_at=AS_OF - 90 * H,
+                         status="under_review", escalated=True, final_review=True)
+        near.stage, near.escalated_at, near.appealed_at = "final_review", AS_OF - 89 * H, AS_OF - 65 * H
+        waiting = make_case(ctx, company=w.company, customer=w.customer, created_at=AS_OF - 6 * 24 * H)
+        waiting.response_due_at = AS_OF + 24 * H
+    return w
+
+
+def test_manager_sees_the_sla_section(as_user, sla_world):
+    w = sla_world
+    with as_user(w.manager):
+        out = sla_cb.metrics_sla(**MARCH_ARGS)
+    kpis = out["kpis"]
+    assert text_of(by_id(kpis, "metrics-kpi-sla-within")) == "50%"
+    assert text_of(by_id(kpis, "metrics-kpi-sla-final-within")) == "100%"
+    assert text_of(by_id(kpis, "metrics-kpi-sla-decision")) == "1d 0h"  # 24h and 50h: the lower middle
+    assert text_of(by_id(kpis, "metrics-kpi-sla-first-action")) == "2h 0m"
+    assert text_of(by_id(kpis, "metrics-kpi-sla-final")) == "10h 0m"
+    assert "1 of 2 decisions within 48 h" in text_of(kpis)
+    assert text_of(by_id(out["open"], "metrics-kpi-sla-open-review")) == "1 past the 48 h target · 0 due within 12 h"
+    assert text_of(by_id(out["open"], "metrics-kpi-sla-open-final")) == "none past the target · 1 due within 12 h"
+    hrefs = [n.href for n in walk(out["open"]) if getattr(n, "href", None)]
+    assert hrefs == ["/queue?tab=escalated", "/queue?tab=appealed"]
+    traces = {t.name: list(t.y) for t in out["weekly"].data}
+    assert traces["Decisions"] == [1, 1] and traces["Final decisions"] == [0, 1]
+    assert traces["Within target"] == [1.0, pytest.approx(0.5)]
+    table = text_of(out["reviewers"])
+    assert f"{w.reviewer.name} 2 1 100% (2) 10h 0m" in table  # the final (10h) and d1 (24h): the lower middle
+    assert f"{w.reviewer2.name} 1 0 0% (0) 2d 2h" in table
+    assert "from 1 Mar 2026 to 31 Mar 2026 (days in UTC)" in out["note"]
+
+
+def test_sla_section_follows_the_filters(as_user, sla_world):
+    w = sla_world
+    with as_user(w.manager):
+        other = sla_cb.metrics_sla(**dict(MARCH_ARGS, companies=[w.other_company.id]))
+        long = sla_cb.metrics_sla(**dict(MARCH_ARGS, start="2025-01-01"))
+    assert "No platform decisions were taken in these dates." in text_of(other["reviewers"])
+    assert text_of(by_id(other["kpis"], "metrics-kpi-sla-within")) == "—"
+    # Other Co's case in final review is the only one left in the queue's counts.
+    assert text_of(by_id(other["open"], "metrics-kpi-sla-open-review")) == "none past the target · 0 due within 12 h"
+    assert text_of(by_id(other["open"], "metrics-kpi-sla-open-final")) == "none past the target · 1 due within 12 h"
+    assert "longer than 92 days" in long["note"] and "from 30 Dec 2025 to 31 Mar 2026" in long["note"]
+
+
+def test_sla_weeks_are_the_viewers(as_user, sla_world):
+    w = sla_world
+    with as_user(w.manager, tz="Pacific/Auckland"):
+        out = sla_cb.metrics_sla(**MARCH_ARGS)
+    # d1 at 4 Mar 12:00 UTC is 5 Mar in Auckland; d2 12 Mar 14:00 UTC is 13 Mar 03:00 there: weeks of 2 and 9 Mar.
+    assert [str(x)[:10] for x in out["weekly"].data[0].x] == ["2026-03-02", "2026-03-09"]
+    assert "(days in Pacific/Auckland)" in out["note"]
+
+
+def test_manager_sees_the_forecast(as_user, sla_world):
+    w = sla_world
+    with as_user(w.manager):
+        out = sla_cb.metrics_forecast(True)
+    names = [t.name for t in out["figure"].data]
+    assert names == ["Escalated (first deadline that day)", "Expected escalations", "Expected final reviews"]
+    expected = out["figure"].data[1]
+    assert [c[0] for c in expected.customdata][:2] == [0, 1]  # the waiting case is due tomorrow
+    assert "the 1 open case whose answer is due in the next 14 days" in out["note"]
+    assert "no recent case has reached its deadline" in out["note"]
+    # March's decisions are months before AS_OF: no one's day to measure by, no reviewers line.
+    assert "nobody decided a case in the last 28 days" in out["note"]
+
+
+def test_forecast_with_a_rate_and_a_reviewers_day(as_user, sla_world, build):
+    w = sla_world
+    with build() as (ctx, _):
+        # Opened 10 days ago (first deadline 3 days ago): one escalated, one still open -> 50%.
+        make_case(ctx, company=w.company, customer=w.customer, created_at=AS_OF - 240 * H, status="closed",
+                  outcome="customer_won", escalated=True)
+        make_case(ctx, company=w.company, customer=w.customer, created_at=AS_OF - 240 * H)
+        recent = make_case(ctx, company=w.company, customer=w.customer, created_at=AS_OF - 100 * H,
+                           status="closed", outcome="customer_won", escalated=True, decision="refund")
+        recent.escalated_at, recent.decided_at, recent.decided_by_id = AS_OF - 90 * H, AS_OF - 72 * H, w.reviewer.id
+    with as_user(w.manager):
+        out = sla_cb.metrics_forecast(True)
+    fig = {t.name: list(t.y) for t in out["figure"].data}
+    assert fig["Expected escalations"][:2] == [0, 0.5]
+    # One decision by one reviewer in 28 days: 1/28 a day; half a case tomorrow takes 14 of them.
+    assert fig["Reviewers needed"][:3] == [0, 14, 0]
+    assert "(50%: 1 of 2)" in out["note"] and "0.04 cases per reviewer per day (1 decision by 1 reviewer in the last 28 days)" in out["note"]
+
+
+@pytest.mark.parametrize("role", ["reviewer", "creator", "customer", "integration"])
+def test_sla_and_forecast_refuse_everyone_but_managers(as_user, sla_world, role):
+    w = sla_world
+    with as_user(getattr(w, role)):
+        out = sla_cb.metrics_sla(**dict(MARCH_ARGS, companies=[w.company.id]))
+        forecast = sla_cb.metrics_forecast(True)
+    assert out == sla_cb.NOTHING
+    assert forecast == {"figure": cb.NO_FIGURE, "note": None}
+
+
+def test_sla_and_forecast_for_a_signed_out_caller_are_empty(as_user, sla_world):
+    with as_user(None):
+        assert sla_cb.metrics_sla(**MARCH_ARGS) == sla_cb.NOTHING
+        assert sla_cb.metrics_forecast(True) == {"figure": cb.NO_FIGURE, "note": None}

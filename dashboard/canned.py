@@ -32,8 +32,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from data.models import Case, CannedReply, User
+from dashboard import sla
 from dashboard.context import Ctx
-from dashboard.enums import REVIEW_STAGES, Party, Role, Stage
+from dashboard.enums import REVIEW_STAGES, Party, Role
 from dashboard.errors import Forbidden, Invalid, NotFound
 from dashboard.money.amounts import format_minor
 from dashboard.permissions import is_staff, load_case, party_of
@@ -286,18 +287,6 @@ def render(body: str, values: dict[str, str]) -> str:
     return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), body)
 
 
-def decide_by(case: Case, settings) -> Optional[dt.datetime]:
-    """The platform's target for deciding a case under review (issue 10, Deliver 4): 
-    escalation + REVIEW_SLA_HOURS, appeal + FINAL_REVIEW_SLA_HOURS for a final review. An
-    appealed merchant denial is a first review that starts at the appeal."""
-    if case.stage == Stage.FINAL_REVIEW and case.appealed_at:
-        return case.appealed_at + dt.timedelta(hours=settings.final_review_sla_hours)
-    if case.stage == Stage.UNDER_REVIEW:
-        start = case.escalated_at or case.appealed_at
-        return start + dt.timedelta(hours=settings.review_sla_hours) if start else None
-    return None
-
-
 def due_for(ctx: Ctx, case: Case, viewer: User, purpose: Optional[str]) -> Optional[dt.datetime]:
     """The deadline `{due_date}` names. An information request sets a new reply deadline
     (RESPONSE_DAYS from now) and that is the date its reader must act by; otherwise the
@@ -307,7 +296,7 @@ def due_for(ctx: Ctx, case: Case, viewer: User, purpose: Optional[str]) -> Optio
     if case.response_due_at is not None:
         return case.response_due_at
     if is_staff(viewer) and case.stage in REVIEW_STAGES:
-        return decide_by(case, ctx.settings)
+        return sla.decide_by(case, ctx.settings)
     return None
 
 

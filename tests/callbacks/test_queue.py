@@ -4,7 +4,6 @@ Callbacks act as of the real clock, so cases are opened at moments relative to n
 from __future__ import annotations
 
 import json
-import threading
 
 import plotly.utils
 import pytest
@@ -213,108 +212,6 @@ def test_a_forged_cursor_is_ignored_or_stays_within_what_the_viewer_may_see(as_u
     with as_user(w.creator):
         assert load_rows(request(1, 2), "open", "anyone", book) == {"rowData": [], "rowCount": 0}
     assert keyset.recall(book, "another view", 1) == (None, None)
-
-
-# ------------------------------------------------------------------------------- claim
-def selected(case_id):
-    return [{"id": case_id, "company": "whatever the browser says"}]
-
-
-def test_claim_then_a_second_reviewer_is_told_who_has_it(as_user, w, cases, runtime):
-    with as_user(w.reviewer):
-        alert, bump = bulk.claim_case(1, selected(cases["escalated"]), 3)
-    assert bump == 4 and "is yours now" in text(alert)
-    assert case_row(runtime.Session, cases["escalated"]).assignee_id == w.reviewer.id
-    with as_user(w.reviewer2):
-        alert, bump = bulk.claim_case(1, selected(cases["escalated"]), 4)
-    assert bump == 5  # the grid refreshes to show who has it
-    assert f"assigned to {w.reviewer.name}" in text(alert) and "Could not claim" in text(alert)
-    assert case_row(runtime.Session, cases["escalated"]).assignee_id == w.reviewer.id
-    with as_user(w.reviewer2):
-        assert cb.refresh_counts(None, None, 5)[3] == "Mine (0)"
-    with as_user(w.reviewer):
-        assert cb.refresh_counts(None, None, 5)[3] == "Mine (1)"
-
-
-def test_claim_needs_a_selection(as_user, w, cases, runtime):
-    with as_user(w.reviewer):
-        for junk in (None, [], [{}], [{"id": "../../admin"}], [{"id": cases["escalated"] + "' OR 1=1"}]):
-            alert, bump = bulk.claim_case(1, junk, 0)
-            assert bump is no_update and "Select a case" in text(alert)
-    assert case_row(runtime.Session, cases["escalated"]).assignee_id is None
-
-
-@pytest.mark.parametrize("who", ["customer", "creator", "other_creator"])
-def test_parties_cannot_claim_even_naming_a_case(as_user, w, cases, runtime, who):
-    with as_user(getattr(w, who)):
-        alert, bump = bulk.claim_case(1, selected(cases["escalated"]), 0)
-    assert bump is no_update and "Only the platform" in text(alert)
-    assert case_row(runtime.Session, cases["escalated"]).assignee_id is None
-
-
-def test_claiming_a_case_that_does_not_exist(as_user, w):
-    with as_user(w.reviewer):
-        alert, _ = bulk.claim_case(1, selected("reso_doesnotexist1234"), 0)
-    assert "Case not found" in text(alert)
-
-
-@pytest.mark.postgres
-def test_two_reviewers_claiming_at_once_one_wins(flask_app, w, cases, runtime):
-    """Row locks make the second claim wait for the first, then see it taken."""
-    from flask_login import login_user
-
-    from dashboard.auth import SessionUser
-
-    barrier, results = threading.Barrier(2), {}
-
-    def claim(user):
-        with flask_app.test_request_context("/_dash-update-component", method="POST"):
-            login_user(SessionUser(user))
-            barrier.wait()
-            results[user.id] = text(bulk.claim_case(1, selected(cases["escalated"]), 0)[0])
-
-    threads = [threading.Thread(target=claim, args=(u,)) for u in (w.reviewer, w.reviewer2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    winner = case_row(runtime.Session, cases["escalated"]).assignee_id
-    loser = w.reviewer2 if winner == w.reviewer.id else w.reviewer
-    assert winner in (w.reviewer.id, w.reviewer2.id)
-    assert "is yours now" in results[winner]
-    assert "Could not claim" in results[loser.id] and "assigned to" in results[loser.id]
-
-
-# ------------------------------------------------------------------------------ assign
-def test_reviewers_cannot_assign_to_others(as_user, w, cases, runtime):
-    with as_user(w.reviewer):
-        alert, bump = bulk.assign_case(1, selected(cases["escalated"]), w.reviewer2.id, 0)
-    assert bump is no_update and "Only managers" in text(alert)
-    assert case_row(runtime.Session, cases["escalated"]).assignee_id is None
-
-
-def test_managers_assign_and_unassign(as_user, w, cases, runtime):
-    with as_user(w.manager):
-        alert, bump = bulk.assign_case(1, selected(cases["escalated"]), w.reviewer2.id, 0)
-        assert bump == 1 and f"assigned to {w.reviewer2.name}" in text(alert)
-        assert case_row(runtime.Session, cases["escalated"]).assignee_id == w.reviewer2.id
-        alert, _ = bulk.assign_case(1, selected(cases["escalated"]), bulk.UNASSIGN, 1)
-        assert "back in the queue" in text(alert)
-        assert case_row(runtime.Session, cases["escalated"]).assignee_id is None
-        # Only staff can be given cases; the domain's refusal reads as a sentence.
-        alert, _ = bulk.assign_case(1, selected(cases["escalated"]), w.customer.id, 2)
-        assert "Choose an active reviewer" in text(alert)
-        alert, bump = bulk.assign_case(1, selected(cases["escalated"]), None, 2)
-        assert bump is no_update and "Choose whom" in text(alert)
-    assert case_row(runtime.Session, cases["escalated"]).assignee_id is None
-
-
-def test_final_review_cannot_go_to_the_reviewer_who_decided(as_user, w, cases, runtime):
-    # QueueCases decides as the manager by default.
-    with as_user(w.manager):
-        alert, _ = bulk.assign_case(1, selected(cases["final"]), w.manager.id, 0)
-    assert "cannot do its final review" in text(alert)
-    assert case_row(runtime.Session, cases["final"]).assignee_id is None
 
 
 # -------------------------------------------------------------------------- navigation

@@ -129,6 +129,8 @@ MATRIX: dict[str, dict[str, str]] = {
     "callback callbacks.metrics.metrics_volume": MANAGER,
     "callback callbacks.metrics.metrics_breakdowns": MANAGER,
     "callback callbacks.metrics.metrics_company_options": MANAGER,
+    "callback callbacks.metrics_sla.metrics_sla": MANAGER,
+    "callback callbacks.metrics_sla.metrics_forecast": MANAGER,
     "callback callbacks.my_cases.load_cases": CUSTOMER_OWN,
     "callback callbacks.my_cases.load_payments": CUSTOMER_OWN,
     "callback callbacks.my_cases.open_form": CUSTOMER_OWN,
@@ -141,8 +143,9 @@ MATRIX: dict[str, dict[str, str]] = {
     "callback callbacks.queue.refresh_counts": STAFF,
     "callback callbacks.queue.load_rows": STAFF,
     "callback callbacks.queue_bulk.assign_menu": MANAGER,
-    "callback callbacks.queue_bulk.claim_case": STAFF,
-    "callback callbacks.queue_bulk.assign_case": MANAGER,
+    "callback callbacks.queue_bulk.claim_selected": STAFF,
+    "callback callbacks.queue_bulk.assign_selected": MANAGER,
+    "callback callbacks.queue_bulk.note_selected": STAFF,    # one internal note on each selected case
     "callback callbacks.queue.open_case": SIGNED_IN,         # a grid click -> /cases/<id>: navigation only
     "callback callbacks.queue.tab_hint": SIGNED_IN,
     "callback callbacks.audit.load_audit": MANAGER,
@@ -152,7 +155,9 @@ MATRIX: dict[str, dict[str, str]] = {
     "clientside my-cases-counter.children": NOBODY,
     "clientside my-cases-files.children": NOBODY,
     "clientside queue-grid-sync.data": NOBODY,
-    "clientside ..queue-claim.disabled...queue-assign.disabled...queue-selected.children..": NOBODY,
+    "clientside ..queue-claim.disabled...queue-assign.disabled...queue-note-open.disabled...queue-selected.children"
+    "...queue-note-title.children..": NOBODY,                # what the selection allows, in the browser
+    "clientside queue-note-dialog.is_open": NOBODY,          # the note dialog opens and closes in the browser
     "clientside ..queue-grid.columnDefs...queue-grid.dashGridOptions..": NOBODY,      # phone cards
     "clientside ..company-grid.columnDefs...company-grid.dashGridOptions..": NOBODY,  # phone cards
 }

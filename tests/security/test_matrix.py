@@ -799,6 +799,11 @@ CALLBACK_PROBES: dict[str, Callable[[Probe], Answer]] = {
                                          lambda p: [p.world.b.company_name]),
     _k("metrics.metrics_company_options"): cb(_k("metrics.metrics_company_options"), lambda p: {
         "metrics-companies.search_value": "Bra", "metrics-companies.value": None}, lambda p: [p.world.b.company]),
+    # The SLA section's KPI cards and the forecast's explanation: what only a manager is sent.
+    _k("metrics_sla.metrics_sla"): cb(_k("metrics_sla.metrics_sla"), lambda p: _metrics_values(),
+                                      lambda p: ['"metrics-sla-kpis":{"children":{"props"']),
+    _k("metrics_sla.metrics_forecast"): cb(_k("metrics_sla.metrics_forecast"), lambda p: {
+        "metrics-forecast-load.data": True}, lambda p: ['"metrics-forecast-note":{"children":"Expected']),
     _k("my_cases.load_cases"): cb(_k("my_cases.load_cases"), lambda p: {
         "my-cases-load.data": 0, "my-cases-cases-pager.active_page": 1}, lambda p: ids_of(p.live_app, "Case", customer_id=p.side.customer)),
     _k("my_cases.load_payments"): cb(_k("my_cases.load_payments"), lambda p: {
@@ -821,9 +826,12 @@ CALLBACK_PROBES: dict[str, Callable[[Probe], Answer]] = {
         "queue-grid-cursors.data": None}, lambda p: [p.side.case]),
     _k("queue_bulk.assign_menu"): cb(_k("queue_bulk.assign_menu"), lambda p: {"queue-load.data": True},
                                      lambda p: [p.world.reviewer]),
-    _k("queue_bulk.claim_case"): _queue_action(_k("queue_bulk.claim_case"), "queue-claim.n_clicks", lambda p: {}),
-    _k("queue_bulk.assign_case"): _queue_action(_k("queue_bulk.assign_case"), "queue-assign.n_clicks",
-                                                lambda p: {"queue-assign-reviewer.value": p.world.reviewer}),
+    _k("queue_bulk.claim_selected"): _queue_action(_k("queue_bulk.claim_selected"), "queue-claim.n_clicks",
+                                                   lambda p: {}),
+    _k("queue_bulk.assign_selected"): _queue_action(_k("queue_bulk.assign_selected"), "queue-assign.n_clicks",
+                                                    lambda p: {"queue-assign-reviewer.value": p.world.reviewer}),
+    _k("queue_bulk.note_selected"): _queue_action(_k("queue_bulk.note_selected"), "queue-note-submit.n_clicks",
+                                                  lambda p: {"queue-note-text.value": "A note for the matrix."}),
     _k("queue.open_case"): cb(_k("queue.open_case"), lambda p: {"queue-grid.cellClicked": {
         "rowId": "reso_x", "colId": "id", "value": "reso_x"}}, lambda p: ["url"]),
     _k("queue.tab_hint"): cb(_k("queue.tab_hint"), lambda p: {"queue-tabs.active_tab": "open"},

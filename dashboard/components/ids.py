@@ -496,3 +496,29 @@ class StaffViewIds:
 
 
 __all__ += ["DecisionIds", "StaffViewIds"]
+
+
+class TeamIds:
+    """`/team` (managers; `pages/team.py`, `callbacks/team.py`): each reviewer's and manager's
+    on-duty switch and capacity, their open cases, and the chart of open cases vs capacity."""
+
+    LOAD = "team-load"  # Store: the page asks for its rows once
+    SAVED = "team-saved"  # Store: bumped after a save, so the chart reads the new figures
+    ALERT = "team-alert"
+    BODY = "team-body"
+    FEEDBACK = "team-feedback"  # the confirmation line after a save
+    LIST = "team-list"
+    CHART = "team-chart"
+    DUTY = "team-duty"  # pattern {"type": DUTY, "user": <user id>}: the on-duty switch
+    CAPACITY = "team-capacity"  # pattern {"type": CAPACITY, "user": <user id>}: the capacity box
+
+    @staticmethod
+    def duty(user_id) -> dict:
+        return {"type": TeamIds.DUTY, "user": user_id}
+
+    @staticmethod
+    def capacity(user_id) -> dict:
+        return {"type": TeamIds.CAPACITY, "user": user_id}
+
+
+__all__ += ["TeamIds"]

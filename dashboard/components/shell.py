@@ -8,7 +8,7 @@ import flask
 from dash import dcc, html
 
 from dashboard.components import palette
-from dashboard.components.ids import ShellIds
+from dashboard.components.ids import NotificationIds, ShellIds
 from dashboard.enums import Role
 
 NAV_BY_ROLE = {
@@ -60,6 +60,7 @@ def navbar(user) -> dbc.Navbar:
     else:
         body = [
             brand,
+            bell() if Role(user.role) in STAFF_ROLES else None,
             html.Button(html.Span(className="navbar-toggler-icon"), type="button", className="navbar-toggler",
                         id=ShellIds.NAV_TOGGLER, **{"aria-controls": ShellIds.NAV_COLLAPSE, "aria-expanded": "false",
                                                     "aria-label": "Menu"}),
@@ -73,6 +74,37 @@ def navbar(user) -> dbc.Navbar:
         dbc.Container(body, fluid=True),
         color=palette.NAVBAR_BG, dark=True, expand="md", className="mb-3 rc-navbar",
     )
+
+
+BELL_POLL_MS = 60_000  # how often the bell asks for the unread count (and on every page load)
+
+
+def bell() -> html.Div:
+    """Staff: a bell with the unread count, outside the phone menu so the count shows on a
+    phone too. Clicking it opens the latest ten (filled by callbacks/notifications.py, which
+    checks who is asking); each opens its case and is marked read."""
+    nid = NotificationIds
+    return html.Div([
+        html.Button([html.I(className="bi bi-bell", **{"aria-hidden": "true"}),
+                     html.Span("", id=nid.bell("badge"), className="badge rounded-pill bg-danger ms-1 rc-bell-badge",
+                               style={"display": "none"})],
+                    type="button", id=nid.BELL_BUTTON, className="btn btn-outline-light btn-sm",
+                    **{"aria-label": "Notifications", "aria-haspopup": "true"}),
+        dbc.Popover([
+            dbc.PopoverHeader("Notifications"),
+            dbc.PopoverBody([
+                html.Div(id=nid.bell("list"), className="rc-bell-list"),
+                html.Div([
+                    dbc.Button("Mark all read", id=nid.bell("mark_all"), color="link", size="sm", n_clicks=0,
+                               className="px-0"),
+                    dcc.Link("All notifications", href="/notifications", className="small"),
+                ], className="d-flex justify-content-between align-items-center border-top pt-2 mt-2"),
+            ]),
+        ], target=nid.BELL_BUTTON, id=nid.bell("popover"), trigger="legacy", placement="bottom-end",
+            className="rc-bell-popover"),
+        dcc.Interval(id=nid.bell("poll"), interval=BELL_POLL_MS, n_intervals=0),
+        dcc.Store(id=nid.bell("reload"), data=0),
+    ], className="ms-auto me-2 order-md-last ms-md-2")
 
 
 def search_form() -> html.Form:

@@ -222,6 +222,12 @@ def test_every_callback_id_exists_in_a_layout(runtime, as_user, now, page_regist
                                            deliveries_cb.retry_button("movement", 2, "failed")],
              expect={"type": DeliveriesIds.RETRY})
 
+    from callbacks import notifications as notifications_cb
+    from data.read.staff_notifications import Row
+
+    one = [Row(1, "reso_ids0000000000", "escalated", "Case reached the platform", "…", now, False)]
+    seen.add("the bell's and /notifications' rows", [notifications_cb.bell_items(one), notifications_cb.page_rows(one)])
+
     found = problems(registered_uses(), seen)
     assert not found, "callbacks name ids no layout has:\n  " + "\n  ".join(found)
 

@@ -99,6 +99,7 @@ def _seed(runtime, factory, now: dt.datetime, seed: int, started: float) -> dict
         if is_seeded(session):
             return {"created": False, **summary(session)}
         from dashboard.demo.scenarios import Scenarios  # the domain is imported only when seeding
+        from dashboard.demo.replies import seed_replies
         from dashboard.demo.world import World
 
         world = World(runtime, session, now.astimezone(dt.timezone.utc), random.Random(seed))
@@ -108,5 +109,6 @@ def _seed(runtime, factory, now: dt.datetime, seed: int, started: float) -> dict
             session.rollback()
             return {"created": False, **summary(session)}
         world.payments_without_cases()
+        seed_replies(world)  # the saved replies managers and a creator keep
         Scenarios(world).play_all()
         return {"created": True, "seconds": round(time.perf_counter() - started, 2), **summary(session)}

@@ -298,3 +298,23 @@ def test_the_templates_offered_beside_each_action(story, w):
     assert offered(w.creator, "reply") == ["msg"] == offered(w.creator, "deny")
     assert offered(w.creator, "note") == [] and offered(w.customer, "reply") == []
     assert isinstance(_refused(story, canned.replies_for_action, w.other_creator, cid, "reply"), NotFound)
+
+
+# ------------------------------------------------------------------ the demo's
+def test_the_demo_replies_are_valid_and_use_only_known_placeholders(Session, settings, w):  # noqa: N803
+    from types import SimpleNamespace
+
+    from dashboard.context import Ctx
+    from dashboard.demo.replies import COMPANY_REPLIES, PLATFORM_REPLIES, seed_replies
+
+    with Session() as s:
+        world = SimpleNamespace(session=s, now=T0 + days(60), manager=s.get(User, w.manager.id),
+                                companies=[w.company], creators={w.company.id: [s.get(User, w.creator.id)]},
+                                ctx=lambda at: Ctx(s, at, settings))
+        seed_replies(world)
+    for _name, _purpose, body in PLATFORM_REPLIES + COMPANY_REPLIES:
+        assert canned.unknown_placeholders(body) == []
+    with Session() as s:
+        kept = {(r.scope, r.name) for r in s.scalars(select(CannedReply))}
+    assert kept == {("platform", n) for n, _p, _b in PLATFORM_REPLIES} | {(w.company.id, n) for n, _p, _b in
+                                                                         COMPANY_REPLIES}

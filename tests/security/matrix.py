@@ -76,6 +76,12 @@ MATRIX: dict[str, dict[str, str]] = {
     "POST /api/v1/users": INTEGRATION,
     "POST /api/v1/payments": INTEGRATION,
     "POST /api/v1/payments/<payment_id>/refunded": INTEGRATION,
+    # Webhooks (issue 11): a creator's own company's; the platform (staff, integration) every one.
+    "POST /api/v1/webhooks": row(creator=O, reviewer=A, manager=A, integration=A),
+    "GET /api/v1/webhooks": row(creator=O, reviewer=A, manager=A, integration=A),
+    "GET /api/v1/webhooks/<webhook_id>": row(creator=O, reviewer=A, manager=A, integration=A),
+    "PATCH /api/v1/webhooks/<webhook_id>": row(creator=O, reviewer=A, manager=A, integration=A),
+    "DELETE /api/v1/webhooks/<webhook_id>": row(creator=O, reviewer=A, manager=A, integration=A),
     # ------------------------------------------------------- session routes and files
     "GET /healthz": EVERYONE,
     "GET /login": EVERYONE,
@@ -107,6 +113,7 @@ MATRIX: dict[str, dict[str, str]] = {
     "page /deliveries": SIGNED_IN,
     "page /audit": SIGNED_IN,
     "page /search": SIGNED_IN,
+    "page /replies": SIGNED_IN,
     "page /404": NOBODY,                                     # answers 404 to everyone
     # ------------------------------------------------------------------ callbacks
     "callback callbacks.case.render_case": PARTIES_OWN_STAFF,
@@ -151,6 +158,16 @@ MATRIX: dict[str, dict[str, str]] = {
     "callback callbacks.audit.load_audit": MANAGER,
     "callback callbacks.search.search_cases": STAFF,         # any case, open or closed: staff only
     "callback callbacks.search.turn_page": SIGNED_IN,        # hands back the cursor it was sent: no data
+    # Saved replies: the platform's for staff (managers change them), a company's for its creators only.
+    "callback callbacks.replies.show_replies": row(creator=O, reviewer=A, manager=A),
+    "callback callbacks.replies.open_reply": row(creator=O, manager=A),   # into the form: their keepers only
+    "callback callbacks.replies.preview_reply": SIGNED_IN,   # the typed text with example values: no data
+    "callback callbacks.replies.save_reply": row(creator=O, manager=A),
+    "callback callbacks.replies.ask_delete": row(creator=O, manager=A),
+    "callback callbacks.replies.delete_reply": row(creator=O, manager=A),
+    "callback callbacks.replies.keep_reply": SIGNED_IN,      # closes the dialog: no data
+    "callback callbacks.canned_insert.offer_replies": row(creator=O, reviewer=A, manager=A),  # on a case they see
+    "callback callbacks.canned_insert.insert_reply": row(creator=O, reviewer=A, manager=A),
     # browser-only: the server has no handler; posting one answers no data to anyone
     "clientside my-cases-counter.children": NOBODY,
     "clientside my-cases-files.children": NOBODY,

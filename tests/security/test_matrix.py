@@ -419,6 +419,42 @@ def _refunded(p: Probe) -> Answer:
     return status_answer(p.api("POST", f"/payments/{payment}/refunded", json={}), ok=(200, 201))
 
 
+HOOK_URL = "https://93.184.216.34/matrix-hooks"
+
+
+def fresh_webhook(live_app, side: Side) -> str:
+    """A new enabled webhook of the side's company, registered by its creator."""
+    from data.models import User
+    from dashboard.context import Ctx, utcnow
+    from dashboard.webhooks import manage
+
+    with live_app.runtime().Session.begin() as s:
+        return manage.create_webhook(Ctx(s, utcnow(), live_app.runtime().settings), s.get(User, side.creator),
+                                     url=HOOK_URL, events_=None, enabled=None, api_version_date=None,
+                                     resource_id=None, child_resource_events=None).id
+
+
+def webhook_state(live_app, hook: str) -> Optional[tuple]:
+    from data.models import Webhook
+
+    with live_app.runtime().Session() as s:
+        row = s.get(Webhook, hook)
+        return None if row is None else (row.enabled, row.url, row.updated_at)
+
+
+def _webhook_changed(p: Probe, call: Callable[[str], requests.Response]) -> Answer:
+    """Granted: a 200 naming the webhook and the webhook changed; refused: it is as it was."""
+    hook = fresh_webhook(p.live_app, p.side)
+    before = webhook_state(p.live_app, hook)
+    answer = call(hook)
+    after = webhook_state(p.live_app, hook)
+    assert answer.status_code < 500, answer.text[:300]
+    granted = answer.status_code == 200 and hook in answer.text and before != after
+    if not granted:
+        assert before == after, f"refused, yet the webhook changed: {before} -> {after}"
+    return Answer(granted, _text(answer), f"{answer.request.method} {answer.request.url} -> {answer.status_code}")
+
+
 def _today(delta=0) -> str:
     return (dt.date.today() + dt.timedelta(days=delta)).isoformat()
 
@@ -474,6 +510,19 @@ API_PROBES: dict[str, Callable[[Probe], Answer]] = {
         "company_id": p.world.b.company, "customer_id": p.world.b.customer, "amount": 500, "currency": "USD",
         "provider": "stripe", "paid_at": (dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1)).isoformat()}),
     "POST /api/v1/payments/<payment_id>/refunded": _refunded,
+    # Webhooks: each probe on a fresh webhook of the side's company (its id is the data);
+    # a literal public address, so the live app resolves nothing.
+    "POST /api/v1/webhooks": lambda p: status_answer(p.api("POST", "/webhooks", json={
+        "url": HOOK_URL, "resource_id": p.side.company}), ok=(201,), data=["ws_"]),
+    "GET /api/v1/webhooks": lambda p: (lambda hook: status_answer(
+        p.api("GET", "/webhooks", params={"account_id": p.side.company, "first": 100}), data=[hook]))(
+        fresh_webhook(p.live_app, p.side)),
+    "GET /api/v1/webhooks/<webhook_id>": lambda p: (lambda hook: status_answer(
+        p.api("GET", f"/webhooks/{hook}"), data=[hook]))(fresh_webhook(p.live_app, p.side)),
+    "PATCH /api/v1/webhooks/<webhook_id>": lambda p: _webhook_changed(
+        p, lambda hook: p.api("PATCH", f"/webhooks/{hook}", json={"enabled": False})),
+    "DELETE /api/v1/webhooks/<webhook_id>": lambda p: _webhook_changed(
+        p, lambda hook: p.api("DELETE", f"/webhooks/{hook}")),
 }
 
 
@@ -743,6 +792,111 @@ def _k(name: str) -> str:
     return f"callback callbacks.{name}"
 
 
+# ------------------------------------------------- saved replies (/replies and "Insert reply…")
+# A platform note and a message of each company, made once per world by their keepers; a
+# probe that changes or deletes one works on a fresh reply of its own, so the others stay.
+_REPLIES: dict[int, dict] = {}
+REPLY_MARK = "MATRIX-REPLY"
+_reply_names = iter(range(10**6))
+
+
+def _keep_reply(p: Probe, keeper: str, name: str, purpose: str) -> int:
+    from dashboard import canned
+    from dashboard.context import Ctx, utcnow
+    from data.models import User
+
+    rt = p.live_app.runtime()
+    with rt.Session.begin() as s:
+        return canned.create_reply(Ctx(s, utcnow(), rt.settings), s.get(User, keeper), name=name, purpose=purpose,
+                                   body=f"{REPLY_MARK} {name} for {{customer_name}}").reply.id
+
+
+def _replies(p: Probe) -> dict:
+    if id(p.world) not in _REPLIES:
+        _REPLIES[id(p.world)] = {"platform": _keep_reply(p, p.world.manager, "PLATFORM-NOTE", "note"),
+                                 "a": _keep_reply(p, p.world.a.creator, "A-REPLY", "message"),
+                                 "b": _keep_reply(p, p.world.b.creator, "B-REPLY", "message")}
+    return _REPLIES[id(p.world)]
+
+
+def _reply_target(p: Probe) -> tuple[int, str, str, str]:
+    """(reply id, its name, its keeper, the action it is inserted in) the role aims at:
+    staff the platform's note; everyone else the target side's company message."""
+    r = _replies(p)
+    if p.role in ("reviewer", "manager"):
+        return r["platform"], "PLATFORM-NOTE", p.world.manager, "note"
+    tag = "a" if p.side is p.world.a else "b"
+    return r[tag], f"{tag.upper()}-REPLY", p.side.creator, "deny"
+
+
+def _fresh_reply(p: Probe) -> tuple[int, str]:
+    _rid, _name, keeper, action = _reply_target(p)
+    name = f"fresh {next(_reply_names)}"
+    return _keep_reply(p, keeper, name, "note" if action == "note" else "message"), name
+
+
+def _reply_row(p: Probe, rid: int):
+    from data.models import CannedReply
+
+    with p.live_app.runtime().Session() as s:
+        row = s.get(CannedReply, rid)
+        return None if row is None else (row.name, row.body)
+
+
+def _save_reply(p: Probe) -> Answer:
+    """Granted: the caller's save changed the reply of the target scope."""
+    rid, _name = _fresh_reply(p)
+    before, new_name = _reply_row(p, rid), f"saved {next(_reply_names)}"
+    purpose = "note" if _reply_target(p)[3] == "note" else "message"
+    answer = p.callback(_k("replies.save_reply"), {
+        "replies-save.n_clicks": 1, "replies-editing.data": rid, "replies-name.value": new_name,
+        "replies-purpose.value": purpose, "replies-body.value": "Saved through the matrix.",
+        "replies-load.data": 0})
+    assert answer.status_code < 500, answer.text[:300]
+    after = _reply_row(p, rid)
+    if after == before:
+        return Answer(False, _text(answer), f"save -> unchanged {_text(answer)[:300]}")
+    assert after == (new_name, "Saved through the matrix.")
+    return Answer(True, _text(answer), f"save -> {after}")
+
+
+def _delete_reply(p: Probe) -> Answer:
+    rid, _name = _fresh_reply(p)
+    answer = p.callback(_k("replies.delete_reply"), {"replies-confirm-delete-ok.n_clicks": 1,
+                                                     "replies-editing.data": rid, "replies-load.data": 0})
+    assert answer.status_code < 500, answer.text[:300]
+    gone = _reply_row(p, rid) is None
+    return Answer(gone, _text(answer), f"delete -> gone={gone} {_text(answer)[:300]}")
+
+
+def _reply_cb(name: str, values: Callable[[Probe], dict], data: Callable[[Probe], list[str]]):
+    return cb(_k(name), values, data)
+
+
+REPLIES_PROBES: dict[str, Callable[[Probe], Answer]] = {
+    _k("replies.show_replies"): _reply_cb("replies.show_replies", lambda p: {"replies-load.data": 0},
+                                          lambda p: [_reply_target(p)[1]]),
+    _k("replies.open_reply"): _reply_cb("replies.open_reply", lambda p: {"replies-editing.data": _reply_target(p)[0]},
+                                        lambda p: [_reply_target(p)[1]]),
+    _k("replies.preview_reply"): _reply_cb("replies.preview_reply", lambda p: {"replies-body.value": "Hi {customer_name}"},
+                                           lambda p: ["Hi Alex Rivera"]),
+    _k("replies.save_reply"): _save_reply,
+    _k("replies.ask_delete"): _reply_cb("replies.ask_delete", lambda p: {
+        "replies-delete.n_clicks": 1, "replies-editing.data": _reply_target(p)[0]}, lambda p: [_reply_target(p)[1]]),
+    _k("replies.delete_reply"): _delete_reply,
+    _k("replies.keep_reply"): _reply_cb("replies.keep_reply", lambda p: {"replies-confirm-delete-cancel.n_clicks": 1},
+                                        lambda p: ["replies-confirm-delete"]),
+    # The case page: the side's case, the reply the role aims at, for its action.
+    _k("canned_insert.offer_replies"): _reply_cb("canned_insert.offer_replies", lambda p: {
+        "case-act-choice.value": _reply_target(p)[3], "case-id.data": p.side.case}, lambda p: [_reply_target(p)[1]]),
+    _k("canned_insert.insert_reply"): _reply_cb("canned_insert.insert_reply", lambda p: {
+        "case-insert-reply.value": str(_reply_target(p)[0]), "case-id.data": p.side.case,
+        "case-act-choice.value": _reply_target(p)[3], "case-act-message.value": ""},
+        lambda p: [f"{REPLY_MARK} {_reply_target(p)[1]}"]),
+}
+ROUTE_PROBES["page /replies"] = _page(lambda p: "/replies")
+
+
 CALLBACK_PROBES: dict[str, Callable[[Probe], Answer]] = {
     _k("case.render_case"): cb(_k("case.render_case"), lambda p: {"case-id.data": p.side.case, "case-refresh.data": 0},
                                lambda p: [p.side.markers[2]]),
@@ -840,6 +994,7 @@ CALLBACK_PROBES: dict[str, Callable[[Probe], Answer]] = {
         "audit-kinds.value": None, "audit-dates.start_date": _today(-30), "audit-dates.end_date": _today(1),
         "audit-pager.active_page": 1}, lambda p: [p.world.emails["manager"]]),
 }
+CALLBACK_PROBES.update(REPLIES_PROBES)
 for _key in MATRIX:
     if _key.startswith("clientside "):
         CALLBACK_PROBES[_key] = (lambda key: lambda p: _clientside(p, key))(_key)

@@ -57,15 +57,15 @@ def due_moment(now: dt.datetime, time_zone: Optional[str]) -> tuple[dt.datetime,
     return at, local.date()
 
 
-def is_due(now: dt.datetime, user: User) -> Optional[dt.date]:
-    """The local date of the digest due now for `user`, or None (before 08:00 there, or
-    today's went already)."""
+def is_due(now: dt.datetime, user: User) -> Optional[tuple[dt.date, dt.datetime]]:
+    """(local date, its 08:00 in UTC) of the digest due now for `user`, or None (before
+    08:00 there, or today's went already)."""
     at, day = due_moment(now, user.time_zone)
     if now < at:
         return None
     if user.digest_sent_at is not None and user.digest_sent_at >= at:
         return None
-    return day
+    return day, at
 
 
 def _render(ctx: Ctx, user: User, notes: list[StaffNotification], total: int) -> tuple[str, str, str]:
@@ -101,11 +101,14 @@ def send_for(ctx: Ctx, user_id: str) -> bool:
                            .execution_options(populate_existing=True)).one_or_none()
     if user is None:
         return False  # another scheduler holds it, or it is no longer due
-    day = is_due(ctx.now, user)
-    if day is None:
+    due = is_due(ctx.now, user)
+    if due is None:
         return False
+    day, at = due
+    # Today's digest is what had arrived by 08:00; what comes later waits for tomorrow's (a
+    # scheduler that was down at 08:00 sends it late, never a second one the same day).
     pending = (StaffNotification.user_id == user.id, StaffNotification.read_at.is_(None),
-               StaffNotification.emailed_at.is_(None), StaffNotification.created_at <= ctx.now)
+               StaffNotification.emailed_at.is_(None), StaffNotification.created_at <= at)
     total = session.scalar(select(func.count()).select_from(StaffNotification).where(*pending))
     if not total:
         return False

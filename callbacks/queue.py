@@ -1,16 +1,30 @@
 """Callbacks of the reviewer queue (`pages/queue.py`).
 
-Every server callback re-reads the user from the session and answers only reviewers and
-managers; everyone else gets the not-found state and no rows. Case ids arriving from the
-browser (a selected row) are only ever handed to the domain, which checks them again.
+Every server callback that reads cases re-reads the user from the session and answers
+only reviewers and managers; everyone else gets the not-found state and no rows. Case ids
+arriving from the browser (a selected row) are only ever handed to the domain, which
+checks them again.
+
+The view (tab, "assigned to", sort, filters) lives in the URL's query, through the page's
+own Location (QueueIds.URL, refresh=False: a new history entry, no page rebuild):
+    keep_url    each time the grid asks for its first block, the view it shows becomes
+                the URL (only when it changed, so a refresh adds no history entry);
+    follow_url  Back/Forward, or a saved view opened, changes the URL: the view is
+                cleaned (dashboard.saved_views) and applied to the tabs, the menu and the
+                grid (APPLY, a clientside step). While it is being applied the grid's
+                requests show in-between views (the tab moved, the sort not yet): those
+                are not written back (`pending`), so Forward still has somewhere to go.
+Both only echo what the browser shows, cleaned; neither reads the database.
 """
 from __future__ import annotations
 
 import re
+from typing import Optional
 
 from dash import Input, Output, State, callback, clientside_callback, html, no_update
 
 from callbacks._session import acting_user
+from dashboard import saved_views
 from dashboard.components import phone
 from dashboard.components.format import local_time, viewer_zone
 from dashboard.components.ids import QueueIds, ShellIds
@@ -27,6 +41,7 @@ from data.read import keyset
 from data.read import queue as queue_read
 
 TABS = list(TAB_LABELS)
+MAX_SETTLING = 4  # grid requests a pending view may take to arrive before it is given up
 CASE_ID = re.compile(r"^reso_[A-Za-z0-9]{1,40}$")
 HIDDEN, SHOWN = {"display": "none"}, {}
 NO_ROWS = {"rowData": [], "rowCount": 0}
@@ -52,9 +67,11 @@ def refresh_counts(_tick, _clicks, _bump):
     with acting_user() as (ctx, user):
         if not is_staff(user):
             return *(TAB_LABELS[t] for t in TABS), ""
-        counts = queue_read.queue_counts(ctx.session, case_visibility(user), user_id=user.id)
+        visibility = case_visibility(user)
+        counts = dict(queue_read.queue_counts(ctx.session, visibility, user_id=user.id))
+        counts.update(queue_read.reach_totals(ctx.session, visibility) or {})
         stamp = local_time(ctx.now, fmt="%H:%M:%S")
-    return *(tab_label(t, counts[t]) for t in TABS), f"Last refreshed {stamp}"
+    return *(tab_label(t, counts.get(t)) for t in TABS), f"Last refreshed {stamp}"
 
 
 @callback(
@@ -87,7 +104,7 @@ def load_rows(request, tab, assigned, book=None):
             after=after, known_total=known_total,
         )
         zone = viewer_zone()
-        data = [grid_row(r, now=ctx.now, zone=zone, viewer_id=user.id) for r in page.rows]
+        data = [grid_row(r, now=ctx.now, zone=zone, viewer_id=user.id, settings=ctx.settings) for r in page.rows]
     return {"rowData": data, "rowCount": page.total}, keyset.remember(book, view, page, start=start)
 
 
@@ -110,6 +127,77 @@ def open_case(cell):
 @callback(Output(QueueIds.TAB_HINT, "children"), Input(QueueIds.TABS, "active_tab"))
 def tab_hint(tab):
     return TAB_HINTS.get(tab, "")
+
+
+# --------------------------------------------------------------------- the view in the URL
+def _held(view) -> tuple[dict, Optional[dict], int]:
+    """(the view the URL holds, the one being applied or None, requests seen since) from
+    the VIEW_STATE store, whatever the browser sent."""
+    view = view if isinstance(view, dict) else {}
+    pending = view.get("pending")
+    wait = view.get("wait")
+    return (saved_views.clean_state(view.get("state")),
+            saved_views.clean_state(pending) if isinstance(pending, dict) else None,
+            wait if isinstance(wait, int) and not isinstance(wait, bool) else 0)
+
+
+@callback(
+    Output(QueueIds.URL, "search"), Output(QueueIds.VIEW_STATE, "data"),
+    Input(QueueIds.GRID, "getRowsRequest"),
+    State(QueueIds.TABS, "active_tab"), State(QueueIds.ASSIGNED, "value"), State(QueueIds.VIEW_STATE, "data"),
+    prevent_initial_call=True,
+)
+def keep_url(request, tab, assigned, view):
+    """The grid's first block of a view was asked for: that view becomes the URL."""
+    if not isinstance(request, dict) or (request.get("startRow") or 0) != 0:
+        return no_update, no_update  # scrolling: the same view
+    shown = saved_views.from_grid(tab, assigned, request.get("sortModel"), request.get("filterModel"))
+    held, pending, wait = _held(view)
+    if pending is not None:
+        if shown == pending:  # arrived: the URL already says so
+            return no_update, {"state": shown, "pending": None}
+        if wait + 1 < MAX_SETTLING:  # on its way: not a view anyone chose
+            return no_update, {"state": held, "pending": pending, "wait": wait + 1}
+        # It never arrived (a phone's card list has no columns to sort): what shows wins.
+    elif shown == held:
+        return no_update, no_update
+    return saved_views.to_query(shown), {"state": shown, "pending": None}
+
+
+@callback(
+    Output(QueueIds.APPLY, "data"), Output(QueueIds.VIEW_STATE, "data", allow_duplicate=True),
+    Output(QueueIds.TABS, "active_tab"), Output(QueueIds.ASSIGNED, "value"),
+    Input(QueueIds.URL, "search"), State(QueueIds.VIEW_STATE, "data"),
+    prevent_initial_call=True,
+)
+def follow_url(search, view):
+    """The URL changed under the page (Back, Forward, a saved view): show its view."""
+    wanted = saved_views.from_search(search)
+    held, _pending, _wait = _held(view)
+    if wanted == held:
+        return no_update, no_update, no_update, no_update  # our own change, or the same view
+    apply = {"sort": wanted["sort"], "filter_model": saved_views.grid_filter_model(wanted),
+             "search": search if isinstance(search, str) else ""}
+    return apply, {"state": wanted, "pending": wanted, "wait": 0}, wanted["tab"], wanted["assigned"]
+
+
+# Apply a view's sort and filters to the grid (its tab and menu are plain outputs above).
+clientside_callback(
+    """
+    function(apply) {
+        if (!apply) { return dash_clientside.no_update; }
+        dash_ag_grid.getApiAsync("@GRID@").then(function (api) {
+            const sort = (apply.sort || []).map(function (s, i) { return {colId: s[0], sort: s[1], sortIndex: i}; });
+            api.applyColumnState({state: sort, defaultState: {sort: null}});
+            api.setFilterModel(apply.filter_model || {});
+        });
+        return dash_clientside.no_update;
+    }
+    """.replace("@GRID@", QueueIds.GRID),
+    Output(QueueIds.GRID_SYNC, "data", allow_duplicate=True),
+    Input(QueueIds.APPLY, "data"),
+    prevent_initial_call=True,
+)
 
 
 # The grid keeps blocks of rows in its cache; tell it when they are stale. A new tab or

@@ -15,7 +15,13 @@ PHONE_WIDTH = 576  # Bootstrap's sm breakpoint, as assets/app.css's card tables
 QUEUE_ROW_HEIGHT = 96
 QUEUE_COLUMN_DEFS = [
     {"field": "card", "headerName": "Cases", "flex": 1, "wrapText": True, "cellClass": "rc-queue-card",
-     "sortable": False, "headerTooltip": "Tap a case to open it"},
+     "sortable": False, "headerTooltip": "Tap a case to open it",
+     # The card's deadline line (a party's "Due …" or the platform's "Decide by …") in the
+     # desktop deadline cell's colours: red once missed, amber when due soon.
+     "cellClassRules": {
+         "bg-danger-subtle": "params.data != null && params.data.deadline_state === 'overdue'",
+         "bg-warning-subtle": "params.data != null && params.data.deadline_state === 'soon'",
+     }},
 ]
 COMPANY_ROW_HEIGHT = 112
 COMPANY_COLUMN_DEFS = [

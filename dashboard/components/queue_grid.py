@@ -244,4 +244,4 @@ def grid_row(row, *, now: dt.datetime, zone: ZoneInfo, viewer_id: str, settings=
 
 
 def tab_label(tab: str, count: Optional[int]) -> str:
-    return TAB_LABELS[tab] if count is None else f"{TAB_LABELS[tab]} ({count})"
+    return TAB_LABELS[tab] if count is None else f"{TAB_LABELS[tab]} ({count:,})"

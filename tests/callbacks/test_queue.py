@@ -11,10 +11,12 @@ from dash import no_update
 
 from callbacks import queue as cb
 from callbacks import queue_bulk as bulk
+from dashboard import saved_views
 from data.models import Case
 from dashboard.context import Ctx
 from tests import factories
 from tests.factories import days
+from tests.callbacks.test_ids import page_registry  # noqa: F401  (the pages as Dash registers them)
 from tests.queue_cases import H, QueueCases
 
 HIDDEN = {"display": "none"}
@@ -86,14 +88,14 @@ def test_parties_get_not_found_and_no_data(as_user, w, cases, who):
         assign, options = bulk.assign_menu(True)
         labels = cb.refresh_counts(1, 1, 1)
         # A crafted request naming their own (or another company's) case gets nothing either.
-        for tab in ("escalated", "mine", "open", "appealed"):
+        for tab in ("escalated", "mine", "open", "appealed", "closed", "all"):
             for case_id in (cases["escalated"], cases["foreign"]):
                 response = load_rows(request(filters={"id": {"type": "contains", "filter": case_id}}),
                                         tab, "anyone")
                 assert response == {"rowData": [], "rowCount": 0}
     assert body == HIDDEN and assign == HIDDEN and options == []
     assert "does not exist or is not yours" in text(gate)
-    assert list(labels) == ["Escalated", "Appealed", "Open", "Mine", ""]
+    assert list(labels) == ["Escalated", "Appealed", "Open", "Mine", "Closed", "All", ""]
     assert cases["escalated"] not in text(gate, labels)
 
 
@@ -102,7 +104,8 @@ def test_counts_in_the_tab_labels(as_user, w, cases, qc, now):
     qc.claim(cases["final"], w.reviewer, at=now - H)
     with as_user(w.reviewer):
         *labels, refreshed = cb.refresh_counts(None, None, 0)
-    assert labels == ["Escalated (2)", "Appealed (1)", "Open (3)", "Mine (1)"]
+    # Closed and All from the rollups: none of these cases is closed yet.
+    assert labels == ["Escalated (2)", "Appealed (1)", "Open (3)", "Mine (1)", "Closed (0)", "All (6)"]
     assert refreshed.startswith("Last refreshed ")
     with as_user(w.manager):
         assert cb.refresh_counts(None, None, 0)[3] == "Mine (0)"
@@ -132,7 +135,9 @@ def test_escalated_and_appealed_tabs(as_user, w, cases):
         appealed = load_rows(request(), "appealed", "anyone")
     assert {r["id"] for r in escalated["rowData"]} == {cases["escalated"], cases["foreign"]}
     row = next(r for r in escalated["rowData"] if r["id"] == cases["escalated"])
-    assert row["status"] == "Under review" and row["deadline_state"] == "none" and row["waiting"].startswith("1d")
+    # Escalated a day ago: 48 h to decide, so a day left ("ok", no colour), not "Deadline —".
+    assert row["status"] == "Under review" and row["deadline_state"] == "ok" and row["waiting"].startswith("1d")
+    assert row["deadline"].startswith("Decide by ") and "(in 1d" in row["deadline"]
     assert [r["id"] for r in appealed["rowData"]] == [cases["final"]]
     assert appealed["rowData"][0]["status"] == "Final review"
 
@@ -220,3 +225,118 @@ def test_clicking_a_case_id_opens_its_page():
     assert cb.open_case({"colId": "company", "value": "Acme"}) is no_update
     assert cb.open_case({"colId": "id", "value": "/../logout"}) is no_update
     assert cb.open_case(None) is no_update
+
+
+# ------------------------------------------------------------ closed and all, SLA cells
+def test_closed_and_all_tabs_show_every_case(as_user, w, cases, qc, now):
+    decided = qc.decided(at=now - days(10))
+    with as_user(w.reviewer):
+        closed = load_rows(request(), "closed", "anyone")
+        every = load_rows(request(), "all", "anyone")
+        *labels, _ = cb.refresh_counts(None, None, 0)
+    assert [r["id"] for r in closed["rowData"]] == [decided] and closed["rowCount"] == 1
+    row = closed["rowData"][0]
+    assert row["status"] == "Closed · Merchant won" and row["deadline"].startswith("Closed ")
+    assert row["waiting"] == "—" and row["deadline_state"] == "none" and "Closed" in row["card"]
+    assert every["rowCount"] == 7 and [r["id"] for r in every["rowData"]][:2] == [cases["fresh"], cases["soon"]]
+    assert labels[4:] == ["Closed (1)", "All (7)"]
+
+
+def test_decide_by_is_amber_when_near_and_red_once_missed(as_user, w, qc, now):
+    near = qc.under_review(at=now - days(7) - 40 * H)   # escalated 40 h ago: 8 h of 48 left
+    missed = qc.under_review(at=now - days(7) - 50 * H)  # 2 h past the target
+    final = qc.final_review(at=now - days(7) - 2 * H)   # appealed just now: 72 h
+    with as_user(w.reviewer, tz="Asia/Tokyo"):
+        rows = {r["id"]: r for r in load_rows(request(), "escalated", "anyone")["rowData"]}
+        by_due = load_rows(request(sort=[{"colId": "deadline", "sort": "asc"}]), "escalated", "anyone")
+        appealed = load_rows(request(), "appealed", "anyone")["rowData"][0]
+    assert rows[near]["deadline_state"] == "soon" and "(in 8h" in rows[near]["deadline"]
+    assert rows[missed]["deadline_state"] == "overdue" and "(2h" in rows[missed]["deadline"]
+    assert "late" in rows[missed]["deadline"] and "missed by 2h" in rows[missed]["deadline_full"]
+    assert "48 h review target" in rows[near]["deadline_full"] and "JST" in rows[near]["deadline_full"]
+    assert rows[near]["card"].splitlines()[3].startswith("Decide by ")
+    assert [r["id"] for r in by_due["rowData"]] == [missed, near]  # soonest decide-by first
+    assert appealed["id"] == final and appealed["deadline_state"] == "ok"
+    assert "72 h final review target" in appealed["deadline_full"]
+
+
+# ------------------------------------------------------------------ the view in the URL
+def grid_request(sort=None, filters=None, start=0):
+    return {"startRow": start, "endRow": start + 50, "sortModel": sort or [], "filterModel": filters or {}}
+
+
+def test_the_grids_view_becomes_the_url_once_and_only_when_it_changed():
+    held = {"state": saved_views.DEFAULT_STATE, "pending": None}
+    search, view = cb.keep_url(grid_request([{"colId": "amount", "sort": "desc"}],
+                                            {"company": {"filterType": "text", "type": "contains", "filter": "Acme"}}),
+                               "closed", "me", held)
+    assert search == "?tab=closed&assigned=me&sort=amount%3Adesc&f.company=Acme"
+    assert view == {"state": saved_views.from_search(search), "pending": None}
+    # The same view again (a refresh, the interval), or a deeper block: no history entry.
+    assert cb.keep_url(grid_request([{"colId": "amount", "sort": "desc"}],
+                                    {"company": {"filterType": "text", "type": "contains", "filter": "Acme"}}),
+                       "closed", "me", view) == (no_update, no_update)
+    assert cb.keep_url(grid_request(start=50), "open", "anyone", view) == (no_update, no_update)
+    assert cb.keep_url(None, "open", "anyone", view) == (no_update, no_update)
+    # Junk from the browser is cleaned, never echoed.
+    junk = grid_request([{"colId": "password", "sort": "desc"}], {"x": {"filter": "<script>"}})
+    assert cb.keep_url(junk, "nope", "everyone", "junk") == (no_update, no_update)  # default, as held
+    search, view = cb.keep_url(junk, "nope", "everyone", view)
+    assert search == "" and view["state"] == saved_views.DEFAULT_STATE  # the default view: the bare path
+
+
+def test_back_or_forward_applies_the_urls_view_and_in_between_views_are_not_written_back():
+    held = {"state": saved_views.from_search("?tab=closed"), "pending": None}
+    apply, view, tab, assigned = cb.follow_url("?tab=open&assigned=me&sort=deadline:desc", held)
+    wanted = saved_views.from_search("?tab=open&assigned=me&sort=deadline:desc")
+    assert (tab, assigned) == ("open", "me") and apply["sort"] == [["deadline", "desc"]]
+    assert view == {"state": wanted, "pending": wanted, "wait": 0}
+    # The grid's first request after the tab moved still has the old sort: not written back.
+    assert cb.keep_url(grid_request(), "open", "me", view) == (no_update, {"state": wanted, "pending": wanted,
+                                                                           "wait": 1})
+    # Then the view arrives: the URL already says so.
+    assert cb.keep_url(grid_request([{"colId": "deadline", "sort": "desc"}]), "open", "me", view) == \
+        (no_update, {"state": wanted, "pending": None})
+    # Our own push coming back through the Location changes nothing.
+    assert cb.follow_url("?tab=closed", held) == (no_update,) * 4
+    # A view that never arrives (a phone's cards have no columns to sort) gives way.
+    stuck = {"state": wanted, "pending": wanted, "wait": cb.MAX_SETTLING - 1}
+    assert cb.keep_url(grid_request(), "open", "me", stuck)[0] == "?tab=open&assigned=me"
+
+
+@pytest.mark.parametrize("search", ["?tab=%00&sort=;drop&f.company=" + "x" * 5000, "??", None, 7, "?f.=&f..="])
+def test_junk_in_the_url_shows_the_default_view(search):
+    apply, view, tab, assigned = cb.follow_url(search, {"state": saved_views.from_search("?tab=all")})
+    assert (tab, assigned) == ("escalated", "anyone") and apply["sort"] == [] and apply["filter_model"] == {}
+    assert view["state"] == saved_views.DEFAULT_STATE
+
+
+def _find(component, component_id):
+    if getattr(component, "id", None) == component_id:
+        return component
+    children = getattr(component, "children", None)
+    for child in children if isinstance(children, (list, tuple)) else [children]:
+        if child is not None and hasattr(child, "to_plotly_json"):
+            found = _find(child, component_id)
+            if found is not None:
+                return found
+    return None
+
+
+def test_the_page_opens_on_the_urls_view(page_registry):
+    from dashboard.components.ids import QueueIds
+
+    layout = page_registry["pages.queue"]["layout"]
+    tree = layout(**{"tab": "closed", "assigned": "me", "sort": "amount:desc,created:asc",
+                          "f.company": "Acme", "f.status": "equals:closed", "utm_source": "mail"})
+    assert _find(tree, QueueIds.TABS).active_tab == "closed"
+    assert _find(tree, QueueIds.ASSIGNED).value == "me"
+    grid = _find(tree, QueueIds.GRID)
+    sorted_cols = {c["field"]: (c.get("sort"), c.get("sortIndex")) for c in grid.columnDefs if c.get("sort")}
+    assert sorted_cols == {"amount": ("desc", 0), "created": ("asc", 1)}
+    assert grid.filterModel == {"company": {"filterType": "text", "type": "contains", "filter": "Acme"},
+                                "status": {"filterType": "text", "type": "equals", "filter": "closed"}}
+    assert _find(tree, QueueIds.VIEW_STATE).data["state"]["tab"] == "closed"
+    assert "Closed cases" in str(_find(tree, QueueIds.TAB_HINT).children)
+    junk = layout(**{"tab": ["x", "y"], "sort": "\x00", "f.company": ["a", "b"], "assigned": 3})
+    assert _find(junk, QueueIds.TABS).active_tab == "escalated" and _find(junk, QueueIds.ASSIGNED).value == "anyone"

@@ -16,7 +16,8 @@ def test_run_all_once_runs_every_job_in_order(runtime, act, w):
     act(T0 + days(1), party.accept, actor=w.creator, case_id=accepted)
 
     results = run_all_once(runtime, T0 + days(8))
-    assert list(results) == ["escalation", "deadlines", "assignment", "money", "digest", "outbox", "housekeeping"]
+    assert list(results) == ["escalation", "deadlines", "assignment", "money", "digest", "outbox", "webhooks",
+                             "housekeeping"]
     assert results["escalation"] == {"due": 1, "escalated": 1, "errors": 0}
     assert results["money"] == {"claimed": 1, "succeeded": 1, "failed": 0}
     # The escalation's emails went out in the same pass.
@@ -67,7 +68,8 @@ def test_scheduler_keeps_going_after_a_job_fails_and_stops_on_request(runtime):
 def test_the_timetable():
     assert {j.name: j.every_seconds for j in runner.JOBS} == {"escalation": 60, "deadlines": 60, "assignment": 60,
                                                               "money": 30,
-                                                              "digest": 300, "outbox": 5, "housekeeping": 3600}
+                                                              "digest": 300, "outbox": 5, "webhooks": 5,
+                                                              "housekeeping": 3600}
 
 
 def test_scheduler_registers_every_job_with_schedule():
@@ -76,4 +78,4 @@ def test_scheduler_registers_every_job_with_schedule():
     assert sorted((next(iter(j.tags)), j.interval, j.unit) for j in jobs) == [
         ("assignment", 60, "seconds"), ("deadlines", 60, "seconds"), ("digest", 300, "seconds"),
         ("escalation", 60, "seconds"), ("housekeeping", 3600, "seconds"),
-        ("money", 30, "seconds"), ("outbox", 5, "seconds")]
+        ("money", 30, "seconds"), ("outbox", 5, "seconds"), ("webhooks", 5, "seconds")]

@@ -48,6 +48,7 @@ def is_company(session: Session, company_id: str) -> bool:
 class Page(Generic[T]):
     rows: list[T]
     next_cursor: Optional[str]  # None: this is the last page
+    seeked: bool = False  # read after a cursor; False: from the top (none given, or one that did not fit)
 
 
 def _page(rows: list, size: int, tag: str, keys: list[keyset.Key], last_values) -> tuple[list, Optional[str]]:
@@ -125,7 +126,7 @@ def _cases_page(session: Session, where, *, tag: str, after: Optional[str], size
         stmt = stmt.where(keyset.after(_CASE_KEYS, seek))
     rows = [CaseRow(**r._mapping) for r in session.execute(stmt)]
     rows, cursor = _page(rows, size, tag, _CASE_KEYS, lambda r: [r.created_at, r.id])
-    return Page(rows, cursor)
+    return Page(rows, cursor, seek is not None)
 
 
 def customer_cases(session: Session, customer_id: str, *, after: Optional[str] = None, size: int = PAGE) -> Page[CaseRow]:
@@ -167,7 +168,7 @@ def _payments_page(session: Session, where, *, tag: str, after: Optional[str], s
         stmt = stmt.where(keyset.after(_PAYMENT_KEYS, seek))
     rows = [PaymentRow(**r._mapping) for r in session.execute(stmt)]
     rows, cursor = _page(rows, size, tag, _PAYMENT_KEYS, lambda r: [r.paid_at, r.id])
-    return Page(rows, cursor)
+    return Page(rows, cursor, seek is not None)
 
 
 def customer_payments(session: Session, customer_id: str, *, after: Optional[str] = None,

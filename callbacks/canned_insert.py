@@ -26,7 +26,6 @@ from dashboard.permissions import load_case
 
 HIDDEN = {"display": "none"}
 SHOWN: dict = {}
-FIRST = {"label": "Insert reply…", "value": ""}
 NOT_THERE = "That saved reply is not available on this case any more. Choose another one."
 
 
@@ -57,10 +56,10 @@ def offer_replies(choice, case_id):
             purpose = canned.usable_for(user, case, _text(choice))
             replies = canned.list_replies(ctx, user, purpose=purpose.value) if purpose else []
             if not replies:
-                return [FIRST], "", HIDDEN, _where_to_add(user, purpose)
-            options = [FIRST] + [{"label": r.name, "value": str(r.id)} for r in replies]
+                return [], "", HIDDEN, _where_to_add(user, purpose)
+            options = [{"label": r.name, "value": str(r.id)} for r in replies]
     except DomainError:
-        return [FIRST], "", HIDDEN, ""
+        return [], "", HIDDEN, ""
     return options, "", SHOWN, ""
 
 
@@ -82,7 +81,7 @@ def combined(message: str, text: str) -> str:
 )
 def insert_reply(reply_id, case_id, choice, message):
     """Put the chosen reply, rendered for this case and this viewer, into the message; the
-    menu goes back to "Insert reply…" so the same reply can be chosen again."""
+    menu goes back to its placeholder, "Insert reply…", so the same reply can be chosen again."""
     if not reply_id:
         raise dash.exceptions.PreventUpdate
     try:

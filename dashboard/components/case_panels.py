@@ -423,7 +423,7 @@ def insert_reply_menu() -> html.Div:
     rendered for this case on the server). Hidden until there is something to offer."""
     return html.Div([
         dbc.Label("Insert a saved reply into the message", html_for=CannedInsertIds.PICK, class_name="visually-hidden"),
-        dbc.Select(id=CannedInsertIds.PICK, value="", size="sm", options=[{"label": "Insert reply…", "value": ""}]),
+        dbc.Select(id=CannedInsertIds.PICK, value="", size="sm", options=[], placeholder="Insert reply…"),
     ], id=CannedInsertIds.GROUP, style=HIDDEN)
 
 

@@ -71,32 +71,32 @@ def _labels(options) -> list[str]:
 # ------------------------------------------------------------------ what is offered
 def test_a_reviewer_is_offered_the_platform_replies_of_the_chosen_action(as_user, w):
     options, value, style, feedback = offer(as_user, w.reviewer, "note", w.review_case)
-    assert _labels(options) == ["Insert reply…", "Checked"] and options[1]["value"] == str(w.note)
+    assert _labels(options) == ["Checked"] and options[0]["value"] == str(w.note)
     assert (value, style, feedback) == ("", {}, "")
-    assert _labels(offer(as_user, w.reviewer, "decide", w.review_case)[0]) == ["Insert reply…", "Refund reason"]
+    assert _labels(offer(as_user, w.reviewer, "decide", w.review_case)[0]) == ["Refund reason"]
     # an action without words, or none chosen: nothing to offer, and no hint for a reviewer
-    assert offer(as_user, w.reviewer, "claim", w.review_case) == ([cb.FIRST], "", HIDDEN, "")
-    assert offer(as_user, w.reviewer, None, w.review_case) == ([cb.FIRST], "", HIDDEN, "")
+    assert offer(as_user, w.reviewer, "claim", w.review_case) == ([], "", HIDDEN, "")
+    assert offer(as_user, w.reviewer, None, w.review_case) == ([], "", HIDDEN, "")
 
 
 def test_someone_who_keeps_replies_is_told_where_to_add_one(as_user, w):
     options, _value, style, hint = offer(as_user, w.manager, "request_info", w.review_case)
-    assert options == [cb.FIRST] and style == HIDDEN
+    assert options == [] and style == HIDDEN
     assert "No saved replies for information requests yet." in text(hint) and "/replies" in text(hint)
 
 
 def test_a_creator_is_offered_only_their_companys_replies(as_user, w):
     options, _value, style, _hint = offer(as_user, w.creator, "deny", w.merchant_case)
-    assert _labels(options) == ["Insert reply…", "Acme sorry"] and style == {}
+    assert _labels(options) == ["Acme sorry"] and style == {}
     assert "Other words" not in text(options) and "Checked" not in text(options)
 
 
 def test_another_companys_creator_and_a_customer_are_offered_nothing(as_user, w):
     # the other creator cannot see Acme's case at all
-    assert offer(as_user, w.other_creator, "deny", w.merchant_case) == ([cb.FIRST], "", HIDDEN, "")
+    assert offer(as_user, w.other_creator, "deny", w.merchant_case) == ([], "", HIDDEN, "")
     # the customer sees their case, but keeps no replies
-    assert offer(as_user, w.customer, "reply", w.review_case) == ([cb.FIRST], "", HIDDEN, "")
-    assert offer(as_user, w.customer, "add_evidence", w.merchant_case) == ([cb.FIRST], "", HIDDEN, "")
+    assert offer(as_user, w.customer, "reply", w.review_case) == ([], "", HIDDEN, "")
+    assert offer(as_user, w.customer, "add_evidence", w.merchant_case) == ([], "", HIDDEN, "")
 
 
 # ------------------------------------------------------------------ inserting
@@ -161,4 +161,4 @@ def test_junk_from_the_browser_never_raises(as_user, w, reply_id, case_id, choic
         message, _reset, feedback = cb.insert_reply(reply_id, case_id, choice, {"not": "text"})
         options = cb.offer_replies(choice, case_id)
     assert message is cb.dash.no_update and cb.NOT_THERE in text(feedback)
-    assert options == ([cb.FIRST], "", HIDDEN, "")
+    assert options == ([], "", HIDDEN, "")

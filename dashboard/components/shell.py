@@ -16,7 +16,7 @@ NAV_BY_ROLE = {
     Role.CREATOR: [("Company cases", "/company"), ("Replies", "/replies")],
     Role.REVIEWER: [("Queue", "/queue"), ("Deliveries", "/deliveries")],
     Role.MANAGER: [("Queue", "/queue"), ("Metrics", "/metrics"), ("Deliveries", "/deliveries"), ("Audit", "/audit"),
-                   ("Replies", "/replies")],
+                   ("Replies", "/replies"), ("Team", "/team")],
 }
 STAFF_ROLES = (Role.REVIEWER, Role.MANAGER)  # who gets the search field
 ROLE_LABELS = {Role.CUSTOMER: "Customer", Role.CREATOR: "Creator", Role.REVIEWER: "Reviewer", Role.MANAGER: "Manager"}

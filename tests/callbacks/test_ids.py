@@ -228,6 +228,12 @@ def test_every_callback_id_exists_in_a_layout(runtime, as_user, now, page_regist
     one = [Row(1, "reso_ids0000000000", "escalated", "Case reached the platform", "…", now, False)]
     seen.add("the bell's and /notifications' rows", [notifications_cb.bell_items(one), notifications_cb.page_rows(one)])
 
+    from callbacks import team as team_cb
+    from data.read.workload import StaffLoad, Workload
+
+    seen.add("the team's rows", team_cb.member_list([StaffLoad(w.reviewer.id, "R", "reviewer", True, 4, Workload())],
+                                                    {}, 10), expect={"type": "team-duty"})
+
     found = problems(registered_uses(), seen)
     assert not found, "callbacks name ids no layout has:\n  " + "\n  ".join(found)
 

@@ -113,6 +113,7 @@ MATRIX: dict[str, dict[str, str]] = {
     "page /deliveries": SIGNED_IN,
     "page /audit": SIGNED_IN,
     "page /search": SIGNED_IN,
+    "page /team": SIGNED_IN,
     "page /replies": SIGNED_IN,
     "page /404": NOBODY,                                     # answers 404 to everyone
     # ------------------------------------------------------------------ callbacks
@@ -156,6 +157,9 @@ MATRIX: dict[str, dict[str, str]] = {
     "callback callbacks.queue.open_case": SIGNED_IN,         # a grid click -> /cases/<id>: navigation only
     "callback callbacks.queue.tab_hint": SIGNED_IN,
     "callback callbacks.audit.load_audit": MANAGER,
+    "callback callbacks.team.load_team": MANAGER,           # who is on duty, everyone's open cases
+    "callback callbacks.team.team_chart": MANAGER,
+    "callback callbacks.team.save_duty": MANAGER,           # put someone on or off duty, set a capacity
     "callback callbacks.search.search_cases": STAFF,         # any case, open or closed: staff only
     "callback callbacks.search.turn_page": SIGNED_IN,        # hands back the cursor it was sent: no data
     # Saved replies: the platform's for staff (managers change them), a company's for its creators only.

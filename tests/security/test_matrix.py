@@ -635,6 +635,7 @@ ROUTE_PROBES: dict[str, Callable[[Probe], Answer]] = {
     "page /deliveries": _page(lambda p: "/deliveries"),
     "page /audit": _page(lambda p: "/audit"),
     "page /search": _page(lambda p: "/search"),
+    "page /team": _page(lambda p: "/team"),
     "page /404": _page(lambda p: "/404"),
 }
 
@@ -780,6 +781,26 @@ def _clientside(p: Probe, key: str) -> Answer:
         "output": p.registry["callbacks"][key], "outputs": [], "inputs": [], "changedPropIds": []})
     assert answer.status_code < 500
     return Answer(answer.status_code == 200, _text(answer), f"clientside -> {answer.status_code}")
+
+
+def _save_duty(p: Probe) -> Answer:
+    from data.models import User
+
+    with p.live_app.runtime().Session() as s:
+        before = bool(s.get(User, p.world.reviewer).on_duty)
+    switch = {"type": "team-duty", "user": p.world.reviewer}
+    pattern = '{"type":"team-duty","user":["ALL"]}'
+    answer = p.callback(_k("team.save_duty"), {
+        f"{pattern}.value": [{"id": switch, "property": "value", "value": not before}],
+        f"{pattern}.id": [{"id": switch, "property": "id", "value": switch}],
+        '{"type":"team-capacity","user":["ALL"]}.value': [], '{"type":"team-capacity","user":["ALL"]}.id': [],
+        "team-saved.data": 0}, trigger=json.dumps(switch, sort_keys=True, separators=(",", ":")) + ".value")
+    assert answer.status_code < 500, answer.text[:300]
+    with p.live_app.runtime().Session.begin() as s:
+        member = s.get(User, p.world.reviewer)
+        after, member.on_duty = bool(member.on_duty), before
+    return Answer(after != before, _text(answer), f"save duty -> {answer.status_code} changed={after != before} "
+                                                  f"{_text(answer)[:300]}")
 
 
 def cb(key: str, values: Callable[[Probe], dict], data: Callable[[Probe], list[str]], trigger: Optional[str] = None):
@@ -993,6 +1014,12 @@ CALLBACK_PROBES: dict[str, Callable[[Probe], Answer]] = {
     _k("audit.load_audit"): cb(_k("audit.load_audit"), lambda p: {
         "audit-kinds.value": None, "audit-dates.start_date": _today(-30), "audit-dates.end_date": _today(1),
         "audit-pager.active_page": 1}, lambda p: [p.world.emails["manager"]]),
+    # /team: the staff's names come only to managers; a save is granted when the seeded
+    # reviewer's on-duty flag changed (put back afterwards, so no later check sees it).
+    _k("team.load_team"): cb(_k("team.load_team"), lambda p: {"team-load.data": 0}, lambda p: ["Rey Reviewer"]),
+    _k("team.team_chart"): cb(_k("team.team_chart"), lambda p: {"team-load.data": 0, "team-saved.data": 0},
+                              lambda p: ["Rey Reviewer"]),
+    _k("team.save_duty"): lambda p: _save_duty(p),
 }
 CALLBACK_PROBES.update(REPLIES_PROBES)
 for _key in MATRIX:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+from flask import request
 from sqlalchemy import false, select
 
 from data.models import User, Webhook
@@ -49,8 +50,6 @@ def create_webhook(ctx: Ctx, user: User) -> tuple[dict[str, Any], int]:
 
 @endpoint("/webhooks", roles=WEBHOOK_USERS)
 def list_webhooks(ctx: Ctx, user: User) -> dict[str, Any]:
-    from flask import request
-
     manage.require_webhook_user(user)
     query = parse(sw.WebhookListQuery, request.args, source="query")
     req = page_request("webhooks", KEYS, query)

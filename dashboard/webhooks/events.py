@@ -4,7 +4,7 @@ exists exactly when its change committed.
 
 Which webhooks hear of a change: the enabled ones whose events list names its type
 (`created` on opening, `decided` on a platform decision or final decision, `updated` on
-every other change), and whose owner may see the change:
+every other change), whose owner is still active, and who may see the change:
 
 - a company's webhook: that company's cases, and only changes its creators can see
   (an internal note, an assignment or a staff-only event writes nothing to it); the
@@ -60,7 +60,8 @@ def enabled_listeners(ctx: Ctx) -> tuple[Listener, ...]:
         return cached[1]
     rows = ctx.session.execute(
         select(Webhook.id, Webhook.company_id, Webhook.owner_user_id, User.role, Webhook.events)
-        .join(User, User.id == Webhook.owner_user_id).where(Webhook.enabled.is_(True))).all()
+        .join(User, User.id == Webhook.owner_user_id)
+        .where(Webhook.enabled.is_(True), User.is_active.is_(True))).all()
     listeners = tuple(Listener(r.id, r.company_id, r.owner_user_id, r.role, frozenset(r.events or ())) for r in rows)
     setattr(ctx, _CACHE_ATTR, (time.monotonic(), listeners))
     return listeners
@@ -77,7 +78,9 @@ def _hears(listener: Listener, case: Case, event: CaseEvent) -> bool:
         return listener.company_id == case.company_id and bool(event.viewable_by_merchant)
     if listener.owner_role in STAFF_ROLES:
         return True
-    return bool(event.viewable_by_customer or event.viewable_by_merchant)
+    if listener.owner_role == Role.INTEGRATION:
+        return bool(event.viewable_by_customer or event.viewable_by_merchant)
+    return False  # a platform webhook whose owner is no longer the platform's hears nothing
 
 
 def viewer_for(listener: Listener) -> User:

@@ -148,3 +148,19 @@ def test_the_enabled_webhooks_are_read_once_per_ctx(story, w, monkeypatch):
             system.escalate_overdue(ctx, cid)
     assert reads == [True, False, False]
     assert [t for t, _ in sent(story, hook)].count(CASE_UPDATED) == 3
+
+
+def test_a_deactivated_owners_webhook_hears_nothing(story, w):
+    """A platform webhook carries the staff view: it stops with its owner's account."""
+    from data.models import User
+
+    staff = add_hook(story, w.manager, company_id=None)
+    company = add_hook(story, w.creator, company_id=w.company.id)
+
+    def deactivate(ctx):
+        ctx.session.get(User, w.manager.id).is_active = False
+        ctx.session.get(User, w.creator.id).is_active = False
+
+    story.run(deactivate)
+    story.open()
+    assert sent(story, staff) == [] and sent(story, company) == []

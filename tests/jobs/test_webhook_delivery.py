@@ -338,3 +338,28 @@ def test_three_scheduler_processes_on_postgresql_deliver_each_event_once_in_orde
                                                     for cid in backlog.case_ids}
     assert {(e.status, e.attempts) for e in rows(runtime, WebhookEvent)} == {("delivered", 1)}
     assert json.loads(json.dumps(receiver.received[0]))["api_version"] == "v1"
+
+
+def test_the_probe_sees_only_claimable_events(runtime, act, w, receiver):
+    """The scheduler's probe (jobs.probe.webhooks) is the claim's own condition: due events
+    of enabled webhooks at the head of their case's line."""
+    from jobs import probe
+
+    def due(at) -> bool:
+        with runtime.engine.connect() as c:
+            return bool(c.execute(select(probe.webhooks(at))).scalar())
+
+    hook = create_hook(runtime, w.creator, receiver.url)
+    receiver.secret = hook.secret
+    assert not due(T0)
+    one_case_story(act, w)
+    assert due(T0 + 3 * MINUTE)
+    receiver.status = 500
+    deliver(runtime, T0 + 3 * MINUTE)  # the head fails and waits a minute; the others wait behind it
+    assert not due(T0 + 3 * MINUTE + 30 * dt.timedelta(seconds=1))
+    assert due(T0 + 4 * MINUTE)
+    with runtime.Session.begin() as s:
+        manage.update_webhook(Ctx(s, T0 + 4 * MINUTE, runtime.settings), s.get(User, w.creator.id), hook.id,
+                              {"enabled": False})
+    assert not due(T0 + days(1))
+    assert {e.status for e in rows(runtime, WebhookEvent)} == {"failed"}  # dropped when disabled

@@ -36,13 +36,13 @@ _ACTED = (Output(QueueIds.FEEDBACK, "children", allow_duplicate=True),
           Output(QueueIds.GRID, "deselectAll", allow_duplicate=True))
 
 
-def _alert(body, color: str = "warning", icon: str = "exclamation-triangle") -> dbc.Alert:
-    return dbc.Alert([html.I(className=f"bi bi-{icon} me-2", **{"aria-hidden": "true"}), *_list(body)], color=color,
-                     dismissable=True, className="py-2 small", duration=8000 if color == "success" else None)
-
-
-def _list(body) -> list:
-    return body if isinstance(body, list) else [body]
+def _alert(message: str, color: str = "warning", icon: str = "exclamation-triangle", *, details=()) -> dbc.Alert:
+    """`message` on the first line after the icon; `details` (components) below it. A
+    summary that names refused cases stays until dismissed; a plain success fades."""
+    head = [html.I(className=f"bi bi-{icon} me-2", **{"aria-hidden": "true"}), message]
+    children = [html.Div(head, className="fw-semibold"), *details] if details else head
+    return dbc.Alert(children, color=color, dismissable=True, className="py-2 small",
+                     duration=8000 if color == "success" else None)
 
 
 # ------------------------------------------------------------------ the assign menu
@@ -120,7 +120,7 @@ def summary(headline: str, outcomes: list[CaseOutcome], *, unchanged: str | None
     """One alert: what happened, then every case not changed by id and why, each a link."""
     grouped = bulk.by_result(outcomes)
     now, zone = runtime().now(), viewer_zone()
-    body: list = [html.Div(headline, className="fw-semibold")]
+    body: list = []
     if grouped[Result.UNCHANGED] and unchanged:
         body.append(html.Div(unchanged.format(n=len(grouped[Result.UNCHANGED]),
                                               were="was" if len(grouped[Result.UNCHANGED]) == 1 else "were")))
@@ -134,8 +134,8 @@ def summary(headline: str, outcomes: list[CaseOutcome], *, unchanged: str | None
         body.append(html.Div(f"Not tried ({len(skipped)}), for the same reason: "
                              + ", ".join(o.case_id for o in skipped) + ". Nothing was done to them.", className="mt-1"))
     if refused or skipped:
-        return _alert(body)
-    return _alert(body, "success", "check-circle")
+        return _alert(headline, details=body)
+    return _alert(headline, "success", "check-circle", details=body)
 
 
 def _stopped_at_once(outcomes: list[CaseOutcome]) -> str | None:
@@ -285,8 +285,10 @@ clientside_callback(
         let text = "";
         if (over) {
             text = n + " selected: at most @MAX@ at once, unselect " + (n - @MAX@);
-        } else if (n > 0) {
-            text = n + " selected" + (allMine ? (n === 1 ? ", already yours" : ", all yours") : "");
+        } else if (n === 1) {
+            text = "Selected: " + rows[0].id + (allMine ? ", already yours" : "");
+        } else if (n > 1) {
+            text = n + " selected" + (allMine ? ", all yours" : "");
         }
         const title = n === 1 ? "Add an internal note to " + rows[0].id
                               : "Add an internal note to " + n + " cases";

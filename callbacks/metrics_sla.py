@@ -124,8 +124,9 @@ def forecast_note(f: fc.Forecast) -> str:
     due = sum(d.deadlines for d in f.days)
     parts = [f"Expected: the {due:,} open case{'' if due == 1 else 's'} whose answer is due in the next "
              f"{len(f.days)} days"]
-    parts[0] += (f", at the share that escalated of the cases still open at their first deadline in the "
-                 f"{esc.days} days before ({charts.percent(esc.value)}: {esc.part:,} of {esc.whole:,})"
+    parts[0] += (f", at the share of the cases opened {esc.lag} to {esc.lag + esc.days - 1} days ago that went to "
+                 f"the platform once no longer waiting on a party ({charts.percent(esc.value)}: "
+                 f"{esc.part:,} of {esc.whole:,})"
                  if esc.value is not None else ", but no recent case has reached its deadline to measure a rate by")
     parts.append(f"final reviews: the open appeal windows of platform decisions at the recent appeal rate "
                  f"({charts.percent(appeal.value)}: {appeal.part:,} of {appeal.whole:,} decisions)"

@@ -10,13 +10,14 @@ The estimator, and why.
   at a reviewer's request, are not new work and are left out). Not every such case will
   escalate: the merchant may still accept, deny or ask, the customer withdraw. The rate is
   read from the rollups, over the cases opened in the 28 days before the last
-  `response_days` (so each of them has had its first deadline): those escalated, out of
-  those still open at that deadline — every case opened, less the ones closed within
-  `response_days` of opening (the resolution histogram), which never reached it. An open
-  case in the forecast has not been closed either, so it is compared with cases in the same
-  position. A denial appealed by the customer is an escalation too and counts in the rate's
-  numerator, so the deadline forecast stands for it. Fewer than `MIN_SAMPLE` cases in 28
-  days widens the window to 56.
+  `response_days` (so each has had its first deadline): of those no longer waiting on a
+  party, the share that went to the platform (`escalated_ever`). Each waiting case in the
+  forecast will stop waiting by its deadline one way or the other, so it is weighed by how
+  the recent ones ended. A denial the customer appealed is an escalation too and is in the
+  numerator: the deadlines stand for those appeals, on the deadline's day rather than the
+  appeal's. (Cases waiting on a party at a reviewer's request are escalated and waiting at
+  once, so the share is capped at 1.) Fewer than `MIN_SAMPLE` cases in 28 days widens the
+  window to 56.
 
 * Final reviews (appeals of platform decisions). Each open appeal window of a platform
   decision (`ix_cases_appeal_open`) is appealed with the platform's recent appeal rate
@@ -44,13 +45,14 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Optional
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
 from data.models import Case
 from data.read import metrics
+from data.rollups.maintain import ALL
+from data.rollups.models import RollupCases
 
 DAYS = 14
 RATE_DAYS, WIDER_RATE_DAYS, MIN_SAMPLE = 28, 56, 30
@@ -64,7 +66,8 @@ AWAITING = ("awaiting_merchant", "awaiting_customer")
 class Rate:
     part: int
     whole: int
-    days: int  # the window of cases it was read over
+    days: int  # the window of cases it was read over: opened `days` days up to `lag` days ago
+    lag: int = 0
 
     @property
     def value(self) -> Optional[float]:
@@ -129,24 +132,29 @@ def _by_local_day(rows, starts: list[dt.datetime], first: dt.date) -> dict[dt.da
     return out
 
 
-def _escalation_rate(session: Session, today: dt.date, zone: ZoneInfo, response_days: int, min_sample: int) -> Rate:
-    rate = Rate(0, 0, RATE_DAYS)
-    for days in (RATE_DAYS, WIDER_RATE_DAYS):
-        end = today - DAY * (response_days + 1)
-        f = metrics.MetricsFilter(end - DAY * (days - 1), end, zone=zone.key)
-        c = metrics.counts(session, f)
-        closed_early = sum(n for b, _, n in metrics.resolution_histogram(session, f, bin_days=1, bins=30).counts
-                           if b < response_days)
-        rate = Rate(c.escalated, max(0, c.cases - closed_early), days)
-        if rate.whole >= min_sample:
-            break
-    return rate
-
-
-def _appeal_rate(session: Session, today: dt.date, zone: ZoneInfo) -> Rate:
-    end = today - DAY * (APPEAL_LAG_DAYS + 1)
-    c = metrics.counts(session, metrics.MetricsFilter(end - DAY * (APPEAL_RATE_DAYS - 1), end, zone=zone.key))
-    return Rate(c.decisions_appealed, c.decisions, APPEAL_RATE_DAYS)
+def _rates(session: Session, today: dt.date, response_days: int, min_sample: int) -> tuple[Rate, Rate]:
+    """The escalation and appeal rates from the platform's daily rollup rows (every company,
+    provider and reason: one range of `ix_rollup_cases_every`), in one statement. The
+    windows are UTC days: a rate needs no finer edges than that."""
+    lag, appeal_lag = response_days + 1, APPEAL_LAG_DAYS + 1
+    windows = {days: (today - DAY * (lag + days - 1), today - DAY * (lag - 1)) for days in (RATE_DAYS, WIDER_RATE_DAYS)}
+    appeal = (today - DAY * (appeal_lag + APPEAL_RATE_DAYS - 1), today - DAY * (appeal_lag - 1))
+    r = RollupCases
+    waiting = r.st_awaiting_merchant + r.st_awaiting_customer
+    columns = []
+    for lo, hi in windows.values():
+        inside = and_(r.period >= lo, r.period < hi)
+        columns += [func.sum(r.escalated_ever).filter(inside), func.sum(r.cases - waiting).filter(inside)]
+    inside = and_(r.period >= appeal[0], r.period < appeal[1])
+    columns += [func.sum(r.decisions_appealed).filter(inside), func.sum(r.decisions).filter(inside)]
+    row = [int(v or 0) for v in session.execute(
+        select(*columns).where(r.grain == "d", r.company_id == "", r.provider == ALL, r.reason == ALL,
+                               r.period >= min(appeal[0], *(lo for lo, _ in windows.values())),
+                               r.period < max(appeal[1], *(hi for _, hi in windows.values())))).one()]
+    escalation = Rate(row[0], row[1], RATE_DAYS, lag)
+    if escalation.whole < min_sample:
+        escalation = Rate(row[2], row[3], WIDER_RATE_DAYS, lag)
+    return escalation, Rate(row[4], row[5], APPEAL_RATE_DAYS, appeal_lag)
 
 
 def capacity(session: Session, now: dt.datetime, days: int = CAPACITY_DAYS) -> Capacity:
@@ -186,9 +194,7 @@ def forecast(session: Session, *, now: dt.datetime, zone, response_days: int, da
         .group_by(window_hour))
     closing = _by_local_day(windows, starts, today)
 
-    esc, appeal, cap = (_escalation_rate(session, today, zone, response_days, min_sample),
-                        _appeal_rate(session, today, zone),
-                        capacity(session, now))
+    (esc, appeal), cap = _rates(session, today, response_days, min_sample), capacity(session, now)
     final_reviews: dict[dt.date, float] = defaultdict(float)
     for closes, n in closing.items():
         left = (closes - today).days + 1  # today (what is left of it) through the day the window closes

@@ -393,9 +393,11 @@ def test_manager_sees_the_forecast(as_user, sla_world):
 def test_forecast_with_a_rate_and_a_reviewers_day(as_user, sla_world, build):
     w = sla_world
     with build() as (ctx, _):
-        # Opened 10 days ago (first deadline 3 days ago): one escalated, one still open -> 50%.
+        # Opened 10 days ago (first deadline 3 days ago): one escalated, one accepted, one still waiting -> 50%.
         make_case(ctx, company=w.company, customer=w.customer, created_at=AS_OF - 240 * H, status="closed",
                   outcome="customer_won", escalated=True)
+        make_case(ctx, company=w.company, customer=w.customer, created_at=AS_OF - 240 * H, status="closed",
+                  outcome="customer_won")
         make_case(ctx, company=w.company, customer=w.customer, created_at=AS_OF - 240 * H)
         recent = make_case(ctx, company=w.company, customer=w.customer, created_at=AS_OF - 100 * H,
                            status="closed", outcome="customer_won", escalated=True, decision="refund")
@@ -406,6 +408,8 @@ def test_forecast_with_a_rate_and_a_reviewers_day(as_user, sla_world, build):
     assert fig["Expected escalations"][:2] == [0, 0.5]
     # One decision by one reviewer in 28 days: 1/28 a day; half a case tomorrow takes 14 of them.
     assert fig["Reviewers needed"][:3] == [0, 14, 0]
+    assert "cases opened 8 to 63 days ago that went to the platform once no longer waiting on a party (50%: 1 of 2)" \
+        in out["note"]
     assert "(50%: 1 of 2)" in out["note"] and "0.04 cases per reviewer per day (1 decision by 1 reviewer in the last 28 days)" in out["note"]
 
 

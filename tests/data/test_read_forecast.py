@@ -1,6 +1,6 @@
 """The staffing forecast (data/read/forecast.py) against hand-built cases, on SQLite and
 PostgreSQL: the deadlines of each coming day in the viewer's zone, the escalation rate of the
-cases still open at their first deadline (and its wider window when too few), the appeal
+recent cases no longer waiting on a party (and its wider window when too few), the appeal
 windows' expected final reviews, the reviewers needed, and what arrived on the past days.
 
 "Now" is Friday 20 March 2026, 12:00 UTC; answers are due in 7 days.
@@ -47,9 +47,9 @@ def world(build):
         case(ctx, w, at(1), status="under_review", escalated=True)                                # c1 escalated
         case(ctx, w, at(10), status="closed", outcome="customer_won", escalated=True, decision="refund",
              closed_after=days(9))                                                               # c2 escalated
-        case(ctx, w, at(20, month=2), status="closed", outcome="withdrawn", closed_after=days(2))  # c3 closed early
-        case(ctx, w, at(25, month=2), status="closed", outcome="customer_won", closed_after=days(10))  # c4 reached
-        case(ctx, w, at(5))                                                                      # c5 still open
+        case(ctx, w, at(20, month=2), status="closed", outcome="withdrawn", closed_after=days(2))  # c3 closed
+        case(ctx, w, at(25, month=2), status="closed", outcome="customer_won", closed_after=days(10))  # c4 closed
+        case(ctx, w, at(5), status="awaiting_customer")                                        # c5 still waiting
         case(ctx, w, at(1, month=2), status="under_review", escalated=True,                     # c6, 56 days only
              decided_at=at(10, month=2), decided_by_id=r2)
         # The appeal rate's cases, opened 28 to 84 days ago: four platform decisions, one appealed.
@@ -87,8 +87,9 @@ def test_deadlines_rate_appeals_and_reviewers_needed(Session, world, db_dialect)
     due = {d.day.isoformat(): d.deadlines for d in f.days if d.deadlines}
     # Today: the overdue one, not yet swept; 2 April 23:00 is the last day's; 3 April is past the 14 days.
     assert due == {"2026-03-20": 1, "2026-03-21": 3, "2026-04-02": 1}
-    # c1, c2 escalated of c1, c2, c4, c5 (c3 closed before its deadline): 28 days.
+    # c1, c2 escalated of c1 .. c4 (c5 is still waiting on a party): 28 days.
     assert (f.escalation_rate.part, f.escalation_rate.whole, f.escalation_rate.days) == (2, 4, 28)
+    assert (f.escalation_rate.lag, f.appeal_rate.lag, f.appeal_rate.days) == (8, 29, 56)
     assert (f.appeal_rate.part, f.appeal_rate.whole) == (1, 4)
     assert (f.capacity.decisions, f.capacity.reviewers) == (3, 2)  # 15 and 10 March (reviewer), 14 March (final)
     per = 3 / 2 / 28

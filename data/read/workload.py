@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from data.models import User
@@ -59,12 +59,7 @@ def workload_by_assignee(session: Session) -> dict[str, Workload]:
     """Open cases per assignee id (only people who hold at least one)."""
     totals: dict[str, list[int]] = {}
     for assignee_id, stage, n in _rows(session):
-        t = totals.setdefault(assignee_id, [0, 0, 0])
-        t[0] += n
-        if stage in ESCALATED_STAGES:
-            t[1] += n
-        elif stage in APPEAL_STAGES:
-            t[2] += n
+        _add(totals.setdefault(assignee_id, [0, 0, 0]), stage, n)
     return {uid: Workload(*map(int, t)) for uid, t in totals.items()}
 
 
@@ -74,10 +69,24 @@ def open_cases_by_assignee(session: Session) -> dict[str, int]:
 
 
 def staff_workload(session: Session) -> list[StaffLoad]:
-    """Every active reviewer and manager (ix_users_role) with their open cases, by name."""
-    loads = workload_by_assignee(session)
-    stmt = (select(User.id, User.name, User.role, User.on_duty, User.capacity)
+    """Every active reviewer and manager (ix_users_role) with their open cases, by name:
+    one statement, the staff joined to their few counter rows."""
+    counters = and_(OpenCaseCount.assignee_id == User.id, OpenCaseCount.n != 0, OpenCaseCount.stage != CLOSED)
+    stmt = (select(User.id, User.name, User.role, User.on_duty, User.capacity, OpenCaseCount.stage, OpenCaseCount.n)
+            .outerjoin(OpenCaseCount, counters)
             .where(User.role.in_(STAFF_ROLES), User.is_active.is_(True))
             .order_by(User.name, User.id))
-    return [StaffLoad(r.id, r.name, r.role, bool(r.on_duty), r.capacity, loads.get(r.id, Workload()))
-            for r in session.execute(stmt)]
+    people: dict[str, tuple] = {}
+    totals: dict[str, list[int]] = {}
+    for r in session.execute(stmt):
+        people.setdefault(r.id, (r.name, r.role, bool(r.on_duty), r.capacity))
+        _add(totals.setdefault(r.id, [0, 0, 0]), r.stage, r.n or 0)
+    return [StaffLoad(uid, *person, load=Workload(*totals[uid])) for uid, person in people.items()]
+
+
+def _add(total: list[int], stage: str | None, n: int) -> None:
+    total[0] += n
+    if stage in ESCALATED_STAGES:
+        total[1] += n
+    elif stage in APPEAL_STAGES:
+        total[2] += n

@@ -105,7 +105,7 @@ def check_url(url: str, settings: Settings) -> Target:
     else:
         try:
             addresses = resolve(host, port)
-        except (OSError, UnicodeError):
+        except (OSError, UnicodeError, ValueError):
             raise UrlRefused(f"The host {host} could not be found (DNS). Check the address and try again.")
         if not addresses:
             raise UrlRefused(f"The host {host} could not be found (DNS). Check the address and try again.")

@@ -37,8 +37,8 @@ def _event_names(value: Any) -> Any:
 
 
 Events = Annotated[Optional[list[EventName]], BeforeValidator(_event_names),  # type: ignore[valid-type]
-                   WithJsonSchema({"type": "array", "items": {"type": "string", "enum": list(EVENT_TYPES)},
-                                   "minItems": 1})]
+                   WithJsonSchema({"anyOf": [{"type": "array", "items": {"type": "string", "enum": list(EVENT_TYPES)},
+                                              "minItems": 1, "maxItems": MAX_EVENTS}, {"type": "null"}]})]
 Flag = Annotated[Optional[bool], ErrorCode("invalid_field", "'{name}' must be true or false.")]
 
 

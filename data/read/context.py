@@ -26,11 +26,11 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Callable, Optional
 
-from sqlalchemy import Select, and_, case as when, func, literal, or_, select, union_all
+from sqlalchemy import ColumnElement, Select, and_, case as when, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from data.models import Case
-from data.read.metrics import Arm, _arm_clause, periods, total_arms
+from data.read.metrics import Arm, periods, total_arms
 from data.rollups.maintain import ALL
 from data.rollups.models import RollupCases, RollupPayments
 
@@ -87,6 +87,19 @@ class Precedent:
     platform_overturns: Overturns
 
 
+def _arm_clause(table, arm: Arm, company) -> ColumnElement[bool]:
+    """metrics._arm_clause on the table's Core columns: the same rows, built without the
+    ORM's attribute machinery (a case page builds a few dozen of these per view)."""
+    c = table.c
+    if arm.grain == "h":
+        return and_(c.grain == "h", company, c.period == arm.days[0], c.hour >= arm.hour_lo, c.hour < arm.hour_hi)
+    return and_(c.grain == arm.grain, company, c.period >= arm.lo, c.period < arm.hi)
+
+
+# Core tables: the reads below are plain SELECTs, spared the ORM's statement machinery.
+CASES_T, PAYMENTS_T, CASE_T = RollupCases.__table__, RollupPayments.__table__, Case.__table__
+
+
 def _day_arms(first: dt.date, last: dt.date) -> list[Arm]:
     """Whole months and the days around them covering first..last (both included)."""
     return [Arm(g, lo, hi) for g, lo, hi in periods(first, last)]
@@ -124,13 +137,14 @@ def outcome_parts(*, company_id: str, reason: str, now: dt.datetime, days: int =
     primary key."""
     today = _utc_day(now)
     arms = _day_arms(today - dt.timedelta(days=days - 1), today)
-    sums = [_sum(getattr(RollupCases, n)) for n in ("closed", "customer_won", "merchant_won", "withdrawn")]
+    t = CASES_T.c
+    sums = [_sum(t[n]) for n in ("closed", "customer_won", "merchant_won", "withdrawn")]
 
     def rows(company):
-        return [or_(*(_arm_clause(RollupCases, arm, company) for arm in arms)), RollupCases.reason == reason]
+        return [or_(*(_arm_clause(CASES_T, arm, company) for arm in arms)), t.reason == reason]
 
-    return [_part("rc", *sums, where=rows(RollupCases.company_id == company_id)),
-            _part("rp", *sums, where=rows(and_(RollupCases.company_id == "", RollupCases.provider != ALL)))]
+    return [_part("rc", *sums, where=rows(t.company_id == company_id)),
+            _part("rp", *sums, where=rows(and_(t.company_id == "", t.provider != ALL)))]
 
 
 def _rates(found) -> tuple[OutcomeRates, OutcomeRates]:
@@ -148,11 +162,10 @@ def overturn_parts(*, company_id: str, reason: str, now: dt.datetime, days: int 
     the first decision: the company's ('oc', ix_cases_final_company_reason) and the
     platform's ('op', ix_cases_final_reason, index-only on PostgreSQL). `final_decision IS
     NOT NULL` is spelled out so that both databases can use the partial indexes."""
-    since = now - dt.timedelta(days=days)
-    window = (Case.final_decision.is_not(None), Case.reason == reason, Case.final_decided_at >= since,
-              Case.final_decided_at <= now)
-    counts = (func.count(), _count_if(Case.final_decision == "overturn"))
-    return [_part("oc", *counts, where=(Case.company_id == company_id, *window)),
+    c, since = CASE_T.c, now - dt.timedelta(days=days)
+    window = (c.final_decision.is_not(None), c.reason == reason, c.final_decided_at >= since, c.final_decided_at <= now)
+    counts = (func.count(), _count_if(c.final_decision == "overturn"))
+    return [_part("oc", *counts, where=(c.company_id == company_id, *window)),
             _part("op", *counts, where=window)]
 
 
@@ -199,14 +212,15 @@ def similar_cases(session: Session, *, company_id: str, reason: str, amount_mino
     (amount, created_at, id), the down seek matched ix_cases_amount_created exactly and
     PostgreSQL walked that one, across every company, for a small company's case."""
     limit = max(1, min(int(limit), 20))
-    base = (Case.company_id == company_id, Case.reason == reason, Case.status == "closed",
-            Case.currency == currency, Case.id != exclude_case_id)
-    closed = func.coalesce(Case.closed_at, Case.created_at)
-    cols = (Case.id, Case.amount_minor, Case.currency, Case.outcome, Case.created_at, closed.label("closed_at"))
-    up = (select(*cols).where(*base, Case.amount_minor >= amount_minor)
-          .order_by(Case.amount_minor, closed.desc(), Case.id.desc()).limit(limit).subquery())
-    down = (select(*cols).where(*base, Case.amount_minor < amount_minor)
-            .order_by(Case.amount_minor.desc(), closed.desc(), Case.id.desc()).limit(limit).subquery())
+    c = CASE_T.c
+    base = (c.company_id == company_id, c.reason == reason, c.status == "closed", c.currency == currency,
+            c.id != exclude_case_id)
+    closed = func.coalesce(c.closed_at, c.created_at)
+    cols = (c.id, c.amount_minor, c.currency, c.outcome, c.created_at, closed.label("closed_at"))
+    up = (select(*cols).where(*base, c.amount_minor >= amount_minor)
+          .order_by(c.amount_minor, closed.desc(), c.id.desc()).limit(limit).subquery())
+    down = (select(*cols).where(*base, c.amount_minor < amount_minor)
+            .order_by(c.amount_minor.desc(), closed.desc(), c.id.desc()).limit(limit).subquery())
     rows = session.execute(union_all(select(up), select(down))).all()
     found = [SimilarCase(r.id, int(r.amount_minor), r.currency, r.outcome, _aware(r.created_at),
                          _aware(r.closed_at), abs(int(r.amount_minor) - amount_minor)) for r in rows]
@@ -241,10 +255,11 @@ class CustomerRecord:
 
 def customer_parts(*, customer_id: str, now: dt.datetime, days: int = CUSTOMER_DAYS) -> list[Part]:
     """('cu': cases, closed, won) of one range of ix_cases_customer_created: a customer's cases are few."""
-    closed = Case.status == "closed"
-    return [_part("cu", func.count(), _count_if(closed), _count_if(and_(closed, Case.outcome == "customer_won")),
-                  where=(Case.customer_id == customer_id, Case.created_at >= now - dt.timedelta(days=days),
-                         Case.created_at <= now))]
+    c = CASE_T.c
+    closed = c.status == "closed"
+    return [_part("cu", func.count(), _count_if(closed), _count_if(and_(closed, c.outcome == "customer_won")),
+                  where=(c.customer_id == customer_id, c.created_at >= now - dt.timedelta(days=days),
+                         c.created_at <= now))]
 
 
 def _customer(found, days: int = CUSTOMER_DAYS) -> CustomerRecord:
@@ -286,11 +301,11 @@ def dispute_rate_parts(*, company_id: str, now: dt.datetime, days: int = DISPUTE
     window = _Window(_hour_floor(now - dt.timedelta(days=days)), _hour_floor(now) + HOUR)
     arms = total_arms(window)  # type: ignore[arg-type]
 
-    def rows(model):
-        return [or_(*(_arm_clause(model, arm, model.company_id == company_id) for arm in arms))]
+    def rows(table):
+        return [or_(*(_arm_clause(table, arm, table.c.company_id == company_id) for arm in arms))]
 
-    return [_part("dc", _sum(RollupCases.cases), where=rows(RollupCases)),
-            _part("dp", _sum(RollupPayments.n), where=rows(RollupPayments))]
+    return [_part("dc", _sum(CASES_T.c.cases), where=rows(CASES_T)),
+            _part("dp", _sum(PAYMENTS_T.c.n), where=rows(PAYMENTS_T))]
 
 
 def _dispute_rate(found, days: int = DISPUTE_RATE_DAYS) -> CompanyRate:

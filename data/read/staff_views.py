@@ -114,16 +114,21 @@ _CASE_KEYS = [keyset.Key(Case.created_at, True), keyset.Key(Case.id, True)]
 
 
 def _cases_page(session: Session, where, *, tag: str, after: Optional[str], size: int) -> Page[CaseRow]:
-    """Newest first, `size` a page, seeking past the cursor's (created_at, id)."""
+    """Newest first, `size` a page, seeking past the cursor's (created_at, id). The page is
+    chosen on the cases alone (the index's order, LIMIT) and only its rows are joined to
+    their company and customer, so the join never decides the plan."""
     size = max(1, min(int(size), 100))
     seek = keyset.decode(tag, _CASE_KEYS, after)
+    ids = select(Case.id).where(where).order_by(*keyset.order_by(_CASE_KEYS)).limit(size + 1)
+    if seek is not None:
+        ids = ids.where(keyset.after(_CASE_KEYS, seek))
+    page = ids.subquery()
     stmt = (select(Case.id, Case.status, Case.escalated, Case.outcome, Case.reason, Case.amount_minor, Case.currency,
                    Case.created_at, Case.company_id, Company.name.label("company_name"), Case.customer_id,
                    User.name.label("customer_name"))
+            .join(page, page.c.id == Case.id)
             .join(Company, Company.id == Case.company_id).join(User, User.id == Case.customer_id)
-            .where(where).order_by(*keyset.order_by(_CASE_KEYS)).limit(size + 1))
-    if seek is not None:
-        stmt = stmt.where(keyset.after(_CASE_KEYS, seek))
+            .order_by(*keyset.order_by(_CASE_KEYS)))
     rows = [CaseRow(**r._mapping) for r in session.execute(stmt)]
     rows, cursor = _page(rows, size, tag, _CASE_KEYS, lambda r: [r.created_at, r.id])
     return Page(rows, cursor, seek is not None)
@@ -155,17 +160,22 @@ _PAYMENT_KEYS = [keyset.Key(Payment.paid_at, True), keyset.Key(Payment.id, True)
 
 
 def _payments_page(session: Session, where, *, tag: str, after: Optional[str], size: int) -> Page[PaymentRow]:
+    """As `_cases_page`: the page of payments first, then its rows' company, customer and
+    case (cases.payment_id is unique: one index probe a row)."""
     size = max(1, min(int(size), 100))
     seek = keyset.decode(tag, _PAYMENT_KEYS, after)
+    ids = select(Payment.id).where(where).order_by(*keyset.order_by(_PAYMENT_KEYS)).limit(size + 1)
+    if seek is not None:
+        ids = ids.where(keyset.after(_PAYMENT_KEYS, seek))
+    page = ids.subquery()
     stmt = (select(Payment.id, Payment.company_id, Company.name.label("company_name"), Payment.customer_id,
                    User.name.label("customer_name"), Payment.provider, Payment.amount_minor, Payment.currency,
                    Payment.product_title, Payment.paid_at, Payment.refunded_minor, Case.id.label("case_id"),
                    Case.status.label("case_status"))
+            .join(page, page.c.id == Payment.id)
             .join(Company, Company.id == Payment.company_id).join(User, User.id == Payment.customer_id)
-            .outerjoin(Case, Case.payment_id == Payment.id)  # one case per payment at most (unique)
-            .where(where).order_by(*keyset.order_by(_PAYMENT_KEYS)).limit(size + 1))
-    if seek is not None:
-        stmt = stmt.where(keyset.after(_PAYMENT_KEYS, seek))
+            .outerjoin(Case, Case.payment_id == Payment.id)
+            .order_by(*keyset.order_by(_PAYMENT_KEYS)))
     rows = [PaymentRow(**r._mapping) for r in session.execute(stmt)]
     rows, cursor = _page(rows, size, tag, _PAYMENT_KEYS, lambda r: [r.paid_at, r.id])
     return Page(rows, cursor, seek is not None)

@@ -113,6 +113,8 @@ MATRIX: dict[str, dict[str, str]] = {
     "page /deliveries": SIGNED_IN,
     "page /audit": SIGNED_IN,
     "page /search": SIGNED_IN,
+    "page /customers/<customer_id>": SIGNED_IN,               # staff views: the data is the callbacks'
+    "page /companies/<company_id>": SIGNED_IN,
     "page /team": SIGNED_IN,
     "page /replies": SIGNED_IN,
     "page /404": NOBODY,                                     # answers 404 to everyone
@@ -156,12 +158,25 @@ MATRIX: dict[str, dict[str, str]] = {
     "callback callbacks.queue_bulk.note_selected": STAFF,    # one internal note on each selected case
     "callback callbacks.queue.open_case": SIGNED_IN,         # a grid click -> /cases/<id>: navigation only
     "callback callbacks.queue.tab_hint": SIGNED_IN,
+    "callback callbacks.queue.keep_url": SIGNED_IN,          # the grid's view -> the URL: echoes what it is sent
+    "callback callbacks.queue.follow_url": SIGNED_IN,        # the URL's view -> the grid: cleaned, no data
+    "callback callbacks.saved_views.list_views": STAFF,      # a person's own saved views only
+    "callback callbacks.saved_views.open_view": STAFF,
+    "callback callbacks.saved_views.open_dialog": STAFF,
+    "callback callbacks.saved_views.submit_view": STAFF,
+    "callback callbacks.saved_views.delete_view": STAFF,
     "callback callbacks.audit.load_audit": MANAGER,
     "callback callbacks.team.load_team": MANAGER,           # who is on duty, everyone's open cases
     "callback callbacks.team.team_chart": MANAGER,
     "callback callbacks.team.save_duty": MANAGER,           # put someone on or off duty, set a capacity
     "callback callbacks.search.search_cases": STAFF,         # any case, open or closed: staff only
     "callback callbacks.search.turn_page": SIGNED_IN,        # hands back the cursor it was sent: no data
+    "callback callbacks.staff_views.load_customer": STAFF,   # any customer, across companies: staff only
+    "callback callbacks.staff_views.load_company": STAFF,
+    "callback callbacks.staff_views.customer_cases_page": STAFF,
+    "callback callbacks.staff_views.customer_payments_page": STAFF,
+    "callback callbacks.staff_views.company_cases_page": STAFF,
+    "callback callbacks.staff_views.company_payments_page": STAFF,
     # Saved replies: the platform's for staff (managers change them), a company's for its creators only.
     "callback callbacks.replies.show_replies": row(creator=O, reviewer=A, manager=A),
     "callback callbacks.replies.open_reply": row(creator=O, manager=A),   # into the form: their keepers only
@@ -180,5 +195,6 @@ MATRIX: dict[str, dict[str, str]] = {
     "...queue-note-title.children..": NOBODY,                # what the selection allows, in the browser
     "clientside queue-note-dialog.is_open": NOBODY,          # the note dialog opens and closes in the browser
     "clientside ..queue-grid.columnDefs...queue-grid.dashGridOptions..": NOBODY,      # phone cards
+    "clientside queue-applied.data": NOBODY,                 # a view's sort and filters onto the grid
     "clientside ..company-grid.columnDefs...company-grid.dashGridOptions..": NOBODY,  # phone cards
 }

@@ -635,6 +635,8 @@ ROUTE_PROBES: dict[str, Callable[[Probe], Answer]] = {
     "page /deliveries": _page(lambda p: "/deliveries"),
     "page /audit": _page(lambda p: "/audit"),
     "page /search": _page(lambda p: "/search"),
+    "page /customers/<customer_id>": _page(lambda p: f"/customers/{p.side.customer}"),
+    "page /companies/<company_id>": _page(lambda p: f"/companies/{p.side.company}"),
     "page /team": _page(lambda p: "/team"),
     "page /404": _page(lambda p: "/404"),
 }
@@ -813,6 +815,49 @@ def _k(name: str) -> str:
     return f"callback callbacks.{name}"
 
 
+# ------------------------------------------------------------ saved views on the queue
+# Each staff person keeps a view of their own; anyone else aims at the manager's. Delete
+# works on a fresh view each time, so the kept ones stay.
+VIEW_MARK = "MATRIX-VIEW"
+_VIEWS: dict[tuple[int, str], int] = {}
+_view_names = iter(range(10**6))
+
+
+def _save_view(p: Probe, owner: str, name: str) -> int:
+    from dashboard import saved_views
+    from dashboard.context import Ctx, utcnow
+    from data.models import User
+
+    rt = p.live_app.runtime()
+    with rt.Session.begin() as s:
+        view, _ = saved_views.save_view(Ctx(s, utcnow(), rt.settings), s.get(User, owner), name,
+                                        saved_views.from_search("?tab=closed&sort=amount:desc"))
+        return view.id
+
+
+def _view_owner(p: Probe) -> str:
+    return p.world.reviewer if p.role == "reviewer" else p.world.manager
+
+
+def _view(p: Probe) -> int:
+    owner = _view_owner(p)
+    if (id(p.world), owner) not in _VIEWS:
+        _VIEWS[(id(p.world), owner)] = _save_view(p, owner, f"{VIEW_MARK} of {owner}")
+    return _VIEWS[(id(p.world), owner)]
+
+
+def _delete_view(p: Probe) -> Answer:
+    from data.models import SavedView
+
+    name = f"{VIEW_MARK} to delete {next(_view_names)}"
+    view_id = _save_view(p, _view_owner(p), name)
+    answer = callback_answer(p.callback(_k("saved_views.delete_view"), {
+        "queue-view-delete.n_clicks": 1, "queue-views.value": view_id}), [name])
+    with p.live_app.runtime().Session() as s:  # refused: the view is still there
+        assert (s.get(SavedView, view_id) is None) == answer.granted
+    return answer
+
+
 # ------------------------------------------------- saved replies (/replies and "Insert reply…")
 # A platform note and a message of each company, made once per world by their keepers; a
 # probe that changes or deletes one works on a fresh reply of its own, so the others stay.
@@ -966,6 +1011,19 @@ CALLBACK_PROBES: dict[str, Callable[[Probe], Answer]] = {
     _k("search.turn_page"): cb(_k("search.turn_page"), lambda p: {
         "search-next.n_clicks": 1, "search-first.n_clicks": 0, "search-next-cursor.data": "cursor-from-the-page",
         "search-after.data": None}, lambda p: ["cursor-from-the-page"], trigger="search-next.n_clicks"),
+    # Staff views: the side's customer and company, their name, cases and payments; anyone
+    # else gets the not-found state and no rows.
+    _k("staff_views.load_customer"): cb(_k("staff_views.load_customer"), lambda p: {
+        "customer-view-id.data": p.side.customer}, lambda p: [p.side.markers[3]]),
+    _k("staff_views.load_company"): cb(_k("staff_views.load_company"), lambda p: {
+        "company-view-id.data": p.side.company}, lambda p: [p.side.company_name]),
+    **{_k(f"staff_views.{who}_{what}_page"): (lambda key, who, what: cb(key, lambda p: {
+        f"{who}-view-id.data": getattr(p.side, who), f"{who}-view-{what}-next.n_clicks": 0,
+        f"{who}-view-{what}-first.n_clicks": 0, f"{who}-view-{what}-page.data": None},
+        # Any of the side's ids (fresh ones from earlier checks come first, newest first).
+        lambda p: ids_of(p.live_app, "Case" if what == "cases" else "Payment",
+                         **{f"{who}_id": getattr(p.side, who)})))(_k(f"staff_views.{who}_{what}_page"), who, what)
+       for who in ("customer", "company") for what in ("cases", "payments")},
     _k("metrics.metrics_overview"): cb(_k("metrics.metrics_overview"), lambda p: _metrics_values(),
                                        lambda p: ['"metrics-kpis":{"children":{"props"']),
     _k("metrics.metrics_volume"): cb(_k("metrics.metrics_volume"), lambda p: _metrics_values(),
@@ -1011,6 +1069,25 @@ CALLBACK_PROBES: dict[str, Callable[[Probe], Answer]] = {
         "rowId": "reso_x", "colId": "id", "value": "reso_x"}}, lambda p: ["url"]),
     _k("queue.tab_hint"): cb(_k("queue.tab_hint"), lambda p: {"queue-tabs.active_tab": "open"},
                              lambda p: ["queue-tab-hint"]),
+    _k("queue.keep_url"): cb(_k("queue.keep_url"), lambda p: {
+        "queue-grid.getRowsRequest": {**_grid(), "sortModel": [{"colId": "amount", "sort": "desc"}]},
+        "queue-tabs.active_tab": "closed", "queue-assigned.value": "anyone", "queue-view-state.data": None},
+        lambda p: ["tab=closed&sort=amount"]),
+    _k("queue.follow_url"): cb(_k("queue.follow_url"), lambda p: {
+        "queue-url.search": "?tab=closed&f.company=Acme", "queue-view-state.data": None}, lambda p: ['"Acme"']),
+    _k("saved_views.list_views"): cb(_k("saved_views.list_views"), lambda p: {"queue-load.data": _view(p) and True},
+                                     lambda p: [f"{VIEW_MARK} of {_view_owner(p)}"]),
+    _k("saved_views.open_view"): cb(_k("saved_views.open_view"), lambda p: {"queue-views.value": _view(p)},
+                                    lambda p: ["tab=closed&sort=amount"]),
+    _k("saved_views.open_dialog"): cb(_k("saved_views.open_dialog"), lambda p: {
+        "queue-view-save.n_clicks": 1, "queue-views.value": _view(p)},
+        lambda p: [f"{VIEW_MARK} of {_view_owner(p)}"], trigger="queue-view-save.n_clicks"),
+    _k("saved_views.submit_view"): cb(_k("saved_views.submit_view"), lambda p: {
+        "queue-view-submit.n_clicks": 1, "queue-view-name.value": f"{VIEW_MARK} saved by {p.role}",
+        "queue-view-mode.data": "save", "queue-views.value": None,
+        "queue-view-state.data": {"state": {"tab": "closed"}}},
+        lambda p: [f"{VIEW_MARK} saved by {p.role}"]),
+    _k("saved_views.delete_view"): _delete_view,
     _k("audit.load_audit"): cb(_k("audit.load_audit"), lambda p: {
         "audit-kinds.value": None, "audit-dates.start_date": _today(-30), "audit-dates.end_date": _today(1),
         "audit-pager.active_page": 1}, lambda p: [p.world.emails["manager"]]),

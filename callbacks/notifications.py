@@ -93,13 +93,14 @@ def _open(notification_id: Any):
 def open_from_bell(clicks: Any):
     """A click on one of the latest: mark it read, close the list and open its case (the
     move to the case's page refreshes the bell)."""
+    popovers = len(dash_ctx.outputs_list[1])  # a wildcard output: one value per popover, in a list
     trigger = dash_ctx.triggered_id
     if not isinstance(trigger, dict) or not any(isinstance(c, int) and c > 0 for c in (clicks or [])):
-        return no_update, no_update
+        return no_update, [no_update] * popovers
     path = _open(trigger.get("id"))
     if path is None:
-        return no_update, no_update
-    return path, [False] * len(dash_ctx.outputs_list[1])
+        return no_update, [no_update] * popovers
+    return path, [False] * popovers
 
 
 @callback(

@@ -99,7 +99,7 @@ def test_opening_one_marks_it_read_and_goes_to_its_case(as_user, runtime, w, mon
 def test_another_persons_notification_is_refused_and_unchanged(as_user, runtime, w, monkeypatch):
     clicked(monkeypatch, NotificationIds.bell_item(w.note_id))
     with as_user(w.reviewer2):
-        assert cb.open_from_bell([1]) == (cb.no_update, cb.no_update)
+        assert cb.open_from_bell([1]) == (cb.no_update, [cb.no_update])
     clicked(monkeypatch, NotificationIds.page_item(w.note_id))
     with as_user(w.reviewer2):
         href, alert = cb.open_from_page([1])
@@ -113,14 +113,14 @@ def test_another_persons_notification_is_refused_and_unchanged(as_user, runtime,
 def test_junk_ids_are_refused(as_user, runtime, w, monkeypatch, junk):
     clicked(monkeypatch, {"rc-bell-item": "open", "id": junk})
     with as_user(w.reviewer):
-        assert cb.open_from_bell([1]) == (cb.no_update, cb.no_update)
+        assert cb.open_from_bell([1]) == (cb.no_update, [cb.no_update])
     assert unread(runtime, w.reviewer.id) == 1
 
 
 def test_an_unclicked_render_does_nothing(as_user, runtime, w, monkeypatch):
     clicked(monkeypatch, NotificationIds.bell_item(w.note_id))
     with as_user(w.reviewer):
-        assert cb.open_from_bell([0]) == (cb.no_update, cb.no_update)
+        assert cb.open_from_bell([0]) == (cb.no_update, [cb.no_update])
     assert unread(runtime, w.reviewer.id) == 1
 
 

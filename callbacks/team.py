@@ -191,6 +191,10 @@ def save_duty(duty_values, capacity_values, duty_ids, capacity_ids, saved):
     try:
         with acting_user() as (ctx, user):
             done = duty.set_duty(ctx, actor=user, user_id=trigger["user"], **change)
+            if not done.changed:
+                # The renderer also fires this when it draws the rows (their values are the
+                # saved ones), and a value typed again is no change either: nothing to say.
+                return no_update, no_update
             text = _saved_text(done.member, ctx.settings.auto_assign_capacity)
     except DomainError as exc:
         return _alert(f"Nothing was changed: {exc.message}", "danger", "exclamation-triangle"), no_update

@@ -69,7 +69,7 @@ COLUMNS = {
               "info_requested_by_id", "assignee_id", "decided_by_id", "decision", "decision_amount_minor",
               "decision_reason", "final_decision", "final_decided_by_id", "refunded_minor", "credited_minor",
               "created_at", "updated_at", "first_merchant_response_at", "escalated_at", "appealed_at", "closed_at",
-              "version"),
+              "version", "first_platform_action_at", "decided_at", "final_decided_at"),
     "case_events": ("id", "case_id", "action", "reporter_type", "actor_id", "details", "data",
                     "viewable_by_customer", "viewable_by_merchant", "created_at"),
     "outbox_emails": ("case_id", "dedupe_key", "template", "recipient", "subject", "body_text", "body_html",
@@ -234,6 +234,7 @@ class _Generator:
             "decided_by": None, "decision": None, "decision_amount": None, "decision_reason": None,
             "final_decision": None, "final_by": None, "refunded": 0, "credited": 0, "first_response": None,
             "escalated_at": None, "appealed_at": None, "closed_at": None, "events": [], "emails": [],
+            "first_platform": None, "decided_at": None, "final_decided_at": None,
             "money": [], "payment_refunded_at": None, "refunded_externally": False,
         }
         try:
@@ -369,6 +370,7 @@ class _Generator:
         self.event(c, t, "assigned", "platform", reviewer, "Claimed the case.",
                    f'{{"assignee_id": "{reviewer}"}}', staff_only=True)
         c["assignee"] = reviewer
+        c["first_platform"] = c["first_platform"] or t
         return reviewer
 
     def review(self, c, t: int) -> None:
@@ -429,6 +431,7 @@ class _Generator:
             decision, amount = "merchant_wins", None
             c["outcome"], c["refund"] = "merchant_won", "none"
         c["decision"], c["decision_amount"], c["decided_by"], c["assignee"] = decision, amount, reviewer, reviewer
+        c["decided_at"] = t
         c["decision_reason"] = "Weighed both sides' evidence against the listing."
         self.event(c, t, "decided", "platform", reviewer, "The platform decided the case. " + c["decision_reason"],
                    f'{{"decision": "{decision}", "amount": {amount if amount else "null"}, '
@@ -465,7 +468,7 @@ class _Generator:
         rng = self.rng
         overturn = rng.random() < 0.3
         c["final_decision"], c["final_by"], c["assignee"] = ("overturn" if overturn else "uphold"), reviewer, reviewer
-        c["final"], c["appeal_due"] = True, None
+        c["final"], c["appeal_due"], c["final_decided_at"] = True, None, t
         remedy = None
         if overturn and c["outcome"] == "merchant_won":
             remedy = "refund" if rng.random() < 0.7 else "credit"
@@ -603,7 +606,8 @@ class _Generator:
             N if c["decision_amount"] is None else str(c["decision_amount"]), o(c["decision_reason"]),
             o(c["final_decision"]), o(c["final_by"]), str(c["refunded"]), str(c["credited"]), ts(c["created"]),
             ts(c["updated"]), ts(c["first_response"]), ts(c["escalated_at"]), ts(c["appealed_at"]),
-            ts(c["closed_at"]), str(1 + len(c["events"])))))
+            ts(c["closed_at"]), str(1 + len(c["events"])), ts(c["first_platform"]), ts(c["decided_at"]),
+            ts(c["final_decided_at"]))))
 
     def plain_payments(self, n: int, start: int, end: int) -> None:
         """Payments without a case, paid in [start, end): renewals, one-offs, crypto."""

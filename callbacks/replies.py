@@ -37,7 +37,9 @@ def _text(value: Any) -> str:
 
 
 def _alert(text, color: str = "danger", icon: str = "exclamation-triangle") -> dbc.Alert:
-    return dbc.Alert([html.I(className=f"bi bi-{icon} me-2"), text], color=color, dismissable=True)
+    """`text`: a string or a list of parts (flattened: Dash cannot render a list in a list)."""
+    parts = text if isinstance(text, list) else [text]
+    return dbc.Alert([html.I(className=f"bi bi-{icon} me-2"), *parts], color=color, dismissable=True)
 
 
 def intro(user) -> str:

@@ -18,7 +18,7 @@ def cheat_sheet() -> html.Div:
     return html.Div([
         html.Div("Placeholders", className="fw-semibold small mb-1"),
         html.Dl([item for name, what in canned.PLACEHOLDERS.items()
-                 for item in (html.Dt(html.Code(f"{{{name}}}"), className="col-sm-4"),
+                 for item in (html.Dt(html.Code(f"{{{name}}}", className="text-body"), className="col-sm-4"),
                               html.Dd(what, className="col-sm-8 mb-1"))], className="row small mb-1"),
         html.Div("They are filled in for the case when you insert the reply there, and you can still edit the "
                  "text before sending. Any other text in braces stays exactly as typed.",

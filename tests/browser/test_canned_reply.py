@@ -2,13 +2,16 @@
 picks a saved reply in "Insert reply…"; the note field holds the reply filled in for this
 case — the customer's name, the amount in the case's currency, the deadline in Paris time —
 the reviewer edits it and sends it, and the timeline shows the note as edited. A creator
-of another company is offered none of the platform's replies."""
+of another company is offered none of the platform's replies. A manager keeps one on
+/replies, told of a misspelt placeholder; the screen passes axe and fits a phone."""
 from __future__ import annotations
 
 import re
 
 import pytest
 from playwright.sync_api import expect
+
+from tests.browser.checks import DESKTOP, PHONE, assert_accessible, assert_fits_phone
 
 pytestmark = pytest.mark.browser
 
@@ -33,7 +36,7 @@ def canned_case(live_app):
         customer = factories.user(ctx, "customer", name="Priya Natarajan")
         reviewer = accounts.create_user(ctx, email="paris.reviewer@canned.test", name="Pascale Reviewer",
                                         role="reviewer", password=PASSWORD, time_zone="Europe/Paris")
-        manager = factories.user(ctx, "manager")
+        manager = factories.user(ctx, "manager", password=PASSWORD)
         outsider = factories.user(ctx, "creator", company_id=factories.company(ctx, "Elsewhere Ltd").id,
                                   password=PASSWORD)
         pay = factories.payment(ctx, company=company, customer=customer, amount_minor=12900, currency="EUR",
@@ -43,7 +46,8 @@ def canned_case(live_app):
         canned.create_reply(ctx, manager, name="Customer called", purpose="note", body=BODY)
         canned.create_reply(ctx, manager, name="Another note", purpose="note", body="Second one.")
         due = local_text(case.response_due_at, zone_named("Europe/Paris"))
-        return {"case": case.id, "reviewer": reviewer.email, "outsider": outsider.email, "due": due}
+        return {"case": case.id, "reviewer": reviewer.email, "outsider": outsider.email, "due": due,
+                "manager": manager.email}
 
 
 def _sign_in(page, email: str) -> None:
@@ -112,3 +116,39 @@ def test_a_creator_of_another_company_is_offered_none_of_them(actors, canned_cas
     page.goto("/replies")
     expect(page.locator("#replies-list")).to_contain_text("No saved replies yet.")
     expect(page.locator("#replies-list")).not_to_contain_text("Customer called")
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_a_manager_saves_a_reply_and_is_told_of_a_misspelt_placeholder(browser, live_app, canned_case, viewport):
+    # Its own context: axe is injected as a script tag, which the app's CSP would refuse.
+    ctx = browser.new_context(viewport=viewport, base_url=live_app.url, bypass_csp=True)
+    try:
+        page = ctx.new_page()
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        _sign_in(page, canned_case["manager"])
+        page.goto("/replies")
+        expect(page.locator("#replies-table")).to_contain_text("Customer called")
+        expect(page.locator("#replies-form")).to_be_visible()
+        name = f"Typo check {viewport['width']}"
+        page.fill("#replies-name", name)
+        page.select_option("#replies-purpose", label="Decision reason")
+        page.fill("#replies-body", "Refund {amount} to {custmer_name}.")
+        expect(page.locator("#replies-preview")).to_contain_text("Refund $49.00 to {custmer_name}.")
+        expect(page.locator("#replies-preview")).to_contain_text("{custmer_name} (did you mean {customer_name}?)")
+        page.click("#replies-save")
+        expect(page.locator("#replies-feedback")).to_contain_text(f"Saved “{name}”")
+        expect(page.locator("#replies-feedback")).to_contain_text("is not a placeholder: use {customer_name}")
+        expect(page.locator("#replies-table")).to_contain_text(name)
+        expect(page.locator("#replies-form-title")).to_have_text(f"Edit “{name}”")
+        assert_accessible(page, "/replies for a manager")
+        assert_fits_phone(page, "/replies for a manager") if viewport == PHONE else None
+        # ... and the case page's menu, with the new reply beside a decision's reason
+        page.goto(f"/cases/{canned_case['case']}")
+        _choose(page, "Internal note")
+        expect(page.locator("#case-insert-reply")).to_be_visible()
+        assert_accessible(page, "the case page with Insert reply…")
+        assert_fits_phone(page, "the case page with Insert reply…") if viewport == PHONE else None
+        assert errors == [], errors
+    finally:
+        ctx.close()

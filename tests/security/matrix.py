@@ -117,6 +117,7 @@ MATRIX: dict[str, dict[str, str]] = {
     "page /companies/<company_id>": SIGNED_IN,
     "page /team": SIGNED_IN,
     "page /replies": SIGNED_IN,
+    "page /notifications": SIGNED_IN,                        # staff notifications: the data is the callbacks'
     "page /404": NOBODY,                                     # answers 404 to everyone
     # ------------------------------------------------------------------ callbacks
     "callback callbacks.case.render_case": PARTIES_OWN_STAFF,
@@ -170,6 +171,15 @@ MATRIX: dict[str, dict[str, str]] = {
     "callback callbacks.team.team_chart": MANAGER,
     "callback callbacks.team.save_duty": MANAGER,           # put someone on or off duty, set a capacity
     "callback callbacks.search.search_cases": STAFF,         # any case, open or closed: staff only
+    # Staff notifications: each person's own; another's notification id is refused (404)
+    "callback callbacks.notifications.refresh_bell": STAFF,
+    "callback callbacks.notifications.open_from_bell": STAFF,
+    "callback callbacks.notifications.mark_all_from_bell": STAFF,
+    "callback callbacks.notifications.show_page": STAFF,
+    "callback callbacks.notifications.turn_page": SIGNED_IN,  # hands back the cursor it was sent: no data
+    "callback callbacks.notifications.open_from_page": STAFF,
+    "callback callbacks.notifications.mark_all_on_page": STAFF,
+    "callback callbacks.notifications.save_mode": STAFF,
     "callback callbacks.search.turn_page": SIGNED_IN,        # hands back the cursor it was sent: no data
     "callback callbacks.staff_views.load_customer": STAFF,   # any customer, across companies: staff only
     "callback callbacks.staff_views.load_company": STAFF,

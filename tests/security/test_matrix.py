@@ -638,6 +638,7 @@ ROUTE_PROBES: dict[str, Callable[[Probe], Answer]] = {
     "page /customers/<customer_id>": _page(lambda p: f"/customers/{p.side.customer}"),
     "page /companies/<company_id>": _page(lambda p: f"/companies/{p.side.company}"),
     "page /team": _page(lambda p: "/team"),
+    "page /notifications": _page(lambda p: "/notifications"),
     "page /404": _page(lambda p: "/404"),
 }
 
@@ -963,6 +964,121 @@ REPLIES_PROBES: dict[str, Callable[[Probe], Answer]] = {
 ROUTE_PROBES["page /replies"] = _page(lambda p: "/replies")
 
 
+# ------------------------------------------------------------ staff notifications
+# The reviewer and the manager each have one notification of their own (on B's case); a
+# party aims at the reviewer's. Marks are undone after each probe, so the next sees it unread.
+_NOTES: dict[tuple[int, str], int] = {}
+BELL_MARK = "MATRIX-BELL"
+
+
+def _note_of(p: Probe) -> int:
+    from dashboard.context import utcnow
+    from data.models import StaffNotification
+
+    owner = p.world.manager if p.role == "manager" else p.world.reviewer
+    if (id(p.world), owner) not in _NOTES:
+        with p.live_app.runtime().Session.begin() as s:
+            note = StaffNotification(user_id=owner, case_id=p.world.b.case, kind="escalated",
+                                     title=f"{BELL_MARK} of {owner}", body="A matrix probe's notification.",
+                                     dedupe_key=f"matrix:{owner}", created_at=utcnow())
+            s.add(note)
+            s.flush()
+            _NOTES[(id(p.world), owner)] = note.id
+    return _NOTES[(id(p.world), owner)]
+
+
+def _unread_again(p: Probe) -> None:
+    from sqlalchemy import update
+
+    from data.models import StaffNotification
+
+    with p.live_app.runtime().Session.begin() as s:
+        s.execute(update(StaffNotification).where(StaffNotification.title.startswith(BELL_MARK)).values(read_at=None))
+
+
+def _bell(which: str) -> dict:
+    return {"bell": "nav", "rc-bell": which}
+
+
+def _bell_post(p: Probe, key: str, inputs: list, state: list, outputs: list, changed: str) -> requests.Response:
+    """The renderer's envelope for a MATCH callback of the bell (concrete ids, one of each)."""
+    body = {"output": p.registry["callbacks"][key], "outputs": outputs, "inputs": inputs, "state": state,
+            "changedPropIds": [changed], "parsedChangedPropsIds": [changed]}
+    return p.http().post(p.url + "/_dash-update-component", json=body, timeout=60)
+
+
+def _refresh_bell(p: Probe) -> Answer:
+    note = _note_of(p)
+    poll = _bell("poll")
+    answer = _bell_post(p, _k("notifications.refresh_bell"), [
+        {"id": poll, "property": "n_intervals", "value": 1},
+        {"id": _bell("reload"), "property": "data", "value": 0},
+        {"id": "url", "property": "pathname", "value": "/queue"}], [],
+        [{"id": _bell("badge"), "property": "children"}, {"id": _bell("badge"), "property": "style"},
+         {"id": _bell("list"), "property": "children"}], json.dumps(poll, separators=(",", ":")) + ".n_intervals")
+    return callback_answer(answer, [BELL_MARK, f'"id":{note}'])
+
+
+def _open_note(p: Probe, key: str, pattern_key: str) -> Answer:
+    note = _note_of(p)
+    item = {pattern_key: "open", "id": note}
+    changed = json.dumps(item, sort_keys=True, separators=(",", ":")) + ".n_clicks"
+    pattern = json.dumps({pattern_key: "open", "id": ["ALL"]}, sort_keys=True, separators=(",", ":"))
+    values = {f"{pattern}.n_clicks": [{"id": item, "property": "n_clicks", "value": 1}]}
+    if key.endswith("open_from_bell"):
+        answer = p.http().post(p.url + "/_dash-update-component", json={
+            "output": p.registry["callbacks"][key],
+            "outputs": [{"id": "url", "property": "href"},
+                        [{"id": _bell("popover"), "property": "is_open"}]],
+            "inputs": [values[f"{pattern}.n_clicks"]], "changedPropIds": [changed],
+            "parsedChangedPropsIds": [changed]}, timeout=60)
+    else:
+        answer = p.callback(key, values, trigger=changed)
+    _unread_again(p)
+    return callback_answer(answer, [p.world.b.case])  # the case it opens
+
+
+def _mark_all_bell(p: Probe) -> Answer:
+    _note_of(p)
+    clicks = _bell("mark_all")
+    answer = _bell_post(p, _k("notifications.mark_all_from_bell"),
+                        [{"id": clicks, "property": "n_clicks", "value": 1}],
+                        [{"id": _bell("reload"), "property": "data", "value": 0}],
+                        {"id": _bell("reload"), "property": "data"},
+                        json.dumps(clicks, separators=(",", ":")) + ".n_clicks")
+    _unread_again(p)
+    assert answer.status_code < 500, answer.text[:300]
+    marked = answer.status_code == 200 and '"data"' in _text(answer)  # the bell's reload moved on
+    return Answer(marked, _text(answer), f"mark all -> {answer.status_code} {_text(answer)[:200]}")
+
+
+def _mark_all_page(p: Probe) -> Answer:
+    _note_of(p)
+    answer = p.callback(_k("notifications.mark_all_on_page"), {"notifications-mark-all.n_clicks": 1,
+                                                               "notifications-reload.data": 0})
+    _unread_again(p)
+    return callback_answer(answer, ["Marked 1 notification read.", "Nothing was unread."])
+
+
+NOTIFICATION_PROBES = {
+    _k("notifications.refresh_bell"): _refresh_bell,
+    _k("notifications.open_from_bell"): lambda p: _open_note(p, _k("notifications.open_from_bell"), "rc-bell-item"),
+    _k("notifications.mark_all_from_bell"): _mark_all_bell,
+    _k("notifications.show_page"): lambda p: (_note_of(p), cb(_k("notifications.show_page"), lambda p: {
+        "notifications-after.data": None, "notifications-reload.data": 0}, lambda p: [BELL_MARK])(p))[1],
+    _k("notifications.turn_page"): cb(_k("notifications.turn_page"), lambda p: {
+        "notifications-next.n_clicks": 1, "notifications-first.n_clicks": 0,
+        "notifications-next-cursor.data": "cursor-from-the-page"}, lambda p: ["cursor-from-the-page"],
+        trigger="notifications-next.n_clicks"),
+    _k("notifications.open_from_page"): lambda p: _open_note(p, _k("notifications.open_from_page"),
+                                                             "rc-notification"),
+    _k("notifications.mark_all_on_page"): _mark_all_page,
+    # "immediate" is everyone's default: a granted save changes nothing another check reads.
+    _k("notifications.save_mode"): cb(_k("notifications.save_mode"), lambda p: {
+        "notifications-mode-save.n_clicks": 1, "notifications-mode.value": "immediate"}, lambda p: ["Saved."]),
+}
+
+
 CALLBACK_PROBES: dict[str, Callable[[Probe], Answer]] = {
     _k("case.render_case"): cb(_k("case.render_case"), lambda p: {"case-id.data": p.side.case, "case-refresh.data": 0},
                                lambda p: [p.side.markers[2]]),
@@ -1099,6 +1215,7 @@ CALLBACK_PROBES: dict[str, Callable[[Probe], Answer]] = {
     _k("team.save_duty"): lambda p: _save_duty(p),
 }
 CALLBACK_PROBES.update(REPLIES_PROBES)
+CALLBACK_PROBES.update(NOTIFICATION_PROBES)
 for _key in MATRIX:
     if _key.startswith("clientside "):
         CALLBACK_PROBES[_key] = (lambda key: lambda p: _clientside(p, key))(_key)

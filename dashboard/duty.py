@@ -21,7 +21,7 @@ and the case row's version is bumped, so a stale copy written elsewhere fails.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Collection, Optional
 
 from sqlalchemy import and_, exists, or_, select
@@ -98,6 +98,9 @@ class OnDuty:
     capacity: int
     open_now: int
     last_assigned: int  # the seq of their latest assignment event on an open case; -1: none
+    # Held for the batch: the session's identity map keeps only what is referenced, and the
+    # assignee's notification (lifecycle.apply) reads this row again (one SELECT a case, else).
+    user: Optional[User] = field(default=None, repr=False, compare=False)
 
     @property
     def has_room(self) -> bool:
@@ -165,7 +168,7 @@ def on_duty_staff(ctx: Ctx) -> list[OnDuty]:
         return []
     counts = workload.open_cases_by_assignee(ctx.session)
     latest = team_read.last_assigned(ctx.session, [m.id for m in members])
-    return [OnDuty(m.id, m.name, capacity_of(m, ctx.settings), counts.get(m.id, 0), latest.get(m.id, -1))
+    return [OnDuty(m.id, m.name, capacity_of(m, ctx.settings), counts.get(m.id, 0), latest.get(m.id, -1), m)
             for m in members]
 
 

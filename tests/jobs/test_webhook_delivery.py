@@ -74,6 +74,8 @@ class Receiver:
                         assert self.path == "/hooks/rc?source=test" and event["id"] == self.headers["webhook-id"]
                         receiver.received.append(event)
                 self.send_response(receiver.status)
+                if 300 <= receiver.status < 400:  # to itself: a followed redirect would be a second request
+                    self.send_header("Location", receiver.url)
                 self.send_header("Content-Length", "2")
                 self.end_headers()
                 self.wfile.write(b"ok")
@@ -363,3 +365,14 @@ def test_the_probe_sees_only_claimable_events(runtime, act, w, receiver):
                               {"enabled": False})
     assert not due(T0 + days(1))
     assert {e.status for e in rows(runtime, WebhookEvent)} == {"failed"}  # dropped when disabled
+
+
+def test_a_redirect_is_not_followed_and_counts_as_a_failure(runtime, act, w, receiver):
+    hook = create_hook(runtime, w.creator, receiver.url)
+    receiver.secret = hook.secret
+    receiver.status = 302
+    act.open(T0, payment=act.new_payment(T0))
+    assert deliver(runtime, T0)["retrying"] == 1
+    (event,) = rows(runtime, WebhookEvent)
+    assert event.status == "pending" and event.last_status_code == 302 and "not followed" in event.last_error
+    assert len(receiver.ids) == 1  # one request, no second one to wherever it pointed

@@ -194,7 +194,7 @@ clientside_callback(
         return dash_clientside.no_update;
     }
     """.replace("@GRID@", QueueIds.GRID),
-    Output(QueueIds.GRID_SYNC, "data", allow_duplicate=True),
+    Output(QueueIds.APPLIED, "data"),
     Input(QueueIds.APPLY, "data"),
     prevent_initial_call=True,
 )

@@ -171,10 +171,11 @@ def list_views(ctx: Ctx, user: User) -> list[SavedView]:
 def get_view(ctx: Ctx, user: User, view_id: Any) -> SavedView:
     """One of the caller's views; someone else's, or none, is not found alike."""
     _staff(user)
-    if not isinstance(view_id, int) or isinstance(view_id, bool):
-        if not (isinstance(view_id, str) and view_id.isdigit() and len(view_id) < 12):
-            raise NotFound("saved view")
+    if isinstance(view_id, str) and view_id.isdigit() and len(view_id) < 12:
         view_id = int(view_id)
+    # An integer column's range: anything else (a bool, 10**30, an object) names no view.
+    if not isinstance(view_id, int) or isinstance(view_id, bool) or not 0 < view_id < 2**31:
+        raise NotFound("saved view")
     view = ctx.session.scalar(_mine(user).where(SavedView.id == view_id))
     if view is None:
         raise NotFound("saved view")

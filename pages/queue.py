@@ -99,6 +99,7 @@ def layout(**query):
         # is being applied to the grid (callbacks/queue.py keep_url / follow_url).
         dcc.Store(id=QueueIds.VIEW_STATE, data={"state": state, "pending": None}),
         dcc.Store(id=QueueIds.APPLY),
+        dcc.Store(id=QueueIds.APPLIED),
         dcc.Store(id=QueueIds.VIEW_MODE),
         dcc.Store(id=QueueIds.LOAD, data=True),
         dcc.Store(id=QueueIds.REFRESH, data=0),

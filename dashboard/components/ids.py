@@ -151,6 +151,7 @@ class QueueIds:
     URL = "queue-url"
     VIEW_STATE = "queue-view-state"
     APPLY = "queue-apply"
+    APPLIED = "queue-applied"  # the clientside step's (unused) output
     # Saved views (callbacks/saved_views.py).
     VIEWS = "queue-views"
     VIEW_SAVE = "queue-view-save"
@@ -437,6 +438,35 @@ class NotificationIds:
     @staticmethod
     def page_item(notification_id: int) -> dict:
         return {"rc-notification": "open", "id": notification_id}
+
+
+class WebhookIds:
+    """The webhooks card (`components/webhooks_panel.py`, `callbacks/company_webhooks.py`)
+    on `/company`, and the webhooks card of `/deliveries` (`callbacks/deliveries.py`)."""
+
+    LOAD = "webhooks-load"  # Store: bumped after every change, to redraw the list
+    LIST = "webhooks-list"
+    URL = "webhooks-url"
+    URL_ERROR = "webhooks-url-error"
+    EVENTS = "webhooks-events"
+    CREATE = "webhooks-create"
+    SECRET = "webhooks-secret"  # the one-time secret, right after creating
+    FEEDBACK = "webhooks-feedback"
+    CONFIRM = "webhooks-confirm-delete"
+    CONFIRM_BODY = "webhooks-confirm-delete-body"
+    CONFIRM_OK = "webhooks-confirm-delete-ok"
+    CONFIRM_CANCEL = "webhooks-confirm-delete-cancel"
+    DELETING = "webhooks-deleting"  # Store: the webhook the dialog is about
+    STAFF_LIST = "deliveries-webhooks"
+    STAFF_EVENTS = "deliveries-webhook-events"
+    STAFF_STATUS = "deliveries-webhook-status"
+
+    TOGGLE, TEST, DELETE = "webhooks-toggle", "webhooks-test", "webhooks-delete"
+
+    @staticmethod
+    def row(kind: str, hook_id: Any) -> dict:
+        """A per-webhook control (`kind` one of TOGGLE, TEST, DELETE); `dash.ALL` to match them all."""
+        return {"type": kind, "id": hook_id}
 
 
 __all__ = ["ShellIds", "CaseIds", "QueueIds", "CompanyIds", "MyCasesIds", "DeliveriesIds", "MetricsIds", "AuditIds",

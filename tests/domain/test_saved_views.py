@@ -112,7 +112,10 @@ def test_another_persons_view_is_not_found(ctx, w):
                 lambda: sv.delete_view(ctx, w.reviewer2, view.id),
                 lambda: sv.get_view(ctx, w.reviewer, view.id + 1000),
                 lambda: sv.get_view(ctx, w.reviewer, "1 OR 1=1"),
-                lambda: sv.get_view(ctx, w.reviewer, True)):
+                lambda: sv.get_view(ctx, w.reviewer, True),
+                lambda: sv.get_view(ctx, w.reviewer, 10**30),
+                lambda: sv.get_view(ctx, w.reviewer, "9" * 11),
+                lambda: sv.get_view(ctx, w.reviewer, {"$ne": None})):
         with pytest.raises(NotFound):
             act()
     fresh = ctx.session.get(SavedView, view.id)

@@ -148,6 +148,13 @@ MATRIX: dict[str, dict[str, str]] = {
     "callback callbacks.my_cases.close_form": SIGNED_IN,
     "callback callbacks.my_cases.follow_fields": SIGNED_IN,      # submit ready or not from the fields: no data
     "callback callbacks.my_cases.submit_case": CUSTOMER_OWN,
+    "callback callbacks.company_webhooks.load_webhooks": CREATOR_OWN,
+    "callback callbacks.company_webhooks.create_webhook": row(creator=A),   # always for the creator's own company
+    "callback callbacks.company_webhooks.toggle_webhook": row(creator=O, reviewer=A, manager=A),
+    "callback callbacks.company_webhooks.send_test": row(creator=O, reviewer=A, manager=A),
+    "callback callbacks.company_webhooks.ask_delete": row(creator=O, reviewer=A, manager=A),
+    "callback callbacks.company_webhooks.confirm_delete": row(creator=O, reviewer=A, manager=A),
+    "callback callbacks.deliveries.load_webhook_deliveries": STAFF,
     "callback callbacks.auto_refund.load_thresholds": row(creator=O, reviewer=A, manager=A),
     "callback callbacks.auto_refund.save_thresholds": row(creator=O, reviewer=A, manager=A),
     "callback callbacks.queue.show_queue": STAFF,

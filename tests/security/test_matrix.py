@@ -455,6 +455,37 @@ def _webhook_changed(p: Probe, call: Callable[[str], requests.Response]) -> Answ
     return Answer(granted, _text(answer), f"{answer.request.method} {answer.request.url} -> {answer.status_code}")
 
 
+def _webhook_button(key: str, kind: str, data: Callable[[Probe, str], list[str]], *, changes: bool = False):
+    """A per-webhook button of the /company webhooks card, clicked on a fresh webhook of
+    the side's company. `changes`: granted only if the webhook changed (else as it was)."""
+    def probe(p: Probe) -> Answer:
+        hook = fresh_webhook(p.live_app, p.side)
+        before = webhook_state(p.live_app, hook)
+        button = {"id": hook, "type": kind}
+        changed = json.dumps(button, sort_keys=True, separators=(",", ":")) + ".n_clicks"
+        answer = p.callback(key, {'{"id":["ALL"],"type":"%s"}.n_clicks' % kind: [
+            {"id": button, "property": "n_clicks", "value": 1}], "webhooks-load.data": 0}, trigger=changed)
+        assert answer.status_code < 500, answer.text[:300]
+        granted = answer.status_code == 200 and _has_any(answer.text, data(p, hook))
+        if changes:
+            after = webhook_state(p.live_app, hook)
+            granted = granted and before != after
+            if not granted:
+                assert before == after, f"refused, yet the webhook changed: {before} -> {after}"
+        return Answer(granted, _text(answer), f"{kind} -> {answer.status_code} {_text(answer)[:300]}")
+    return probe
+
+
+def _confirm_webhook_delete(p: Probe) -> Answer:
+    hook = fresh_webhook(p.live_app, p.side)
+    answer = p.callback("callback callbacks.company_webhooks.confirm_delete", {
+        "webhooks-confirm-delete-ok.n_clicks": 1, "webhooks-confirm-delete-cancel.n_clicks": None,
+        "webhooks-deleting.data": hook, "webhooks-load.data": 0}, trigger="webhooks-confirm-delete-ok.n_clicks")
+    assert answer.status_code < 500, answer.text[:300]
+    gone = webhook_state(p.live_app, hook) is None
+    return Answer(gone, _text(answer), f"confirm delete -> {answer.status_code} {_text(answer)[:300]}")
+
+
 def _today(delta=0) -> str:
     return (dt.date.today() + dt.timedelta(days=delta)).isoformat()
 
@@ -1109,6 +1140,23 @@ CALLBACK_PROBES: dict[str, Callable[[Probe], Answer]] = {
     _k("auto_refund.save_thresholds"): cb(_k("auto_refund.save_thresholds"), lambda p: {
         "auto-refund-save.n_clicks": 1, "auto-refund-company.data": p.side.company, "auto-refund-card.value": 0.01,
         "auto-refund-paypal.value": None, "auto-refund-locked.value": False}, lambda p: [p.side.company_name]),
+    _k("company_webhooks.load_webhooks"): lambda p: (lambda hook: callback_answer(p.callback(
+        _k("company_webhooks.load_webhooks"), {"webhooks-load.data": 0}), [hook]))(fresh_webhook(p.live_app, p.side)),
+    _k("company_webhooks.create_webhook"): cb(_k("company_webhooks.create_webhook"), lambda p: {
+        "webhooks-create.n_clicks": 1, "webhooks-url.value": HOOK_URL,
+        "webhooks-events.value": ["resolution_center_case.created"], "webhooks-load.data": 0},
+        lambda p: ["Webhook added"]),
+    _k("company_webhooks.toggle_webhook"): _webhook_button(_k("company_webhooks.toggle_webhook"), "webhooks-toggle",
+                                                           lambda p, hook: ["Turned off"], changes=True),
+    _k("company_webhooks.send_test"): _webhook_button(_k("company_webhooks.send_test"), "webhooks-test",
+                                                      lambda p, hook: ["Test event msg_"]),
+    _k("company_webhooks.ask_delete"): _webhook_button(_k("company_webhooks.ask_delete"), "webhooks-delete",
+                                                       lambda p, hook: ["matrix-hooks"]),
+    _k("company_webhooks.confirm_delete"): _confirm_webhook_delete,
+    _k("deliveries.load_webhook_deliveries"): lambda p: (lambda hook: callback_answer(p.callback(
+        _k("deliveries.load_webhook_deliveries"), {"deliveries-webhook-status.value": "all",
+                                                   "deliveries-refresh.n_clicks": 0, "deliveries-changed.data": None}),
+        [hook]))(fresh_webhook(p.live_app, p.side)),
     _k("company.load_worklists"): cb(_k("company.load_worklists"), lambda p: {"company-load.data": 0},
                                      lambda p: [p.side.case, p.side.company_name]),
     _k("company.load_kpis"): cb(_k("company.load_kpis"), lambda p: {"company-load.data": 0},

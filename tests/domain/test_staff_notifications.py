@@ -310,3 +310,19 @@ def test_two_schedulers_at_once_write_one_digest(story, w, Session, settings):  
     assert sum(results) == 2
     digests = [e for e in story.emails() if e.template == "staff_digest"]
     assert sorted(e.recipient for e in digests) == sorted([w.reviewer.email, w.reviewer2.email])
+
+
+def test_what_arrives_after_eight_waits_for_tomorrows_digest(story, w, Session, settings):  # noqa: N803
+    set_user(story, w.reviewer, notify_mode="digest")  # no zone saved: UTC
+    story.now = dt.datetime.combine(story.now.date(), dt.time(6), tzinfo=dt.timezone.utc) - days(7)
+    cid = story.open(payment=story.new_payment())
+    story.later(days(7) + dt.timedelta(hours=4))  # escalated at 10:00, after today's 08:00
+    story.do(system.escalate_overdue, cid)
+
+    def run(at):
+        with Session() as s:
+            return send_digests(s, at, settings=settings)
+
+    today = story.now.date()
+    assert run(story.now + dt.timedelta(hours=1)) == {"sent": 0}  # not in today's (it came after 08:00)
+    assert run(_local("UTC", today + dt.timedelta(days=1), 8)) == {"sent": 1}  # in tomorrow's

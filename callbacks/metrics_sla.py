@@ -105,12 +105,11 @@ def metrics_sla(start, end, companies, providers, reasons):
                                      today=ctx.now.astimezone(zone).date(), zone=zone)
             out = sla.section(ctx.session, f, now=ctx.now, review_hours=s.review_sla_hours,
                               final_hours=s.final_review_sla_hours, warning_hours=s.sla_warning_hours)
-            target = f"targets {_hours(s.review_sla_hours)} and {_hours(s.final_review_sla_hours)}"
             reviewers = (charts.sla_reviewer_table(out.reviewers) if out.reviewers else
                          empty_state("No platform decisions were taken in these dates.", icon="person-check"))
             return dict(note=sla_note(out.window, zone, s.review_sla_hours, s.final_review_sla_hours),
                         open=open_cards(out.open_now, s), kpis=kpi_row(out.totals, s),
-                        weekly=charts.sla_weekly_figure(out.weeks, target_note=target), reviewers=reviewers)
+                        weekly=charts.sla_weekly_figure(out.weeks), reviewers=reviewers)
     except DomainError:
         return NOTHING
 

@@ -333,10 +333,10 @@ def kpi_duration(seconds: Optional[float]) -> str:
 SLA_COLORS = {"first": "#0d6efd", "final": "#6f42c1", "share": "#198754", "target": "#adb5bd"}
 
 
-def sla_weekly_figure(weeks, *, target_note: str) -> go.Figure:
+def sla_weekly_figure(weeks) -> go.Figure:
     """`weeks`: data.read.sla.Week rows. Bars: first and final decisions taken that week
     (stacked); line: the share of them made within their target (right axis)."""
-    title = "Platform decisions per week, and the share within target"
+    title = "Decisions per week, share within target"
     if not weeks:
         return empty_figure(title, "No platform decisions were taken in these dates.")
     x = [w.start.isoformat() for w in weeks]
@@ -352,10 +352,12 @@ def sla_weekly_figure(weeks, *, target_note: str) -> go.Figure:
                     customdata=[[w.within + w.final_within, w.decided + w.final_decided] for w in weeks],
                     hovertemplate="Within target<br>%{hovertext}: %{y:.0%} (%{customdata[0]} of %{customdata[1]})"
                                   "<extra></extra>")
-    _layout(fig, title, f"Week the decision was taken (from Monday) — {target_note}", "Decisions", barmode="stack",
-            yaxis2={"overlaying": "y", "side": "right", "range": [0, 1.05], "tickformat": ".0%", "showgrid": False,
-                    "title": {"text": "Within target"}})
-    fig.update_layout(margin={"l": 56, "r": 56, "t": 40, "b": 104})
+    _layout(fig, title, "Week of the decision (from Monday)", "Decisions", barmode="stack")
+    # After _layout, which titles every y axis alike.
+    fig.update_layout(margin={"l": 56, "r": 56, "t": 40, "b": 104},
+                      yaxis2={"overlaying": "y", "side": "right", "range": [0, 1.05], "tickformat": ".0%",
+                              "tickmode": "array", "tickvals": [0, 0.25, 0.5, 0.75, 1], "showgrid": False,
+                              "title": {"text": "Within target"}})
     _date_axis(fig, "week")
     return fig
 
@@ -383,7 +385,7 @@ def forecast_figure(f) -> go.Figure:
     """`f`: data.read.forecast.Forecast. Grey bars: escalations of the past days' deadlines;
     coloured bars: what the coming days' deadlines and appeal windows are expected to bring;
     dashed line: reviewers needed (right axis)."""
-    title = "Escalations: the last 14 days and the next 14 expected"
+    title = "Escalations, past and expected"
     if not f.arrived and not f.days:
         return empty_figure(title, "Nothing to forecast.")
     fig = go.Figure()
@@ -403,10 +405,11 @@ def forecast_figure(f) -> go.Figure:
         fig.add_scatter(**_on_periods("day", coming), y=[d.reviewers_needed for d in f.days], name="Reviewers needed",
                         mode="lines+markers", yaxis="y2", line={"color": FORECAST_COLORS["reviewers"], "dash": "dash"},
                         hovertemplate="Reviewers needed<br>%{hovertext}: %{y}<extra></extra>")
-    _layout(fig, title, "Day", "Cases", barmode="stack",
-            yaxis2={"overlaying": "y", "side": "right", "rangemode": "tozero", "showgrid": False,
-                    "title": {"text": "Reviewers"}})
-    fig.update_layout(margin={"l": 56, "r": 56, "t": 40, "b": 104})
+    _layout(fig, title, "Day", "Cases", barmode="stack")
+    top = max([d.reviewers_needed or 0 for d in f.days] + [1])
+    fig.update_layout(margin={"l": 56, "r": 56, "t": 40, "b": 104},
+                      yaxis2={"overlaying": "y", "side": "right", "range": [0, top * 1.1], "tickformat": ",d",
+                              "tickmode": "auto", "nticks": 5, "showgrid": False, "title": {"text": "Reviewers needed"}})
     fig.add_vline(x=dt.datetime.combine(f.today, dt.time()).isoformat(), line_dash="dot", line_color="#adb5bd")
     _date_axis(fig, "day")
     return fig

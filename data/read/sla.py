@@ -23,6 +23,7 @@ A two-year SLA history would need its own rollup by decision hour (see the READM
 """
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import functools
 from collections import defaultdict
@@ -153,25 +154,20 @@ class Week:
 
 
 def weekly(rows: list[Decision], f: MetricsFilter) -> list[Week]:
-    """Weeks (from Monday, in the filter's zone) with at least one decision, in order.
-
-    Every zone's offset is a whole number of quarter hours, so the week of each quarter
-    hour since 1970 is worked out once and shared by the decisions in it."""
-    zone = f.tz
-    quarter = 900 * US
-    week_of: dict[int, dt.date] = {}
-    acc: dict[dt.date, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    """Weeks (from Monday, in the filter's zone) with at least one decision, in order: each
+    decision is placed by a binary search of the window's week starts (local midnights, as
+    microseconds), a handful of weeks however many decisions."""
+    zone, win = f.tz, window(f)
+    monday = bucket_of(win.start, "week")
+    weeks = [monday + dt.timedelta(weeks=i) for i in range((win.end - monday).days // 7 + 1)]
+    starts = [int(dt.datetime.combine(w, dt.time(), zone).timestamp()) * US for w in weeks]
+    acc = [[0, 0, 0, 0] for _ in weeks]
     for d in rows:
-        q = d.at_us // quarter
-        week = week_of.get(q)
-        if week is None:
-            local = dt.datetime.fromtimestamp(q * 900, dt.timezone.utc).astimezone(zone).date()
-            week = week_of[q] = bucket_of(local, "week")
+        counts = acc[max(0, bisect.bisect_right(starts, d.at_us) - 1)]
         i = 0 if d.kind == FIRST else 2
-        counts = acc[week]
         counts[i] += 1
         counts[i + 1] += d.within
-    return [Week(start, *counts) for start, counts in sorted(acc.items())]
+    return [Week(w, *counts) for w, counts in zip(weeks, acc) if counts[0] or counts[2]]
 
 
 # ---------------------------------------------------------------------- reviewers

@@ -13,15 +13,18 @@ from dash import ALL, Input, Output, callback, ctx as dash_ctx, html, no_update
 
 from callbacks._session import acting_user
 from data.read import deliveries
+from data.read import webhooks as webhooks_read
 from dashboard.components import case_table as ct
 from dashboard.components.case_panels import MOVEMENT_LABELS
 from dashboard.components.format import PROVIDER_LABELS, local_time, money
-from dashboard.components.ids import DeliveriesIds
+from dashboard.components import webhooks_panel
+from dashboard.components.ids import DeliveriesIds, WebhookIds
 from dashboard.components.shell import empty_state
 from dashboard.errors import DomainError
 from dashboard.deliveries import retry_failed_email, retry_failed_movement
 from dashboard.money.executor import FAILING_AFTER_ATTEMPTS
 from dashboard.permissions import is_staff
+from dashboard.webhooks import console
 
 PAGE_SIZE = 25
 HIDDEN = {"display": "none"}
@@ -145,6 +148,10 @@ def retry_delivery(clicks):
             if trigger.get("kind") == "movement":
                 retry_failed_movement(ctx, actor=user, movement_id=int(trigger["id"]))
                 done = "The money movement is queued again; the scheduler retries it within a minute."
+            elif trigger.get("kind") == "webhook":
+                console.retry_event(ctx, actor=user, event_id=str(trigger["id"]))
+                done = ("The webhook delivery is queued again with the same webhook-id; the scheduler sends it "
+                        "within seconds.")
             else:
                 retry_failed_email(ctx, actor=user, email_id=int(trigger["id"]))
                 done = "The email is back in the outbox; the scheduler sends it within seconds."
@@ -154,3 +161,47 @@ def retry_delivery(clicks):
         return no_update, no_update
     return dbc.Alert([html.I(className="bi bi-check2-circle me-2"), done], color="success", duration=6000), \
         f"{trigger.get('kind')}:{trigger.get('id')}:{sum(c or 0 for c in clicks)}"
+
+
+WEBHOOK_COLORS = {"delivered": "success", "pending": "warning", "failed": "danger"}
+WEBHOOK_FILTERS = ("failed", "pending", "delivered", "all")
+
+
+def webhook_event_rows(rows: list[webhooks_read.EventRow]) -> html.Div:
+    def status(e):
+        badge = dbc.Badge(e.status, color=WEBHOOK_COLORS.get(e.status, "secondary"),
+                          text_color="dark" if e.status == "pending" else None)
+        answer = (f"{e.last_status_code or 'no answer'}"
+                  + (f" in {e.last_response_ms} ms" if e.last_response_ms is not None else "")) if e.attempts else ""
+        return html.Div([badge, html.Div(answer, className="text-muted small")])
+    return ct.case_table(
+        ["Case", "Webhook", "Event", "Status", "Attempts", "Last error", "Queued", ""],
+        [[ct.case_link(e.case_id) if e.case_id else "test", html.Div([
+            html.Code(e.url, className="small text-break"),
+            html.Div(e.company_name or "Platform", className="text-muted small")]),
+          webhooks_panel.EVENT_LABELS.get(e.event_type, e.event_type), status(e), _attempts(e.attempts),
+          html.Span(e.last_error or "", className="text-danger small text-break"),
+          local_time(e.created_at, fmt="%d %b, %H:%M"), retry_button("webhook", e.id, e.status)] for e in rows],
+        table_id=f"{WebhookIds.STAFF_EVENTS}-table", row_ids=[e.id for e in rows],
+        empty=empty_state("No webhook deliveries with this status.", icon="broadcast"))
+
+
+@callback(
+    Output(WebhookIds.STAFF_EVENTS, "children"), Output(WebhookIds.STAFF_LIST, "children"),
+    Input(WebhookIds.STAFF_STATUS, "value"), Input(DeliveriesIds.REFRESH, "n_clicks"),
+    Input(DeliveriesIds.CHANGED, "data"),
+)
+def load_webhook_deliveries(status, _refresh, _changed):
+    """Staff: the newest webhook deliveries with the chosen status, and every webhook."""
+    with acting_user() as (ctx, user):
+        if not is_staff(user):
+            return FORBIDDEN, None
+        status = status if status in WEBHOOK_FILTERS else "failed"
+        rows = webhooks_read.events(ctx.session, status=None if status == "all" else status, limit=PAGE_SIZE)
+        counts = webhooks_read.event_counts(ctx.session)
+        hooks = webhooks_read.webhooks(ctx.session, every=True)
+        attempts = webhooks_read.last_attempts(ctx.session, [h.id for h in hooks], per_webhook=3)
+        summary = html.Div(" · ".join(f"{counts[s]:,} {s}" for s in webhooks_read.EVENT_STATUSES),
+                           className="text-muted small mb-1")
+        return (html.Div([summary, webhook_event_rows(rows)]),
+                webhooks_panel.webhook_list(hooks, attempts, show_company=True, controls=False))

@@ -8,6 +8,7 @@ from dash import dcc, html
 
 from dashboard.components.auto_refund_form import auto_refund_card
 from dashboard.components.ids import CompanyIds
+from dashboard.components.webhooks_panel import webhooks_card
 from dashboard.components.shell import page_header
 
 dash.register_page(__name__, path="/company", title="Company cases · Resolution Center")
@@ -81,5 +82,6 @@ def layout(**_kwargs):
                 ), className="p-2"),
             ], className="shadow-sm mb-3"),
             auto_refund_card(),
+            webhooks_card(),
         ]),
     ])

@@ -6,12 +6,13 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from dashboard.components.ids import DeliveriesIds
+from dashboard.components.ids import DeliveriesIds, WebhookIds
 from dashboard.components.shell import page_header
 
 dash.register_page(__name__, path="/deliveries", title="Deliveries · Resolution Center")
 
 STATUS_FILTER = [("Failed", "failed"), ("Pending", "pending"), ("Sent", "sent"), ("All", "all")]
+WEBHOOK_FILTER = [("Failed", "failed"), ("Pending", "pending"), ("Delivered", "delivered"), ("All", "all")]
 
 
 def layout(**_kwargs):
@@ -45,6 +46,20 @@ def layout(**_kwargs):
                                          "staff: the scheduler no longer retries them.", className="text-muted small")],
                                className="bg-white"),
                 dbc.CardBody(dcc.Loading(html.Div(id=DeliveriesIds.MONEY), type="dot"), className="p-0"),
+            ], className="shadow-sm mb-3"),
+            dbc.Card([
+                dbc.CardHeader([
+                    html.Div([html.I(className="bi bi-broadcast me-2"), html.Span("Webhooks", className="fw-semibold"),
+                              html.Div("Every registered webhook, and its deliveries: a failed one can be sent "
+                                       "again, with the same webhook-id.", className="text-muted small")]),
+                    dbc.RadioItems(id=WebhookIds.STAFF_STATUS, value="failed", inline=True, className="small mt-1",
+                                   options=[{"label": label, "value": value} for label, value in WEBHOOK_FILTER]),
+                ], className="bg-white"),
+                dbc.CardBody([
+                    dcc.Loading(html.Div(id=WebhookIds.STAFF_EVENTS), type="dot"),
+                    html.Details([html.Summary("Registered webhooks", className="small fw-semibold mt-2"),
+                                  html.Div(id=WebhookIds.STAFF_LIST)], open=False),
+                ], className="p-2"),
             ], className="shadow-sm"),
         ]),
     ])

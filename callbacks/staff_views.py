@@ -76,14 +76,13 @@ def sparkline(monthly: list, graph_id: str) -> html.Div:
 
 def company_summary(p: staff_views.CompanyProfile, rate: context.CompanyRate, median: context.PlatformMedian,
                     *, ratio: float) -> html.Div:
-    flagged = rate.rate is not None and median.rate is not None and (
-        rate.rate >= ratio * median.rate if median.rate else rate.cases > 0)
+    flagged = context.rate_flagged(rate, median, ratio)
     median_words = (f"platform median {dc.percent(median.rate, digits=1)} over {median.companies:,} companies"
                     if median.rate is not None else "no platform median yet")
     reasons = []
     if flagged:
-        reasons = [f"Its dispute rate is {rate.rate / median.rate:.1f}× the platform median: {ratio:g}× or more "
-                   "calls for a closer look." if median.rate else
+        reasons = [f"Its dispute rate is {context.rate_ratio_of(rate, median):.1f}× the platform median: {ratio:g}× "
+                   "or more calls for a closer look." if median.rate else
                    "Most companies had no case at all in these months; this one had some."]
     rates = context.OutcomeRates(p.closed, p.outcomes.get("customer_won", 0), p.outcomes.get("merchant_won", 0),
                                  p.outcomes.get("withdrawn", 0))

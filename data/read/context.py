@@ -405,18 +405,27 @@ class Risk:
 
     @property
     def company_ratio(self) -> Optional[float]:
-        """The company's rate as a multiple of the median (None when either is unknown or the median is 0)."""
-        if self.company.rate is None or not self.median.rate:
-            return None
-        return self.company.rate / self.median.rate
+        return rate_ratio_of(self.company, self.median)
 
     @property
     def company_flagged(self) -> bool:
-        if self.company.rate is None or self.median.rate is None:
-            return False
-        if self.median.rate == 0:  # most companies have no case: any case at all stands out
-            return self.company.cases > 0
-        return self.company.rate >= self.rate_ratio * self.median.rate
+        return rate_flagged(self.company, self.median, self.rate_ratio)
+
+
+def rate_ratio_of(rate: CompanyRate, median: PlatformMedian) -> Optional[float]:
+    """The company's rate as a multiple of the median (None when either is unknown or the median is 0)."""
+    if rate.rate is None or not median.rate:
+        return None
+    return rate.rate / median.rate
+
+
+def rate_flagged(rate: CompanyRate, median: PlatformMedian, ratio: float) -> bool:
+    """A company's dispute rate at or above `ratio` times the platform median."""
+    if rate.rate is None or median.rate is None:
+        return False
+    if median.rate == 0:  # most companies had no case: any case at all stands out
+        return rate.cases > 0
+    return rate.rate >= ratio * median.rate
 
 
 def risk(session: Session, *, customer_id: str, company_id: str, now: dt.datetime, customer_cases_at_least: int,

@@ -5,6 +5,7 @@ read model's cursor); anyone else, or an id that is no customer's or company's, 
 not-found state and no rows, never an error; precedent and risk are built for staff only."""
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import plotly.utils
@@ -157,6 +158,25 @@ def test_staff_see_the_company_its_rates_and_open_cases_by_status(as_user, w, ru
     assert "60% customer won" in out and "20% merchant won" in out and "20% withdrawn" in out  # 3/5, 1/5, 1/5
     assert V.COMPANY_SPARKLINE in out and "23 cases in the last 12 months" in out
     assert "platform median" in out
+
+
+def test_a_company_at_twice_the_median_is_flagged_in_words(as_user, w, runtime, now):
+    with runtime.Session.begin() as s:  # two quiet companies: 100 payments each, no case
+        c = Ctx(s, now, runtime.settings)
+        for name in ("Quiet One", "Quiet Two"):
+            quiet = factories.company(c, name)
+            for _ in range(100):
+                factories.payment(c, company=quiet, customer=w.other_customer, paid_at=now - days(5))
+    # Rates: Acme 23/24, Other 1/1, the quiet ones 0: the median is 23/48, Acme is at 2x.
+    summary, _ = call(as_user, w.reviewer, cb.load_company, w.company.id)
+    out = text(summary)
+    assert "Look closer" in out and "2.0× the platform median" in out and "over 4 companies" in out
+    summary, _ = call(as_user, w.reviewer, cb.load_company, w.other_company.id)
+    assert "Look closer" in text(summary)  # 1/1
+    context.clear_median_cache()
+    runtime.settings = dataclasses.replace(runtime.settings, risk_dispute_rate_ratio=2.5)
+    summary, _ = call(as_user, w.reviewer, cb.load_company, w.company.id)
+    assert "Look closer" not in text(summary)
 
 
 def test_the_companys_cases_and_payments_page_by_page(as_user, w, monkeypatch):

@@ -68,7 +68,7 @@ def set_duty(ctx: Ctx, *, actor: User, user_id: str, on_duty: Any = KEEP, capaci
     Managers only; the person must be an active reviewer or manager to go on duty."""
     if actor.role != Role.MANAGER:
         raise Forbidden("managers_only", "Only managers can put people on duty or change their capacity.")
-    member = ctx.session.scalar(select(User).where(User.id == str(user_id)).with_for_update()
+    member = ctx.session.scalar(select(User).where(User.id == str(user_id)).with_for_update(key_share=True)
                                 .execution_options(populate_existing=True))
     if member is None or member.role not in STAFF_ROLES:
         raise Invalid("invalid_reviewer", "Choose a reviewer or manager.")

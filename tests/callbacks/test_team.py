@@ -164,6 +164,24 @@ def test_the_chart_shows_open_cases_by_kind_and_the_capacity_of_those_on_duty(ru
     assert list(zip(marks.y, marks.x)) == [(w.reviewer.name, 7)]  # only who is on duty has a capacity mark
 
 
+def test_the_case_page_shows_the_automatic_assignment_to_staff_only(runtime, as_user, w, monkeypatch, now):
+    from callbacks import case as case_cb
+    from jobs.assignment import assign_waiting
+
+    save(as_user, w.manager, monkeypatch, TeamIds.DUTY, w.reviewer.id, True)
+    case_id = escalated_case(runtime, w, now - dt.timedelta(days=9))
+    with runtime.Session() as s:
+        assert assign_waiting(s, now, settings=runtime.settings)["assigned"] == 1
+    sentence = f"Assigned automatically to {w.reviewer.name} (on duty, 1 of 10 open)."
+    for staff in (w.reviewer, w.manager):
+        with as_user(staff):
+            assert sentence in text(case_cb.render_case(case_id, 0))
+    for party in (w.customer, w.creator):
+        with as_user(party):
+            page = text(case_cb.render_case(case_id, 0))
+        assert "Assigned automatically" not in page and w.reviewer.name not in page
+
+
 def test_the_navbar_offers_team_to_managers_only():
     offered = {role for role, links in NAV_BY_ROLE.items() if ("Team", "/team") in links}
     assert offered == {Role.MANAGER}

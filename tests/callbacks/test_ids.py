@@ -63,6 +63,8 @@ def _id(raw: Any) -> Id:
     """Dash keeps pattern-matching ids as JSON text in its registry."""
     if isinstance(raw, str) and raw.startswith("{"):
         return json.loads(raw)
+    if isinstance(raw, dict):  # an Output's pattern id keeps its wildcards as objects: as JSON, they are lists
+        return {k: json.loads(v.to_json()) if hasattr(v, "to_json") else v for k, v in raw.items()}
     return raw
 
 

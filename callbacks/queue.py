@@ -41,6 +41,7 @@ from data.read import keyset
 from data.read import queue as queue_read
 
 TABS = list(TAB_LABELS)
+QUEUE_PATH = "/queue"
 MAX_SETTLING = 4  # grid requests a pending view may take to arrive before it is given up
 CASE_ID = re.compile(r"^reso_[A-Za-z0-9]{1,40}$")
 HIDDEN, SHOWN = {"display": "none"}, {}
@@ -109,7 +110,9 @@ def load_rows(request, tab, assigned, book=None):
 
 
 @callback(
-    Output(ShellIds.URL, "pathname", allow_duplicate=True),
+    # href, not pathname: the shell's Location still holds the query the queue was first
+    # opened with (the queue's own Location has changed it since), which must not follow.
+    Output(ShellIds.URL, "href", allow_duplicate=True),
     Input(QueueIds.GRID, "cellClicked"),
     prevent_initial_call=True,
 )
@@ -143,35 +146,44 @@ def _held(view) -> tuple[dict, Optional[dict], int]:
 
 @callback(
     Output(QueueIds.URL, "search"), Output(QueueIds.VIEW_STATE, "data"),
+    Output(QueueIds.VIEWS, "value", allow_duplicate=True),
     Input(QueueIds.GRID, "getRowsRequest"),
     State(QueueIds.TABS, "active_tab"), State(QueueIds.ASSIGNED, "value"), State(QueueIds.VIEW_STATE, "data"),
+    State(QueueIds.URL, "pathname"),
     prevent_initial_call=True,
 )
-def keep_url(request, tab, assigned, view):
-    """The grid's first block of a view was asked for: that view becomes the URL."""
-    if not isinstance(request, dict) or (request.get("startRow") or 0) != 0:
-        return no_update, no_update  # scrolling: the same view
+def keep_url(request, tab, assigned, view, pathname=QUEUE_PATH):
+    """The grid's first block of a view was asked for: that view becomes the URL (while
+    the URL is still the queue's: a request in flight as a case opens changes nothing).
+    A view the person made themselves is no saved view any more: the saved views menu is
+    cleared, so choosing the saved one again opens it."""
+    unchanged = no_update, no_update, no_update
+    if pathname != QUEUE_PATH or not isinstance(request, dict) or (request.get("startRow") or 0) != 0:
+        return unchanged  # scrolling: the same view
     shown = saved_views.from_grid(tab, assigned, request.get("sortModel"), request.get("filterModel"))
     held, pending, wait = _held(view)
     if pending is not None:
         if shown == pending:  # arrived: the URL already says so
-            return no_update, {"state": shown, "pending": None}
+            return no_update, {"state": shown, "pending": None}, no_update
         if wait + 1 < MAX_SETTLING:  # on its way: not a view anyone chose
-            return no_update, {"state": held, "pending": pending, "wait": wait + 1}
+            return no_update, {"state": held, "pending": pending, "wait": wait + 1}, no_update
         # It never arrived (a phone's card list has no columns to sort): what shows wins.
     elif shown == held:
-        return no_update, no_update
-    return saved_views.to_query(shown), {"state": shown, "pending": None}
+        return unchanged
+    return saved_views.to_query(shown), {"state": shown, "pending": None}, None
 
 
 @callback(
     Output(QueueIds.APPLY, "data"), Output(QueueIds.VIEW_STATE, "data", allow_duplicate=True),
     Output(QueueIds.TABS, "active_tab"), Output(QueueIds.ASSIGNED, "value"),
-    Input(QueueIds.URL, "search"), State(QueueIds.VIEW_STATE, "data"),
+    Input(QueueIds.URL, "search"), State(QueueIds.VIEW_STATE, "data"), State(QueueIds.URL, "pathname"),
     prevent_initial_call=True,
 )
-def follow_url(search, view):
-    """The URL changed under the page (Back, Forward, a saved view): show its view."""
+def follow_url(search, view, pathname=QUEUE_PATH):
+    """The URL changed under the page (Back, Forward, a saved view): show its view. A
+    change to another page (a case opened) is that page's: the queue is on its way out."""
+    if pathname != QUEUE_PATH:
+        return no_update, no_update, no_update, no_update
     wanted = saved_views.from_search(search)
     held, _pending, _wait = _held(view)
     if wanted == held:

@@ -267,21 +267,25 @@ def grid_request(sort=None, filters=None, start=0):
 
 def test_the_grids_view_becomes_the_url_once_and_only_when_it_changed():
     held = {"state": saved_views.DEFAULT_STATE, "pending": None}
-    search, view = cb.keep_url(grid_request([{"colId": "amount", "sort": "desc"}],
-                                            {"company": {"filterType": "text", "type": "contains", "filter": "Acme"}}),
-                               "closed", "me", held)
+    search, view, menu = cb.keep_url(grid_request([{"colId": "amount", "sort": "desc"}],
+                                                  {"company": {"filterType": "text", "type": "contains",
+                                                               "filter": "Acme"}}),
+                                     "closed", "me", held)
     assert search == "?tab=closed&assigned=me&sort=amount%3Adesc&f.company=Acme"
+    assert menu is None  # a view of one's own making: no saved view is open any more
     assert view == {"state": saved_views.from_search(search), "pending": None}
     # The same view again (a refresh, the interval), or a deeper block: no history entry.
     assert cb.keep_url(grid_request([{"colId": "amount", "sort": "desc"}],
                                     {"company": {"filterType": "text", "type": "contains", "filter": "Acme"}}),
-                       "closed", "me", view) == (no_update, no_update)
-    assert cb.keep_url(grid_request(start=50), "open", "anyone", view) == (no_update, no_update)
-    assert cb.keep_url(None, "open", "anyone", view) == (no_update, no_update)
+                       "closed", "me", view) == (no_update,) * 3
+    assert cb.keep_url(grid_request(start=50), "open", "anyone", view) == (no_update,) * 3
+    assert cb.keep_url(None, "open", "anyone", view) == (no_update,) * 3
+    # A request still in flight as a case page opens: the URL is that page's now.
+    assert cb.keep_url(grid_request(), "open", "anyone", view, "/cases/reso_x") == (no_update,) * 3
     # Junk from the browser is cleaned, never echoed.
     junk = grid_request([{"colId": "password", "sort": "desc"}], {"x": {"filter": "<script>"}})
-    assert cb.keep_url(junk, "nope", "everyone", "junk") == (no_update, no_update)  # default, as held
-    search, view = cb.keep_url(junk, "nope", "everyone", view)
+    assert cb.keep_url(junk, "nope", "everyone", "junk") == (no_update,) * 3  # default, as held
+    search, view, _menu = cb.keep_url(junk, "nope", "everyone", view)
     assert search == "" and view["state"] == saved_views.DEFAULT_STATE  # the default view: the bare path
 
 
@@ -293,12 +297,13 @@ def test_back_or_forward_applies_the_urls_view_and_in_between_views_are_not_writ
     assert view == {"state": wanted, "pending": wanted, "wait": 0}
     # The grid's first request after the tab moved still has the old sort: not written back.
     assert cb.keep_url(grid_request(), "open", "me", view) == (no_update, {"state": wanted, "pending": wanted,
-                                                                           "wait": 1})
-    # Then the view arrives: the URL already says so.
+                                                                           "wait": 1}, no_update)
+    # Then the view arrives: the URL already says so (and a saved view opened stays chosen).
     assert cb.keep_url(grid_request([{"colId": "deadline", "sort": "desc"}]), "open", "me", view) == \
-        (no_update, {"state": wanted, "pending": None})
-    # Our own push coming back through the Location changes nothing.
+        (no_update, {"state": wanted, "pending": None}, no_update)
+    # Our own push coming back through the Location changes nothing; nor does another page's URL.
     assert cb.follow_url("?tab=closed", held) == (no_update,) * 4
+    assert cb.follow_url("", held, "/cases/reso_x") == (no_update,) * 4
     # A view that never arrives (a phone's cards have no columns to sort) gives way.
     stuck = {"state": wanted, "pending": wanted, "wait": cb.MAX_SETTLING - 1}
     assert cb.keep_url(grid_request(), "open", "me", stuck)[0] == "?tab=open&assigned=me"

@@ -124,9 +124,6 @@ def record(ctx: Ctx, due: Due, answer: Answer) -> str:
     """Record one attempt (no commit): "delivered", "retrying", "failed", or "" when the
     event was recorded by someone else (or dropped by a disable) meanwhile."""
     t = WebhookEvent.__table__
-    ctx.session.execute(insert(WebhookAttempt).values(
-        webhook_id=due.webhook_id, event_id=due.id, attempt=due.attempts, at=ctx.now, ok=answer.ok,
-        status_code=answer.status_code, response_ms=answer.response_ms, error=answer.error))
     final = not answer.ok and due.attempts >= MAX_ATTEMPTS
     values = dict(last_status_code=answer.status_code, last_response_ms=answer.response_ms, last_error=answer.error)
     if answer.ok:
@@ -135,12 +132,18 @@ def record(ctx: Ctx, due: Due, answer: Answer) -> str:
         values.update(status="failed", next_attempt_at=None)
     else:
         values.update(next_attempt_at=ctx.now + backoff(due.attempts))
+    # The webhook's row first, then the event's: every recorder (and a disable, which
+    # touches the webhook's other events) takes them in that order, so none deadlocks.
+    # NO KEY UPDATE: a case change inserting an event for this webhook is not held up.
+    hook = ctx.session.get(Webhook, due.webhook_id, with_for_update={"key_share": True})
+    if hook is None:  # deleted while this was being sent (its events and attempts with it)
+        return ""
+    ctx.session.execute(insert(WebhookAttempt).values(
+        webhook_id=due.webhook_id, event_id=due.id, attempt=due.attempts, at=ctx.now, ok=answer.ok,
+        status_code=answer.status_code, response_ms=answer.response_ms, error=answer.error))
     recorded = ctx.session.scalar(update(t).where(t.c.id == due.id, t.c.status == leases.PENDING)
                                   .values(**values).returning(t.c.id))
     if recorded is None:
-        return ""
-    hook = ctx.session.get(Webhook, due.webhook_id, with_for_update=True)
-    if hook is None:  # deleted while this was being sent
         return ""
     if answer.ok:
         hook.consecutive_failures, hook.failing_since = 0, None
@@ -220,7 +223,8 @@ def deliver_batch(session: Session, now: dt.datetime, *, settings: Settings, sen
             answers.append((due, attempt(due, settings, send, wall)))
     finally:
         ctx = Ctx(session, now, settings)
-        for due, answer in answers:
+        # By webhook, so concurrent recorders lock the webhooks' rows in one order.
+        for due, answer in sorted(answers, key=lambda pair: (pair[0].webhook_id, pair[0].id)):
             outcome = record(ctx, due, answer)
             if outcome:
                 counts[outcome] += 1

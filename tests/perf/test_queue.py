@@ -7,6 +7,9 @@ in SQL, deeper blocks by the previous block's cursor (keyset) as the grid scroll
     queue.open.deep_block         Open tab, the block at row DEEP_START (reached block by block)
     queue.open.sorted_amount      Open tab sorted by amount, largest first
     queue.open.filtered_company   Open tab, company name contains the largest company's name
+    queue.closed_first_page       Closed tab, last closed first (total from the rollups, no count)
+    queue.all_first_page          All tab, newest first (total from the rollups, no count)
+    queue.closed_seek             Closed tab, the block at row DEEP_START, reached block by block
 """
 from __future__ import annotations
 
@@ -132,3 +135,59 @@ def test_open_filtered_by_company(page, world, recorder):
     rows, total = ours.result
     assert rows and all(text in r.company_name.lower() for r in rows)
     assert ids(rows) == ids(bare.result[0]) and total == bare.result[1]
+
+
+# ------------------------------------------------------------- every case reachable
+CLOSED = "c.status = 'closed'"
+# The Closed and All tabs' totals: the platform-wide rollup rows, one per month.
+REACH_TOTALS = """SELECT coalesce(sum(cases), 0), coalesce(sum(closed), 0) FROM rollup_cases
+                  WHERE grain = 'm' AND company_id = '' AND provider = '*' AND reason = '*'"""
+
+
+def reach_sql(where: str, order: str, *, params: dict | None = None, totals: bool = True):
+    def run(bare):
+        rows = bare.run(ROWS.format(where=where, order=order), {"n": BLOCK_SIZE, **(params or {})})
+        return rows, (bare.run(REACH_TOTALS)[0] if totals else None)
+
+    return run
+
+
+def test_closed_first_page(page, recorder):
+    ours, bare = recorder.bench("queue.closed_first_page", lambda: page("closed"),
+                                sql=reach_sql(CLOSED, "c.closed_at DESC, c.id DESC"))
+    rows, total = ours.result
+    closed = [r.closed_at for r in rows]
+    assert len(rows) == BLOCK_SIZE and all(r.status == "closed" for r in rows)
+    assert closed == sorted(closed, reverse=True)  # last closed first
+    assert ids(rows) == ids(bare.result[0]) and total == bare.result[1][1]
+
+
+def test_all_first_page(page, recorder):
+    ours, bare = recorder.bench("queue.all_first_page", lambda: page("all"),
+                                sql=reach_sql("true", "c.created_at DESC, c.id DESC"))
+    rows, total = ours.result
+    created = [r.created_at for r in rows]
+    assert len(rows) == BLOCK_SIZE and created == sorted(created, reverse=True)  # newest first
+    assert ids(rows) == ids(bare.result[0]) and total == bare.result[1][0]
+
+
+def test_closed_seek(page, recorder):
+    first = page("closed")
+    total = first.total
+    depth = DEEP_START if total > DEEP_START + BLOCK_SIZE else max(BLOCK_SIZE, (total // 2) // BLOCK_SIZE * BLOCK_SIZE)
+    cursor, seen, start = first.next_cursor, list(first.rows), BLOCK_SIZE
+    while start < depth:  # as the grid scrolls: each block seeks past the previous one
+        block = page("closed", start=start, after=cursor, known_total=total)
+        seen += block.rows
+        cursor, start = block.next_cursor, start + BLOCK_SIZE
+    last = seen[-1]
+    ours, bare = recorder.bench(
+        "queue.closed_seek", lambda: page("closed", start=depth, after=cursor, known_total=total),
+        sql=reach_sql(f"{CLOSED} AND (c.closed_at, c.id) < (%(at)s, %(id)s)", "c.closed_at DESC, c.id DESC",
+                      params={"at": last.closed_at, "id": last.id}, totals=False),
+        depth=depth, rows_in_tab=total)
+    rows = ours.result.rows
+    assert len(rows) == BLOCK_SIZE and ours.result.seeked
+    keys = [(r.closed_at, r.id) for r in seen + rows]
+    assert keys == sorted(keys, reverse=True) and len(set(keys)) == len(keys)  # the blocks join up, no overlap
+    assert ids(rows) == ids(bare.result[0])

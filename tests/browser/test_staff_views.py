@@ -1,7 +1,8 @@
 """Staff views end to end: from a case page a reviewer clicks the customer's name and sees
 the customer's cases at every company, then the company's name and sees its page; at phone
-width the customer's page fits (nothing scrolls sideways) and axe finds nothing serious;
-a customer who opens the same address gets the not-found state."""
+width both fit (nothing scrolls sideways); axe finds nothing serious on them nor on the
+staff case page with its precedent (bars, similar cases) and risk; a customer who opens
+the same address gets the not-found state."""
 from __future__ import annotations
 
 import re
@@ -22,6 +23,7 @@ def seen(live_app):
     from dashboard.cases import opening
     from dashboard.context import Ctx, utcnow
     from tests import factories
+    from tests.metrics_cases import make_case
 
     rt = live_app.runtime()
     with rt.Session.begin() as s:
@@ -34,6 +36,10 @@ def seen(live_app):
             pay = factories.payment(ctx, company=company, customer=customer, paid_at=ctx.now - factories.days(1))
             cases.append(opening.open_case(ctx, actor=customer, payment_id=pay.id, reason="fraudulent",
                                            message="I did not buy this.").case.id)
+        # Closed cases of the same company and reason: the precedent's bars and similar cases.
+        for outcome, amount in (("customer_won", 5000), ("merchant_won", 4500), ("withdrawn", 6000)):
+            make_case(ctx, company=first, customer=factories.user(ctx, "customer"), created_at=ctx.now - factories.days(9),
+                      amount=amount, status="closed", outcome=outcome, closed_after=factories.days(2))
         return {"reviewer": reviewer.email, "customer": customer.email, "customer_id": customer.id,
                 "company_id": first.id, "cases": cases}
 
@@ -85,11 +91,16 @@ def test_the_pages_pass_axe(browser, live_app, seen):
     try:
         page = ctx.new_page()
         _sign_in(page, seen["reviewer"])
+        page.goto(f"/cases/{seen['cases'][0]}")
+        expect(page.locator("#case-similar li")).to_have_count(3)
+        expect(page.locator("#case-precedent-outcomes")).to_contain_text("33% customer won")
+        assert_accessible(page, "the staff case page with precedent and risk")
         page.goto(f"/customers/{seen['customer_id']}")
         expect(page.locator("#customer-view-cases-table")).to_contain_text(seen["cases"][0])
         assert_accessible(page, "/customers/<id>")
         page.goto(f"/companies/{seen['company_id']}")
         expect(page.locator("#company-view-cases-table")).to_contain_text(seen["cases"][0])
+        expect(page.locator("#company-view-outcomes")).to_contain_text("33% merchant won")
         assert_accessible(page, "/companies/<id>")
     finally:
         ctx.close()

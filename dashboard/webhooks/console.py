@@ -10,6 +10,7 @@ way is refused, so a double click does not send two.
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 from sqlalchemy import select
@@ -47,11 +48,10 @@ def send_test_event(ctx: Ctx, user: User, webhook_id: str) -> WebhookEvent:
                                    frozenset(hook.events or ()))
         body = json.loads(events.envelope(ctx, msg_id, CASE_UPDATED, case, events.viewer_for(listener)))
     else:
-        body = {"id": msg_id, "api_version": API_VERSION, "type": CASE_UPDATED, "timestamp": None,
+        # The envelope's own shape and time format (events.envelope), with no case to carry.
+        stamp = ctx.now.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+        body = {"id": msg_id, "api_version": API_VERSION, "type": CASE_UPDATED, "timestamp": stamp,
                 "company_id": hook.company_id, "data": None}
-        from dashboard.api.serializers import iso  # the envelope's own time format (see events.envelope)
-
-        body["timestamp"] = iso(ctx.now)
     body["test"] = True
     row = WebhookEvent(id=msg_id, webhook_id=hook.id, case_id=None, event_type=CASE_UPDATED,
                        body=json.dumps(body, separators=(",", ":"), ensure_ascii=False),

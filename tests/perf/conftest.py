@@ -43,8 +43,8 @@ STARTED = time.perf_counter()
 
 # Summary order; the jobs go last: they write to a copy of their own, which would
 # otherwise push the read benchmarks' data out of the caches half-way through.
-MODULE_ORDER = ("test_api", "test_queue", "test_case_page", "test_metrics", "test_parties", "test_search", "test_http",
-                "test_jobs")
+MODULE_ORDER = ("test_api", "test_queue", "test_workload", "test_case_page", "test_context", "test_metrics", "test_sla",
+                "test_parties", "test_search", "test_http", "test_jobs", "test_assignment")
 
 
 def pytest_collection_modifyitems(config, items):

@@ -213,3 +213,15 @@ def _deployed(settings, **overrides):
     import dataclasses
 
     return dataclasses.replace(settings, database_url="postgresql+psycopg2://db.example/rc", **overrides)
+
+
+def test_has_failures_filters_on_a_failing_endpoint(api, w, Session, now):  # noqa: N803
+    client = api.sdk(w.creator)
+    healthy = client.webhooks.create(url="https://hooks.example.test/ok")
+    failing = client.webhooks.create(url="https://hooks.example.test/failing")
+    with Session.begin() as s:
+        s.get(WebhookRow, failing.id).failing_since = now
+    assert [h.id for h in client.webhooks.list(has_failures=True)] == [failing.id]
+    assert [h.id for h in client.webhooks.list(has_failures=False)] == [healthy.id]
+    bad = api.get(w.creator, "/webhooks?has_failures=yes")
+    assert bad.status_code == 400 and bad.get_json()["error"]["parameter"] == "has_failures"

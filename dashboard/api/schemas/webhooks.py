@@ -80,13 +80,12 @@ class UpdateWebhook(Body):
 
 
 def _flag(value: Any) -> Any:
-    if isinstance(value, str):
-        if value.lower() in ("true", "1"):
-            return True
-        if value.lower() in ("false", "0"):
-            return False
-        raise reject("'{name}' must be true or false.")
-    return value
+    """`true` or `false`, as the SDK sends a bool in a query (and nothing else)."""
+    if value == "true":
+        return True
+    if value == "false":
+        return False
+    raise reject("'{name}' must be true or false.")
 
 
 QueryFlag = Annotated[Optional[bool], BeforeValidator(_flag)]

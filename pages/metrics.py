@@ -131,7 +131,7 @@ def layout(**_kwargs):
 
 
 def _header(icon: str, title: str, note) -> dbc.CardHeader:
-    return dbc.CardHeader([html.I(className=f"bi bi-{icon} me-2"), html.Span(title, className="fw-semibold"),
+    return dbc.CardHeader([html.I(className=f"bi bi-{icon} me-2"), html.H2(title, className="h6 d-inline fw-semibold"),
                            html.Span(note, className="text-muted small ms-1")], className="bg-white")
 
 

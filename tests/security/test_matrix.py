@@ -1235,10 +1235,11 @@ CALLBACK_PROBES: dict[str, Callable[[Probe], Answer]] = {
                              lambda p: ["queue-tab-hint"]),
     _k("queue.keep_url"): cb(_k("queue.keep_url"), lambda p: {
         "queue-grid.getRowsRequest": {**_grid(), "sortModel": [{"colId": "amount", "sort": "desc"}]},
-        "queue-tabs.active_tab": "closed", "queue-assigned.value": "anyone", "queue-view-state.data": None},
-        lambda p: ["tab=closed&sort=amount"]),
+        "queue-tabs.active_tab": "closed", "queue-assigned.value": "anyone", "queue-view-state.data": None,
+        "queue-url.pathname": "/queue"}, lambda p: ["tab=closed&sort=amount"]),
     _k("queue.follow_url"): cb(_k("queue.follow_url"), lambda p: {
-        "queue-url.search": "?tab=closed&f.company=Acme", "queue-view-state.data": None}, lambda p: ['"Acme"']),
+        "queue-url.search": "?tab=closed&f.company=Acme", "queue-view-state.data": None,
+        "queue-url.pathname": "/queue"}, lambda p: ['"Acme"']),
     _k("saved_views.list_views"): cb(_k("saved_views.list_views"), lambda p: {"queue-load.data": _view(p) and True},
                                      lambda p: [f"{VIEW_MARK} of {_view_owner(p)}"]),
     _k("saved_views.open_view"): cb(_k("saved_views.open_view"), lambda p: {"queue-views.value": _view(p)},

@@ -60,7 +60,7 @@ def assign(ctx: Ctx, *, actor: User, case_id: str, reviewer_id: Optional[str]) -
         reviewer = ctx.session.get(User, reviewer_id)
         if reviewer is None or reviewer.role not in STAFF_ROLES or not reviewer.is_active:
             raise Invalid("invalid_reviewer", "Choose an active reviewer or manager.")
-        if case.stage == Stage.FINAL_REVIEW and reviewer.id == case.decided_by_id:
+        if case.final_review and reviewer.id == case.decided_by_id:
             raise Invalid("same_reviewer", "The reviewer who decided the case cannot do its final review. "
                                            "Choose another reviewer.")
     details = f"{actor.name} assigned the case to {reviewer.name}." if reviewer else f"{actor.name} unassigned the case."

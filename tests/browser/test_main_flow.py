@@ -242,7 +242,8 @@ def test_dispute_from_opening_to_final_review(live_app, actors):
     shot(reviewer, "07-queue-escalated")
 
     # 5. Reviewer 1 claims it on the queue.
-    grid_row.locator('[col-id="company"]').click()
+    # Rows are ticked (the queue selects several at once for bulk actions).
+    reviewer.locator(f'.ag-row[row-id="{case_id}"] input[type="checkbox"]').first.click()
     expect(reviewer.locator("#queue-selected")).to_have_text(f"Selected: {case_id}")
     reviewer.click("#queue-claim")
     expect(reviewer.locator("#queue-feedback")).to_contain_text(f"{case_id} is yours now")

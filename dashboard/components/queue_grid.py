@@ -61,18 +61,18 @@ COLUMN_DEFS = [
     {"field": "id", "headerName": "Case", "pinned": "left", "width": 193, "flex": 0, **_TEXT_FILTER,
      "cellClass": ["font-monospace", "text-primary", "text-decoration-underline"],
      "cellStyle": {"cursor": "pointer"}, "headerTooltip": "Click a case to open it"},
-    {"field": "company", "headerName": "Company", "minWidth": 110, "tooltipField": "company", **_WRAP, **_TEXT_FILTER},
-    {"field": "customer", "headerName": "Customer", "minWidth": 110, "tooltipField": "customer_email", **_WRAP,
+    {"field": "company", "headerName": "Company", "minWidth": 100, "tooltipField": "company", **_WRAP, **_TEXT_FILTER},
+    {"field": "customer", "headerName": "Customer", "minWidth": 100, "tooltipField": "customer_email", **_WRAP,
      **_TEXT_FILTER},
     {"field": "amount", "headerName": "Amount", "type": "rightAligned", "width": 84, "flex": 0},
-    {"field": "provider", "headerName": "Provider", "width": 86, "flex": 0, **_TEXT_FILTER},
-    {"field": "reason", "headerName": "Reason", "width": 150, "flex": 0, "tooltipField": "reason", **_WRAP,
+    {"field": "provider", "headerName": "Provider", "width": 80, "flex": 0, **_TEXT_FILTER},
+    {"field": "reason", "headerName": "Reason", "width": 130, "flex": 0, "tooltipField": "reason", **_WRAP,
      **_TEXT_FILTER},
-    {"field": "status", "headerName": "Status", "width": 190, "flex": 0, **_WRAP, **_TEXT_FILTER,
+    {"field": "status", "headerName": "Status", "width": 160, "flex": 0, **_WRAP, **_TEXT_FILTER,
      "cellClassRules": {"text-primary-emphasis": "params.data != null && params.data.escalated_open === true"}},
-    {"field": "waiting", "headerName": "Waiting", "width": 78, "flex": 0, "tooltipField": "waiting_since",
+    {"field": "waiting", "headerName": "Waiting", "width": 72, "flex": 0, "tooltipField": "waiting_since",
      "headerTooltip": "Since the case came to whoever it now waits on"},
-    {"field": "deadline", "headerName": "Deadline", "width": 190, "flex": 0, "tooltipField": "deadline_full", **_WRAP,
+    {"field": "deadline", "headerName": "Deadline", "width": 178, "flex": 0, "tooltipField": "deadline_full", **_WRAP,
      "headerTooltip": "A party's deadline, or when the platform should decide (\u201cDecide by\u201d). "
                       "Red: missed. Amber: due soon.",
      "cellClassRules": {
@@ -82,8 +82,8 @@ COLUMN_DEFS = [
          "text-warning-emphasis": _deadline_rule("soon"),
          "text-muted": _deadline_rule("none"),
      }},
-    {"field": "created", "headerName": "Opened", "width": 96, "flex": 0, "tooltipField": "created_full"},
-    {"field": "assignee", "headerName": "Assignee", "minWidth": 100,
+    {"field": "created", "headerName": "Opened", "width": 80, "flex": 0, "tooltipField": "created_full"},
+    {"field": "assignee", "headerName": "Assignee", "minWidth": 90,
      "cellClassRules": {"text-muted": "params.data != null && params.data.assignee_id == null",
                         "fw-semibold": "params.data != null && params.data.assigned_to_me === true"}},
 ]
@@ -194,6 +194,12 @@ def decide_by_full(target: sla.Target, now: dt.datetime, zone: ZoneInfo, final: 
             f"({target.hours} h {which} target from {local_time(target.started_at, zone=zone)})")
 
 
+def opened_text(created: dt.datetime, now: dt.datetime, zone: ZoneInfo) -> str:
+    """'22 Nov' this year, 'Nov 2025' before (the tooltip has the full moment)."""
+    local = created.astimezone(zone)
+    return local.strftime("%d %b") if local.year == now.astimezone(zone).year else local.strftime("%b %Y")
+
+
 def _deadline_cells(row, *, now: dt.datetime, zone: ZoneInfo, settings) -> dict:
     if row.status == "closed":
         when = row.closed_at
@@ -233,7 +239,7 @@ def grid_row(row, *, now: dt.datetime, zone: ZoneInfo, viewer_id: str, settings=
         "waiting": "—" if closed else duration(max(now - row.waiting_since, dt.timedelta(0))),
         "waiting_since": "Closed: waiting on nobody" if closed else "Since " + local_time(row.waiting_since, zone=zone),
         **_deadline_cells(row, now=now, zone=zone, settings=settings),
-        "created": row.created_at.astimezone(zone).strftime("%d %b %Y"),
+        "created": opened_text(row.created_at, now, zone),
         "created_full": "Opened " + local_time(row.created_at, zone=zone),
         "assignee_id": row.assignee_id,
         "assignee": ("You" if mine else row.assignee_name) if row.assignee_id else "Unassigned",

@@ -236,6 +236,13 @@ def test_every_callback_id_exists_in_a_layout(runtime, as_user, now, page_regist
     seen.add("the team's rows", team_cb.member_list([StaffLoad(w.reviewer.id, "R", "reviewer", True, 4, Workload())],
                                                     {}, 10), expect={"type": "team-duty"})
 
+    from data.read.webhooks import WebhookRow
+    from dashboard.components import webhooks_panel
+
+    hook = WebhookRow("hook_ids", "https://hooks.example.test/rc", ["resolution_center_case.created"], True,
+                      w.company.id, "Acme", 0, None, None, None, now)
+    seen.add("the company's webhooks", webhooks_panel.webhook_list([hook], {}), expect={"type": "webhooks-toggle"})
+
     found = problems(registered_uses(), seen)
     assert not found, "callbacks name ids no layout has:\n  " + "\n  ".join(found)
 

@@ -6,7 +6,8 @@ The staff workbench (issue 10) and the auto-refund thresholds (issue 11) in one 
 - cases.first_platform_action_at / decided_at / final_decided_at, backfilled from the
   timeline (the first platform event after the case reached the platform, the first
   'decided' and 'final_decision' events), so SLA metrics cover the cases decided before it;
-- partial indexes for the decision context, the SLA metrics and auto-assignment;
+- partial indexes for the decision context, the SLA metrics, auto-assignment and the
+  queue's Closed tab (closed_at, id over the closed cases);
 - companies.auto_refund_* (Whop's resolution_center_auto_refund payment control);
 - payments (company_id, paid_at, id): a company's payments as keyset pages (staff views).
 
@@ -84,6 +85,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_cases_final_decided_at', ['final_decided_at'], unique=False, postgresql_where=sa.text('final_decided_at IS NOT NULL'), sqlite_where=sa.text('final_decided_at IS NOT NULL'))
         batch_op.create_index('ix_cases_final_reason', ['reason', 'final_decided_at'], unique=False, postgresql_include=['final_decision'], postgresql_where=sa.text('final_decision IS NOT NULL'), sqlite_where=sa.text('final_decision IS NOT NULL'))
         batch_op.create_index('ix_cases_precedent', ['company_id', 'reason', 'amount_minor'], unique=False, postgresql_where=sa.text("status = 'closed'"), sqlite_where=sa.text("status = 'closed'"))
+        batch_op.create_index('ix_cases_closed_at', ['closed_at', 'id'], unique=False, postgresql_where=sa.text("status = 'closed'"), sqlite_where=sa.text("status = 'closed'"))
         batch_op.create_index('ix_cases_unassigned_review', ['updated_at', 'id'], unique=False, postgresql_where=sa.text("assignee_id IS NULL AND stage IN ('under_review', 'final_review')"), sqlite_where=sa.text("assignee_id IS NULL AND stage IN ('under_review', 'final_review')"))
 
     # Plain ADD COLUMN with a constant default on both databases (no table copy on SQLite,
@@ -130,6 +132,7 @@ def downgrade() -> None:
             _drop_column(table, name)
 
     with op.batch_alter_table('cases', schema=None) as batch_op:
+        batch_op.drop_index('ix_cases_closed_at', postgresql_where=sa.text("status = 'closed'"), sqlite_where=sa.text("status = 'closed'"))
         batch_op.drop_index('ix_cases_unassigned_review', postgresql_where=sa.text("assignee_id IS NULL AND stage IN ('under_review', 'final_review')"), sqlite_where=sa.text("assignee_id IS NULL AND stage IN ('under_review', 'final_review')"))
         batch_op.drop_index('ix_cases_precedent', postgresql_where=sa.text("status = 'closed'"), sqlite_where=sa.text("status = 'closed'"))
         batch_op.drop_index('ix_cases_final_reason', postgresql_include=['final_decision'], postgresql_where=sa.text('final_decision IS NOT NULL'), sqlite_where=sa.text('final_decision IS NOT NULL'))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import ALL, MATCH, Input, Output, State, callback, ctx as dash_ctx, html, no_update
+from dash import ALL, Input, Output, State, callback, ctx as dash_ctx, html, no_update
 
 from callbacks._session import acting_user
 from data.read import staff_notifications as reads
@@ -51,27 +51,29 @@ def bell_items(rows: list[reads.Row]) -> Any:
 
 
 @callback(
-    Output(N.bell("badge", MATCH), "children"),
-    Output(N.bell("badge", MATCH), "style"),
-    Output(N.bell("list", MATCH), "children"),
-    Input(N.bell("poll", MATCH), "n_intervals"),
-    Input(N.bell("reload", MATCH), "data"),
+    Output(N.bell("badge", ALL), "children"),
+    Output(N.bell("badge", ALL), "style"),
+    Output(N.bell("list", ALL), "children"),
+    Input(N.bell("poll", ALL), "n_intervals"),
+    Input(N.bell("reload", ALL), "data"),
     Input(ShellIds.URL, "pathname"),
 )
 def refresh_bell(_ticks: Any, _reload: Any, _path: Any):
     """The unread count (capped: "99+") and the latest ten. Runs on page load, on every
-    move to another page, every poll, and after marking all read."""
+    move to another page, every poll, and after marking all read. (Wildcard ids, one bell
+    per page: each output is a list of one.)"""
+    bells = len(dash_ctx.outputs_list[0])
     try:
         with acting_user() as (ctx, user):
             if not is_staff(user):
-                return "", HIDDEN, None
+                return [""] * bells, [HIDDEN] * bells, [None] * bells
             count = reads.unread_count(ctx.session, user.id)
             rows = reads.latest(ctx.session, user.id, size=LATEST)
     except DomainError:
-        return "", HIDDEN, None
+        return [""] * bells, [HIDDEN] * bells, [None] * bells
     text = reads.badge_text(count)
     label = [text, html.Span(f" unread notification{'s' if count != 1 else ''}", className="visually-hidden")]
-    return (label if count else ""), (SHOWN if count else HIDDEN), bell_items(rows)
+    return [label if count else ""] * bells, [SHOWN if count else HIDDEN] * bells, [bell_items(rows)] * bells
 
 
 def _open(notification_id: Any):
@@ -104,20 +106,24 @@ def open_from_bell(clicks: Any):
 
 
 @callback(
-    Output(N.bell("reload", MATCH), "data"),
-    Input(N.bell("mark_all", MATCH), "n_clicks"),
-    State(N.bell("reload", MATCH), "data"),
+    Output(N.bell("reload", ALL), "data"),
+    Input(N.bell("mark_all", ALL), "n_clicks"),
+    State(N.bell("reload", ALL), "data"),
     prevent_initial_call=True,
 )
-def mark_all_from_bell(clicks: Any, reload: Any):
-    if not clicks:
-        return no_update
+def mark_all_from_bell(clicks: Any, reloads: Any):
+    bells = len(dash_ctx.outputs_list)
+    if not isinstance(clicks, list) or not any(isinstance(c, int) and not isinstance(c, bool) and c > 0
+                                               for c in clicks):
+        return [no_update] * bells
     try:
         with acting_user() as (ctx, user):
             staff.mark_all_read(ctx, user)
     except DomainError:
-        return no_update
-    return (reload + 1) if isinstance(reload, int) and not isinstance(reload, bool) else 1
+        return [no_update] * bells
+    last = reloads[0] if isinstance(reloads, list) and reloads else 0
+    bump = (last + 1) if isinstance(last, int) and not isinstance(last, bool) else 1
+    return [bump] * bells
 
 
 # ---------------------------------------------------------------- /notifications

@@ -428,7 +428,7 @@ class NotificationIds:
     @staticmethod
     def bell(part: str, which: object = "nav") -> dict:
         """part: poll (Interval), badge, list, mark_all, reload (Store), popover. The
-        callbacks pass a wildcard (MATCH, ALL) as `which`."""
+        callbacks pass the wildcard ALL as `which`."""
         return {"rc-bell": part, "bell": which}
 
     @staticmethod

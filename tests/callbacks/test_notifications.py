@@ -57,13 +57,25 @@ def unread(runtime, user_id) -> int:
                         .where(StaffNotification.user_id == user_id, StaffNotification.read_at.is_(None)))
 
 
-def clicked(monkeypatch, trigger):
-    monkeypatch.setattr(cb, "dash_ctx", type("Ctx", (), {"triggered_id": trigger, "outputs_list": [{}, [{}]]}))
+def clicked(monkeypatch, trigger, outputs_list=([{}], [{}])):
+    monkeypatch.setattr(cb, "dash_ctx", type("Ctx", (), {"triggered_id": trigger, "outputs_list": list(outputs_list)}))
 
 
-def test_the_badge_and_the_latest_in_the_viewers_zone(as_user, w, now):
-    with as_user(w.reviewer):
-        badge, style, items = cb.refresh_bell(0, 0, "/queue")
+@pytest.fixture
+def one_bell(monkeypatch):
+    """The navbar holds one bell: each of its wildcard outputs is a list of one."""
+    clicked(monkeypatch, None, ([{}], [{}], [{}]))
+
+
+def bell(as_user, user):
+    with as_user(user):
+        badges, styles, lists = cb.refresh_bell([0], [0], "/queue")
+    assert len(badges) == len(styles) == len(lists) == 1
+    return badges[0], styles[0], lists[0]
+
+
+def test_the_badge_and_the_latest_in_the_viewers_zone(as_user, w, now, one_bell):
+    badge, style, items = bell(as_user, w.reviewer)
     assert style == {} and text(badge).startswith('[["1", ')
     out = text(items)
     assert f"Case {w.case_id} reached the platform" in out
@@ -72,18 +84,17 @@ def test_the_badge_and_the_latest_in_the_viewers_zone(as_user, w, now):
     assert json.dumps(NotificationIds.bell_item(w.note_id)) in out
 
 
-def test_the_badge_is_capped_and_the_list_holds_ten(as_user, runtime, w, now):
+def test_the_badge_is_capped_and_the_list_holds_ten(as_user, runtime, w, now, one_bell):
     add_notes(runtime, w.reviewer2.id, 120, start=now - days(1))
-    with as_user(w.reviewer2):
-        badge, style, items = cb.refresh_bell(0, 0, "/queue")
+    badge, style, items = bell(as_user, w.reviewer2)
     assert text(badge).startswith('[["99+", ')
     assert text(items).count('"rc-bell-item"') == 10
 
 
 @pytest.mark.parametrize("role", ["customer", "creator"])
-def test_parties_get_no_bell(as_user, w, role):
+def test_parties_get_no_bell(as_user, w, role, one_bell):
+    assert bell(as_user, getattr(w, role)) == ("", HIDDEN, None)
     with as_user(getattr(w, role)):
-        assert cb.refresh_bell(0, 0, "/my-cases") == ("", HIDDEN, None)
         alert, rows, *_ = cb.show_page(None, 0)
     assert rows is None and "reviewers and managers" in text(alert)
 
@@ -124,15 +135,17 @@ def test_an_unclicked_render_does_nothing(as_user, runtime, w, monkeypatch):
     assert unread(runtime, w.reviewer.id) == 1
 
 
-def test_mark_all_read_is_the_viewers_own(as_user, runtime, w):
+def test_mark_all_read_is_the_viewers_own(as_user, runtime, w, monkeypatch):
+    clicked(monkeypatch, None, ([{}],))
     with as_user(w.reviewer):
-        assert cb.mark_all_from_bell(1, 3) == 4
+        assert cb.mark_all_from_bell([0], [3]) == [cb.no_update]  # rendered, not clicked
+        assert cb.mark_all_from_bell([1], [3]) == [4]
     assert unread(runtime, w.reviewer.id) == 0 and unread(runtime, w.reviewer2.id) == 1
     with as_user(w.reviewer2):
         bump, alert = cb.mark_all_on_page(1, 0)
     assert bump == 1 and "Marked 1 notification read." in text(alert)
     with as_user(w.customer):
-        assert cb.mark_all_from_bell(1, 0) is cb.no_update
+        assert cb.mark_all_from_bell([1], [0]) == [cb.no_update]
 
 
 def test_the_page_is_keyset_paged_newest_first(as_user, runtime, w, now, monkeypatch):

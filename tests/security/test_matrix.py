@@ -1032,7 +1032,7 @@ def _bell(which: str) -> dict:
 
 
 def _bell_post(p: Probe, key: str, inputs: list, state: list, outputs: list, changed: str) -> requests.Response:
-    """The renderer's envelope for a MATCH callback of the bell (concrete ids, one of each)."""
+    """The renderer's envelope for a callback of the bell (ALL ids: a list of one bell each)."""
     body = {"output": p.registry["callbacks"][key], "outputs": outputs, "inputs": inputs, "state": state,
             "changedPropIds": [changed], "parsedChangedPropsIds": [changed]}
     return p.http().post(p.url + "/_dash-update-component", json=body, timeout=60)
@@ -1042,11 +1042,12 @@ def _refresh_bell(p: Probe) -> Answer:
     note = _note_of(p)
     poll = _bell("poll")
     answer = _bell_post(p, _k("notifications.refresh_bell"), [
-        {"id": poll, "property": "n_intervals", "value": 1},
-        {"id": _bell("reload"), "property": "data", "value": 0},
+        [{"id": poll, "property": "n_intervals", "value": 1}],
+        [{"id": _bell("reload"), "property": "data", "value": 0}],
         {"id": "url", "property": "pathname", "value": "/queue"}], [],
-        [{"id": _bell("badge"), "property": "children"}, {"id": _bell("badge"), "property": "style"},
-         {"id": _bell("list"), "property": "children"}], json.dumps(poll, separators=(",", ":")) + ".n_intervals")
+        [[{"id": _bell("badge"), "property": "children"}], [{"id": _bell("badge"), "property": "style"}],
+         [{"id": _bell("list"), "property": "children"}]],
+        json.dumps(poll, sort_keys=True, separators=(",", ":")) + ".n_intervals")
     return callback_answer(answer, [BELL_MARK, f'"id":{note}'])
 
 
@@ -1073,10 +1074,10 @@ def _mark_all_bell(p: Probe) -> Answer:
     _note_of(p)
     clicks = _bell("mark_all")
     answer = _bell_post(p, _k("notifications.mark_all_from_bell"),
-                        [{"id": clicks, "property": "n_clicks", "value": 1}],
-                        [{"id": _bell("reload"), "property": "data", "value": 0}],
-                        {"id": _bell("reload"), "property": "data"},
-                        json.dumps(clicks, separators=(",", ":")) + ".n_clicks")
+                        [[{"id": clicks, "property": "n_clicks", "value": 1}]],
+                        [[{"id": _bell("reload"), "property": "data", "value": 0}]],
+                        [{"id": _bell("reload"), "property": "data"}],
+                        json.dumps(clicks, sort_keys=True, separators=(",", ":")) + ".n_clicks")
     _unread_again(p)
     assert answer.status_code < 500, answer.text[:300]
     marked = answer.status_code == 200 and '"data"' in _text(answer)  # the bell's reload moved on

@@ -18,6 +18,7 @@ Both only echo what the browser shows, cleaned; neither reads the database.
 """
 from __future__ import annotations
 
+import json
 import re
 from typing import Optional
 
@@ -222,6 +223,15 @@ clientside_callback(
         const purge = trigger === "@TABS@" || trigger === "@ASSIGNED@";
         dash_ag_grid.getApiAsync("@GRID@").then(function (api) {
             if (purge) {
+                // Closed and All hold nearly every case: only index orders are offered there
+                // (data.read.queue.REACH_SORTABLE); another column's sort is taken off.
+                const reach = tab === "closed" || tab === "all";
+                const keep = @REACH_SORTABLE@;
+                api.setGridOption("columnDefs", (api.getColumnDefs() || []).map(function (c) {
+                    if (!c.field || c.field === "card") { return c; }
+                    const ok = !reach || keep.indexOf(c.field) >= 0;
+                    return Object.assign({}, c, ok ? {sortable: true} : {sortable: false, sort: null});
+                }));
                 api.deselectAll();  // the selected case may not be in the new list
                 api.purgeInfiniteCache();
             } else {
@@ -230,7 +240,8 @@ clientside_callback(
         });
         return dash_clientside.no_update;
     }
-    """.replace("@TABS@", QueueIds.TABS).replace("@ASSIGNED@", QueueIds.ASSIGNED).replace("@GRID@", QueueIds.GRID),
+    """.replace("@TABS@", QueueIds.TABS).replace("@ASSIGNED@", QueueIds.ASSIGNED).replace("@GRID@", QueueIds.GRID)
+       .replace("@REACH_SORTABLE@", json.dumps(list(queue_read.REACH_SORTABLE))),
     Output(QueueIds.GRID_SYNC, "data"),
     Input(QueueIds.TABS, "active_tab"), Input(QueueIds.ASSIGNED, "value"), Input(QueueIds.REFRESH_BUTTON, "n_clicks"),
     Input(QueueIds.REFRESH, "data"), Input(QueueIds.INTERVAL, "n_intervals"),

@@ -328,11 +328,19 @@ def _sorts(session: Session, tab: str, response_days: int) -> dict[str, tuple[An
     }
 
 
+# The Closed and All tabs hold (nearly) every case: there a sort must be an index's order,
+# or each page would sort a million rows. The grid offers only these columns' sorts on
+# those tabs (callbacks/queue.py); any other sort sent is ignored and the default kept.
+REACH_SORTABLE = ("id", "amount", "deadline", "created", "closed")
+
+
 def sort_keys(session: Session, tab: str, sort_model: Optional[Iterable], response_days: int) -> list[keyset.Key]:
     """The grid's sort model as keyset keys, ending with the case id (unique: the order is
     total, so blocks never overlap or skip). The id follows the first key's direction,
     so (column, id) is one index order read forwards or backwards."""
     sorts = _sorts(session, tab, response_days)
+    if tab in REACH_TABS:  # every case, or every closed one: only index orders (REACH_SORTABLE)
+        sorts = {col: sorts[col] for col in REACH_SORTABLE}
     keys: list[keyset.Key] = []
     for item in sort_model or []:
         if not isinstance(item, Mapping) or item.get("colId") not in sorts:

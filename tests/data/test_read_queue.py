@@ -512,3 +512,18 @@ def test_tab_counts_from_stage_counters_equal_the_sql_over_the_cases(zoo, qc, w,
             return
         got = {k: v for k, v in stage_counts(s).items() if v}
         assert got == {k: v for k, v in per_stage.items() if k[0] != "closed"}
+
+
+@pytest.mark.parametrize("tab", q.REACH_TABS)
+def test_closed_and_all_sort_only_in_an_index_order(Session, tab):  # noqa: N803
+    """A company or customer sort there would sort (nearly) every case per page: ignored,
+    the tab's own order kept; the index-backed columns still sort."""
+    from data.models import Case
+
+    with Session() as s:
+        for col in ("company", "customer", "provider", "reason", "status", "waiting", "assignee"):
+            keys = q.sort_keys(s, tab, [{"colId": col, "sort": "asc"}], 7)
+            assert keys[0].expr is (Case.closed_at if tab == "closed" else Case.created_at), col
+            assert keys[0].descending
+        keys = q.sort_keys(s, tab, [{"colId": "amount", "sort": "asc"}], 7)
+        assert (keys[0].expr, keys[0].descending) == (Case.amount_minor, False)

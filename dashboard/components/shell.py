@@ -85,11 +85,14 @@ def bell() -> html.Div:
     checks who is asking); each opens its case and is marked read."""
     nid = NotificationIds
     return html.Div([
+        # Its name is "Notifications" and then the badge's "3 unread notifications" (no
+        # aria-label, which would hide the count from screen readers).
         html.Button([html.I(className="bi bi-bell", **{"aria-hidden": "true"}),
+                     html.Span("Notifications", className="visually-hidden"),
                      html.Span("", id=nid.bell("badge"), className="badge rounded-pill bg-danger ms-1 rc-bell-badge",
                                style={"display": "none"})],
                     type="button", id=nid.BELL_BUTTON, className="btn btn-outline-light btn-sm",
-                    **{"aria-label": "Notifications", "aria-haspopup": "true"}),
+                    **{"aria-haspopup": "true"}),
         dbc.Popover([
             dbc.PopoverHeader("Notifications"),
             dbc.PopoverBody([

@@ -74,6 +74,8 @@ def test_an_escalation_shows_on_the_bell_and_opens_the_case(actors, live_app, ov
     expect(badge).to_have_text(re.compile(r"^[12] unread notifications?$"))
     expect(badge).to_be_visible()
     before = int(badge.inner_text().split()[0])
+    # A screen reader hears the count with the button's name.
+    expect(page.get_by_role("button", name=re.compile(rf"^Notifications\s*{before} unread"))).to_be_visible()
     _poll_every(page, 60_000)  # back to a minute: the list is not redrawn under the click
 
     page.get_by_role("button", name="Notifications").click()
@@ -91,6 +93,8 @@ def test_an_escalation_shows_on_the_bell_and_opens_the_case(actors, live_app, ov
     page.goto("/notifications")
     expect(page.get_by_role("heading", name="Notifications")).to_be_visible()
     expect(page.get_by_text(f"Case {overdue['case']} reached the platform")).to_be_visible()
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone: the bell stays outside the folded menu
+    expect(page.get_by_role("button", name=re.compile(r"^Notifications"))).to_be_visible()
     assert page.console_errors == [], page.console_errors
 
 

@@ -56,11 +56,15 @@ def load_text(load: Workload) -> str:
     return f"{load.open} open" + (f" ({', '.join(parts)})" if parts else "")
 
 
-def staff_option(person: StaffLoad, viewer_id: str) -> dict:
+def staff_option(person: StaffLoad, viewer_id: str, default_capacity: int) -> dict:
     who = person.name + (" (you)" if person.user_id == viewer_id else "")
     if person.role == Role.MANAGER:
         who += ", manager"
     duty = " · on duty" if person.on_duty else ""
+    # A manager handing out cases should see who is already past what they can take.
+    capacity = person.capacity if person.capacity is not None else default_capacity
+    if person.load.open > capacity:
+        duty += f" · over capacity ({capacity})"
     return {"label": f"{who} — {load_text(person.load)}{duty}", "value": person.user_id}
 
 
@@ -74,7 +78,7 @@ def assign_menu(_load, _bump=None):
     with acting_user() as (ctx, user):
         if user is None or user.role != Role.MANAGER:
             return HIDDEN, []
-        options = [staff_option(p, user.id) for p in staff_workload(ctx.session)]
+        options = [staff_option(p, user.id, ctx.settings.auto_assign_capacity) for p in staff_workload(ctx.session)]
     options.append({"label": "Nobody (back to the queue)", "value": UNASSIGN})
     return {"display": "flex"}, options
 

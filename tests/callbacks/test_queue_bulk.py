@@ -206,6 +206,17 @@ def test_the_load_words():
     assert bulk.load_text(Workload(2, 0, 0)) == "2 open"
 
 
+def test_the_menu_says_who_is_over_capacity():
+    from data.read.workload import StaffLoad, Workload
+
+    riley = StaffLoad("u1", "Riley", "reviewer", True, None, Workload(13, 13, 0))
+    assert bulk.staff_option(riley, "me", 10)["label"] == "Riley — 13 open (13 escalated) · on duty · over capacity (10)"
+    own = StaffLoad("u1", "Riley", "reviewer", False, 20, Workload(13, 0, 0))
+    assert bulk.staff_option(own, "me", 10)["label"] == "Riley — 13 open"  # their own capacity, 20: room left
+    full = StaffLoad("u1", "Riley", "reviewer", True, 13, Workload(13, 0, 0))
+    assert bulk.staff_option(full, "me", 10)["label"] == "Riley — 13 open · on duty"  # at capacity, not over
+
+
 def test_reviewers_cannot_assign_to_others(as_user, w, cases, runtime):
     with as_user(w.reviewer):
         alert, bump, _ = bulk.assign_selected(1, selected(cases["escalated"]), w.reviewer2.id, 0)

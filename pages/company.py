@@ -19,19 +19,22 @@ TEXT_FILTER = {"filter": "agTextColumnFilter",
                "filterParams": {"filterOptions": ["contains", "equals", "startsWith"], "maxNumConditions": 1,
                                 "buttons": ["reset"], "debounceMs": 400}}
 
+# At 1280 px the grid is about 1190 px wide: the minimum widths add up to less, so every
+# column shows whole (the rest is shared out by flex) and Amount keeps room for "€1,234.56".
 COLUMN_DEFS = [
-    {"field": "case", "headerName": "Case", "cellRenderer": "markdown", "minWidth": 190, **TEXT_FILTER},
-    {"field": "customer", "headerName": "Customer", "minWidth": 160, **TEXT_FILTER},
-    {"field": "amount", "headerName": "Amount", "type": "rightAligned", "maxWidth": 130, "filter": False},
-    {"field": "reason", "headerName": "Reason", "minWidth": 160, **TEXT_FILTER},
-    {"field": "status", "headerName": "Status", "minWidth": 170, **TEXT_FILTER},
-    {"field": "outcome", "headerName": "Outcome", "minWidth": 130, **TEXT_FILTER},
-    {"field": "deadline", "headerName": "Deadline", "minWidth": 190, "filter": False,
+    {"field": "case", "headerName": "Case", "cellRenderer": "markdown", "minWidth": 180, **TEXT_FILTER},
+    {"field": "customer", "headerName": "Customer", "minWidth": 140, "tooltipField": "customer", **TEXT_FILTER},
+    {"field": "amount", "headerName": "Amount", "type": "rightAligned", "minWidth": 100, "maxWidth": 130,
+     "filter": False},
+    {"field": "reason", "headerName": "Reason", "minWidth": 130, "tooltipField": "reason", **TEXT_FILTER},
+    {"field": "status", "headerName": "Status", "minWidth": 140, "tooltipField": "status", **TEXT_FILTER},
+    {"field": "outcome", "headerName": "Outcome", "minWidth": 110, **TEXT_FILTER},
+    {"field": "deadline", "headerName": "Deadline", "minWidth": 170, "filter": False,
      "cellClassRules": {
          "text-danger fw-semibold": "params.data && params.data.deadline_state === 'overdue'",
          "text-warning-emphasis fw-semibold": "params.data && params.data.deadline_state === 'soon'",
      }},
-    {"field": "updated", "headerName": "Updated", "minWidth": 170, "filter": False, "sort": "desc"},
+    {"field": "updated", "headerName": "Updated", "minWidth": 160, "filter": False, "sort": "desc"},
 ]
 
 

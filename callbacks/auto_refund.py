@@ -33,7 +33,8 @@ def _number(value: Optional[Decimal]):
 
 def _state_line(company, t: auto_refund.Thresholds, *, staff: bool) -> html.Div:
     def one(limit, family):
-        return f"{family} cases up to {limit.normalize():f}" if limit is not None else f"{family}: off"
+        return (f"{family} cases up to {limit.normalize():f} in the payment's currency" if limit is not None
+                else f"{family}: off")
     summary = f"{company.name} — " + "; ".join((one(t.card, "Card"), one(t.paypal, "PayPal")))
     if t.locked:
         lock = ("Locked: creators cannot change these." if staff else
@@ -63,10 +64,13 @@ def load_thresholds(stored):
 
 
 def _limit(value):
-    """The number input's value: None or "" when empty (off); numbers pass through for the domain to check."""
-    if value is None or value == "":
+    """What was typed: empty is off; anything else goes to the domain, which refuses what is
+    not an amount with a sentence saying so (never read as "off")."""
+    if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    return Decimal(str(value)) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return Decimal(str(value))
+    return value.strip().replace(",", ".") if isinstance(value, str) else value
 
 
 @callback(

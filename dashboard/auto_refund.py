@@ -93,6 +93,9 @@ def _threshold(name: str, value: Any) -> Optional[Decimal]:
         raise Invalid("invalid_threshold", f"'{name}' must be an amount such as 30 or 12.50, or null to turn it off.")
     if not amount.is_finite() or amount < 0:
         raise Invalid("invalid_threshold", f"'{name}' cannot be negative: use null to turn it off.")
+    if amount == 0:
+        raise Invalid("invalid_threshold", f"'{name}' must be more than 0: a threshold of 0 refunds nothing; "
+                                           "use null to turn it off.")
     if amount > MAX_THRESHOLD:
         raise Invalid("invalid_threshold", f"'{name}' is at most {MAX_THRESHOLD:,}: larger claims need a look.")
     if amount != amount.quantize(Decimal("0.0001")):

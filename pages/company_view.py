@@ -6,6 +6,7 @@ an unknown id, with the not-found state. (The creators' own page is `/company`.)
 import dash
 from dash import dcc, html
 
+from dashboard.components.auto_refund_form import auto_refund_card
 from dashboard.components.ids import StaffViewIds as V
 from pages.customer import HIDDEN, paged_card
 
@@ -23,5 +24,7 @@ def layout(company_id=None, **_kwargs):
             paged_card("Payments", "credit-card", body_id=V.COMPANY_PAYMENTS, store_id=V.COMPANY_PAYMENTS_PAGE,
                        next_id=V.COMPANY_PAYMENTS_NEXT, first_id=V.COMPANY_PAYMENTS_FIRST,
                        hint="Newest first, with the case opened on each."),
+            # Staff change or lock this company's thresholds here (its creators do on /company).
+            auto_refund_card(company_id if isinstance(company_id, str) else None),
         ]),
     ])

@@ -12,7 +12,8 @@ from dashboard.components.shell import page_header
 dash.register_page(__name__, path="/deliveries", title="Deliveries · Resolution Center")
 
 STATUS_FILTER = [("Failed", "failed"), ("Pending", "pending"), ("Sent", "sent"), ("All", "all")]
-WEBHOOK_FILTER = [("Failed", "failed"), ("Pending", "pending"), ("Delivered", "delivered"), ("All", "all")]
+# All first: a failing endpoint's deliveries are "pending" (retrying) for days before any is "failed".
+WEBHOOK_FILTER = [("All", "all"), ("Failed", "failed"), ("Pending or retrying", "pending"), ("Delivered", "delivered")]
 
 
 def layout(**_kwargs):
@@ -52,7 +53,7 @@ def layout(**_kwargs):
                     html.Div([html.I(className="bi bi-broadcast me-2"), html.Span("Webhooks", className="fw-semibold"),
                               html.Div("Every registered webhook, and its deliveries: a failed one can be sent "
                                        "again, with the same webhook-id.", className="text-muted small")]),
-                    dbc.RadioItems(id=WebhookIds.STAFF_STATUS, value="failed", inline=True, className="small mt-1",
+                    dbc.RadioItems(id=WebhookIds.STAFF_STATUS, value="all", inline=True, className="small mt-1",
                                    options=[{"label": label, "value": value} for label, value in WEBHOOK_FILTER]),
                 ], className="bg-white"),
                 dbc.CardBody([

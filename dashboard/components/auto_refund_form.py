@@ -19,8 +19,10 @@ def _amount(input_id: str, label: str, hint: str) -> dbc.Col:
     return dbc.Col([
         dbc.Label(label, html_for=input_id, className="small fw-semibold mb-1"),
         dbc.InputGroup([
-            dbc.Input(id=input_id, type="number", min=0, max=1_000_000, step=0.01, placeholder="Off",
-                      inputMode="decimal"),
+            # Text, not a number input: a browser sends nothing for a number it rejects, which
+            # would read as "off" and silently switch an existing threshold off.
+            dbc.Input(id=input_id, type="text", placeholder="Off", inputMode="decimal", maxLength=20,
+                      autoComplete="off"),
         ], size="sm"),
         dbc.FormText(hint),
     ], xs=12, sm=6, className="mb-2")

@@ -11,6 +11,7 @@ from dash import dcc, html
 from dashboard.components.format import local_time
 from dashboard.components.ids import WebhookIds
 from dashboard.webhooks import EVENT_TYPES
+from dashboard.webhooks.delivery import DISABLE_AFTER
 
 EVENT_LABELS = {"resolution_center_case.created": "Case opened", "resolution_center_case.updated": "Case changed",
                 "resolution_center_case.decided": "Case decided"}
@@ -69,8 +70,14 @@ def status_badge(hook) -> dbc.Badge:
         words = DISABLED_WORDS.get(hook.disabled_reason or "", "Off")
         return dbc.Badge(words, color="danger" if hook.disabled_reason else "secondary", className="text-wrap")
     if hook.consecutive_failures:
-        return dbc.Badge(f"Failing since {local_time(hook.failing_since)} ({hook.consecutive_failures} in a row)",
-                         color="warning", text_color="dark", className="text-wrap")
+        off_at = hook.failing_since + DISABLE_AFTER if hook.failing_since else None
+        return html.Span([
+            dbc.Badge(f"Failing since {local_time(hook.failing_since)} ({hook.consecutive_failures} in a row)",
+                      color="warning", text_color="dark", className="text-wrap me-1"),
+            html.Span("Each delivery is retried with growing pauses; if every one keeps failing, the webhook is "
+                      f"turned off on {local_time(off_at)} and you are emailed. Fix the endpoint, then send a "
+                      "test event.", className="small text-muted d-block"),
+        ])
     return dbc.Badge("On", color="success")
 
 
@@ -79,7 +86,7 @@ def attempts_table(attempts) -> html.Div:
         return html.Div("No deliveries yet.", className="text-muted small")
     rows = [html.Tr([
         html.Td(local_time(a.at, fmt="%d %b, %H:%M:%S")),
-        html.Td(EVENT_LABELS.get(a.event_type, a.event_type)),
+        html.Td("Test event" if a.test else EVENT_LABELS.get(a.event_type, a.event_type)),
         html.Td(dbc.Badge(str(a.status_code) if a.status_code else "no answer",
                           color="success" if a.ok else "danger")),
         html.Td(f"{a.response_ms} ms" if a.response_ms is not None else "—", className="text-end"),
@@ -96,7 +103,7 @@ def webhook_item(hook, attempts, *, show_company: bool = False, controls: bool =
         html.Div(" · ".join(filter(None, (
             hook.company_name if show_company else None,
             ", ".join(EVENT_LABELS.get(e, e) for e in hook.events),
-            f"added {local_time(hook.created_at, fmt='%d %b %Y')}", hook.id))), className="text-muted small"),
+            f"added {hook.created_at.strftime('%d %b %Y')}", hook.id))), className="text-muted small"),
     ])
     buttons: Optional[html.Div] = None
     if controls:

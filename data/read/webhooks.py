@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 
 from data.models import Company, Webhook, WebhookAttempt, WebhookEvent
 
+TEST_PREFIX = "test:"  # dashboard.webhooks.console's dedupe keys (the read layer does not import the domain)
+
 MAX_WEBHOOKS = 100  # shown on one screen; a company with more manages them through the API
 
 
@@ -42,6 +44,7 @@ class AttemptRow:
     status_code: Optional[int]
     response_ms: Optional[int]
     error: Optional[str]
+    test: bool = False  # a "send test event" delivery (dashboard.webhooks.console)
 
 
 def webhooks(session: Session, *, company_id: Optional[str] = None, every: bool = False) -> list[WebhookRow]:
@@ -63,7 +66,7 @@ def last_attempts(session: Session, webhook_ids: list[str], *, per_webhook: int 
         rows = session.execute(
             select(WebhookAttempt.webhook_id, WebhookAttempt.event_id, WebhookEvent.event_type, WebhookEvent.case_id,
                    WebhookAttempt.at, WebhookAttempt.ok, WebhookAttempt.status_code, WebhookAttempt.response_ms,
-                   WebhookAttempt.error)
+                   WebhookAttempt.error, WebhookEvent.dedupe_key.startswith(TEST_PREFIX).label("test"))
             .join(WebhookEvent, WebhookEvent.id == WebhookAttempt.event_id)
             .where(WebhookAttempt.webhook_id == hook_id)
             .order_by(WebhookAttempt.id.desc()).limit(per_webhook)).all()

@@ -57,7 +57,7 @@ def test_the_fields_given_change_and_null_turns_one_off(api, w):
     assert auto_refund(api.get(w.reviewer, f"/companies/{w.company.id}").get_json())["card_threshold_usd"] == 30.0
 
 
-@pytest.mark.parametrize("value", [-1, "30", True, [30], {"usd": 30}, 10 ** 9, 0.00001])
+@pytest.mark.parametrize("value", [-1, 0, "30", True, [30], {"usd": 30}, 10 ** 9, 0.00001])
 def test_a_bad_threshold_is_refused_and_changes_nothing(api, w, value):
     controls(api, w.creator, w.company.id, card_threshold_usd=5)
     r = controls(api, w.creator, w.company.id, card_threshold_usd=value)

@@ -47,12 +47,21 @@ def test_a_creator_saves_and_the_store_cannot_point_at_another_company(as_user, 
     assert stored(runtime, w.other_company.id) == (None, None, False)
 
 
-def test_a_bad_amount_is_said_and_changes_nothing(as_user, w, runtime):
+@pytest.mark.parametrize("typed,said", [("-3", "cannot be negative"), ("12.345.6", "must be an amount"),
+                                        ("thirty", "must be an amount"), ("0", "more than 0"),
+                                        ("99999999999999", "at most")])
+def test_a_bad_amount_is_said_and_changes_nothing(as_user, w, runtime, typed, said):
     with as_user(w.creator):
-        cb.save_thresholds(1, None, 10, 5, False)
-        alert, state = cb.save_thresholds(2, None, -3, 5, False)
-    assert "cannot be negative" in text(alert)
+        cb.save_thresholds(1, None, "10", "5", False)
+        alert, state = cb.save_thresholds(2, None, typed, "5", False)
+    assert said in text(alert) and "Saved" not in text(alert)
     assert stored(runtime, w.company.id) == (Decimal("10"), Decimal("5"), False)
+
+
+def test_typed_amounts_with_a_comma_or_spaces_are_read(as_user, w, runtime):
+    with as_user(w.creator):
+        cb.save_thresholds(1, None, " 12,50 ", "", False)
+    assert stored(runtime, w.company.id) == (Decimal("12.50"), None, False)
 
 
 def test_staff_lock_and_the_creator_then_reads_only(as_user, w, runtime):

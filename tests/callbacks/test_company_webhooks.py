@@ -189,3 +189,22 @@ def test_staff_see_every_webhook_and_retry_a_failed_delivery(as_user, w, runtime
         fake.triggered_id = button
         alert, _ = deliveries_cb.retry_delivery([2])
     assert "Only a failed delivery" in text(alert)
+
+
+def test_a_failing_webhook_says_what_happens_next_and_test_deliveries_are_named(as_user, w, runtime, now):
+    import datetime as dt
+
+    from data.models import WebhookAttempt
+
+    hook_id = make_hook(runtime, w)
+    with runtime.Session.begin() as s:
+        ctx = Ctx(s, now, runtime.settings)
+        event = console.send_test_event(ctx, s.get(type(w.creator), w.creator.id), hook_id)
+        s.add(WebhookAttempt(webhook_id=hook_id, event_id=event.id, attempt=1, at=now, ok=False, status_code=500,
+                             response_ms=12, error="HTTP 500"))
+        hook = s.get(Webhook, hook_id)
+        hook.consecutive_failures, hook.failing_since = 3, now - dt.timedelta(hours=5)
+    with as_user(w.creator):
+        listed = text(cb.load_webhooks(0))
+    assert "Failing since" in listed and "turned off on" in listed and "you are emailed" in listed
+    assert "Test event" in listed and "500" in listed and "12 ms" in listed

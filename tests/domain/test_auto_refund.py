@@ -24,7 +24,7 @@ def test_with_no_threshold_a_case_waits_for_the_merchant(story):
 
 
 @pytest.mark.parametrize("limit,accepted", [(Decimal("50"), True), (Decimal("50.00"), True),
-                                            (Decimal("49.99"), False), (Decimal("0"), False)])
+                                            (Decimal("49.99"), False), (Decimal("0.01"), False)])
 def test_at_or_below_the_card_threshold_the_case_is_accepted_at_once(story, limit, accepted):
     set_limits(story, card_threshold_usd=limit)  # the world's payment: 50.00 USD on Stripe
     case = story.case(story.open())
@@ -111,8 +111,8 @@ def test_creators_set_their_own_company_and_only_staff_lock(story):
         assert auto_refund.thresholds_of(company) == auto_refund.Thresholds(Decimal("12.5"), None, True)
 
 
-@pytest.mark.parametrize("value", [Decimal("-1"), "abc", True, [1], Decimal("NaN"), Decimal("1000000.01"),
-                                   Decimal("0.00001")])
+@pytest.mark.parametrize("value", [Decimal("-1"), Decimal("0"), "abc", True, [1], Decimal("NaN"),
+                                   Decimal("1000000.01"), Decimal("0.00001")])
 def test_bad_thresholds_are_refused_and_change_nothing(story, value):
     set_limits(story, card_threshold_usd=7)
     err = story.refuse(auto_refund.set_thresholds, actor=story.w.creator, company_id=story.w.company.id,

@@ -10,8 +10,8 @@ from dashboard.api.schemas.common import Answer
 from dashboard.api.schemas.payments import Company
 from dashboard.validation import ErrorCode
 
-Threshold = Annotated[Optional[Union[int, float]], Field(ge=0),
-                      ErrorCode("invalid_threshold", "'{name}' must be an amount such as 30 or 12.50 (at least 0), "
+Threshold = Annotated[Optional[Union[int, float]], Field(gt=0),
+                      ErrorCode("invalid_threshold", "'{name}' must be an amount such as 30 or 12.50 (more than 0), "
                                                      "or null to turn it off.")]
 
 

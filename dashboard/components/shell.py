@@ -20,6 +20,12 @@ NAV_BY_ROLE = {
 }
 STAFF_ROLES = (Role.REVIEWER, Role.MANAGER)  # who gets the search field
 ROLE_LABELS = {Role.CUSTOMER: "Customer", Role.CREATOR: "Creator", Role.REVIEWER: "Reviewer", Role.MANAGER: "Manager"}
+# Where the navbar stops folding its links behind the menu button: staff have up to six
+# links, the search, the bell, their name and Sign out, which fit one line from 1200 px
+# (Bootstrap's xl); a party's one or two links fit from 768 px (md).
+STAFF_EXPAND = "xl"
+PARTY_EXPAND = "md"
+SEARCH_HINT = "Search cases by case or payment id, customer email or name, company name, or amount"
 
 
 def app_shell(user) -> html.Div:
@@ -37,20 +43,25 @@ def app_shell(user) -> html.Div:
 def navbar(user) -> dbc.Navbar:
     """`user` is the signed-in user (anything with .role and .name), or None.
 
-    Below Bootstrap's md breakpoint (768 px) the links, the user and Sign out fold behind
-    a menu button (Bootstrap's navbar-toggler and .collapse markup; assets/rc.js opens it
-    in the browser, no server call), so the bar is one line on a phone."""
+    Below Bootstrap's xl breakpoint (1200 px) for staff, md (768 px) for the parties, the
+    links, the user and Sign out fold behind a menu button (Bootstrap's navbar-toggler and
+    .collapse markup; assets/rc.js opens it in the browser, no server call), so the bar is
+    one line at every width."""
     links = []
+    bp = STAFF_EXPAND if user is not None and Role(user.role) in STAFF_ROLES else PARTY_EXPAND
     if user is not None:
         links = [dbc.NavItem(dbc.NavLink(label, href=href, active="partial", id=ShellIds.nav_link(href)))
                  for label, href in NAV_BY_ROLE.get(Role(user.role), [])]
     right = []
     if user is not None:
         right = [
-            html.Span([html.I(className="bi bi-person-circle me-1", **{"aria-hidden": "true"}), user.name,
+            # A long name is cut with an ellipsis (the whole of it in the tooltip), so the bar stays one line.
+            html.Span([html.I(className="bi bi-person-circle me-1", **{"aria-hidden": "true"}),
+                       html.Span(user.name, className="text-truncate", title=user.name, style={"maxWidth": "9rem"}),
                        dbc.Badge(ROLE_LABELS.get(Role(user.role), user.role), color="light", text_color="dark",
                                  className="ms-2")],
-                      className="navbar-text text-white me-3", id=ShellIds.NAV_USER),
+                      className="navbar-text text-white d-inline-flex align-items-center text-nowrap me-1",
+                      id=ShellIds.NAV_USER),
             sign_out_form(),
         ]
     brand = dbc.NavbarBrand([html.I(className="bi bi-shield-check me-2", **{"aria-hidden": "true"}),
@@ -66,13 +77,13 @@ def navbar(user) -> dbc.Navbar:
                                                     "aria-label": "Menu"}),
             html.Div([
                 dbc.Nav(links, navbar=True, className="me-auto"),
-                search_form() if Role(user.role) in STAFF_ROLES else None,
-                html.Div(right, className="d-flex align-items-center flex-wrap gap-2 py-2 py-md-0"),
+                search_form(bp) if Role(user.role) in STAFF_ROLES else None,
+                html.Div(right, className=f"d-flex align-items-center flex-wrap gap-2 py-2 py-{bp}-0"),
             ], id=ShellIds.NAV_COLLAPSE, className="collapse navbar-collapse"),
         ]
     return dbc.Navbar(
         dbc.Container(body, fluid=True),
-        color=palette.NAVBAR_BG, dark=True, expand="md", className="mb-3 rc-navbar",
+        color=palette.NAVBAR_BG, dark=True, expand=bp, className="mb-3 rc-navbar",
     )
 
 
@@ -107,21 +118,22 @@ def bell() -> html.Div:
             className="rc-bell-popover"),
         dcc.Interval(id=nid.bell("poll"), interval=BELL_POLL_MS, n_intervals=0),
         dcc.Store(id=nid.bell("reload"), data=0),
-    ], className="ms-auto me-2 order-md-last ms-md-2")
+    ], className=f"ms-auto me-2 order-{STAFF_EXPAND}-last ms-{STAFF_EXPAND}-2")  # the bell is staff-only
 
 
-def search_form() -> html.Form:
+def search_form(bp: str = STAFF_EXPAND) -> html.Form:
     """Staff search: a plain GET to /search?q=… (the page reads `q`; Back and a shared
-    link work). The label is for screen readers; the placeholder says what can be typed."""
+    link work). The placeholder is short enough to show whole in the narrow field; the
+    label (screen readers) and the tooltip say what it finds."""
     return html.Form([
-        html.Label("Search cases", htmlFor=ShellIds.SEARCH, className="visually-hidden"),
-        dcc.Input(type="search", name="q", id=ShellIds.SEARCH, placeholder="Case id, email, name, amount",
+        html.Label(SEARCH_HINT, htmlFor=ShellIds.SEARCH, className="visually-hidden"),
+        dcc.Input(type="search", name="q", id=ShellIds.SEARCH, placeholder="Search cases\u2026",
                   className="form-control form-control-sm", maxLength=200, autoComplete="off", debounce=True,
-                  style={"width": "16rem", "maxWidth": "100%"}),
+                  style={"width": "10rem", "maxWidth": "100%"}),
         html.Button(html.I(className="bi bi-search", **{"aria-hidden": "true"}), type="submit",
                     id=ShellIds.SEARCH_SUBMIT, className="btn btn-light btn-sm flex-shrink-0", **{"aria-label": "Search"}),
-    ], method="get", action="/search", role="search", id=ShellIds.SEARCH_FORM,
-        className="d-flex flex-nowrap flex-shrink-0 gap-1 my-2 my-md-0 me-md-3 rc-nav-search")
+    ], method="get", action="/search", role="search", id=ShellIds.SEARCH_FORM, title=SEARCH_HINT,
+        className=f"d-flex flex-nowrap flex-shrink-0 gap-1 my-2 my-{bp}-0 me-{bp}-2 rc-nav-search")
 
 
 def sign_out_form() -> html.Form:

@@ -8,19 +8,23 @@ company's id is "not found"). Reviewers read the platform's list; customers get 
 """
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, Optional
+from zoneinfo import ZoneInfo
 
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, dcc, html
 
-from callbacks._session import acting_user
+from callbacks._session import acting_user, runtime
 from dashboard import canned
 from dashboard.components import case_table as ct
+from dashboard.components.format import viewer_zone
 from dashboard.components.ids import RepliesIds
 from dashboard.components.shell import empty_state
 from dashboard.errors import DomainError, NotFound
 from dashboard.permissions import is_staff
+from dashboard.timezones import local_text
 
 NO = dash.no_update
 HIDDEN = {"display": "none"}
@@ -53,6 +57,23 @@ def intro(user) -> str:
             "beside the message of a reply, a denial, an acceptance or an information request.")
 
 
+SAMPLE_DUE_DAYS = 3  # the example deadline: three days from now, at noon where the viewer is
+# A company name not ending in "s", so a template's "{company}'s" reads right in the example.
+SAMPLE_COMPANY = "Northwind Studio"
+
+
+def sample_values(now: dt.datetime, zone: ZoneInfo) -> dict[str, str]:
+    """The example values a preview fills in: the deadline a few days ahead of now, in the
+    viewer's zone and written as a real `{due_date}` is (timezones.local_text)."""
+    day = (now.astimezone(zone) + dt.timedelta(days=SAMPLE_DUE_DAYS)).date()
+    due = dt.datetime.combine(day, dt.time(12, 0), tzinfo=zone)
+    return dict(canned.SAMPLE_VALUES, company=SAMPLE_COMPANY, due_date=local_text(due, zone))
+
+
+def _example(body: str) -> str:
+    return canned.render(body, sample_values(runtime().now(), viewer_zone()))
+
+
 def _short(text: str) -> str:
     one_line = " ".join(text.split())
     return one_line if len(one_line) <= PREVIEW_CHARS else one_line[:PREVIEW_CHARS - 1] + "…"
@@ -64,7 +85,7 @@ def reply_table(replies, *, editable: bool) -> html.Div:
     for r in replies:
         cells = [html.Span(r.name, className="fw-semibold"),
                  canned.PURPOSE_LABELS.get(r.purpose, r.purpose),
-                 html.Span(_short(canned.preview(r.body)), className="small"),
+                 html.Span(_short(_example(r.body)), className="small"),
                  html.Span(ct.local_date(r.updated_at), className="text-nowrap")]
         if editable:
             cells.append(dcc.Link(["Edit", html.Span(f" {r.name}", className="visually-hidden")],
@@ -129,7 +150,7 @@ def preview_reply(body):
     warning = canned.unknown_sentence(canned.unknown_placeholders(text))
     return html.Div([
         html.Div("Reads like (example values):", className="text-muted"),
-        html.Div(canned.preview(text), className="border-start border-3 ps-2", style={"whiteSpace": "pre-wrap"}),
+        html.Div(_example(text), className="border-start border-3 ps-2", style={"whiteSpace": "pre-wrap"}),
         html.Div([html.I(className="bi bi-exclamation-triangle me-1"), warning],
                  className="text-warning-emphasis mt-1") if warning else None,
     ])

@@ -47,11 +47,13 @@ def list_views(_load):
     Output(QueueIds.URL, "search", allow_duplicate=True),
     Output(QueueIds.VIEW_RENAME, "disabled"), Output(QueueIds.VIEW_DELETE, "disabled"),
     Output(QueueIds.VIEW_FEEDBACK, "children"),
-    Input(QueueIds.VIEWS, "value"),
+    Input(QueueIds.VIEWS, "value"), State(QueueIds.VIEW_FEEDBACK, "children"),
     prevent_initial_call=True,
 )
-def open_view(view_id):
-    """Choosing a saved view shows it: its tab, "assigned to", filters and sort."""
+def open_view(view_id, feedback=None):
+    """Choosing a saved view shows it: its tab, "assigned to", filters and sort. Saving
+    selects the view it saved, which fires this too: a confirmation showing stays up (it
+    goes by itself), a warning left from before is cleared."""
     if view_id is None:
         return no_update, True, True, None
     with acting_user() as (ctx, user):
@@ -63,7 +65,15 @@ def open_view(view_id):
             return no_update, True, True, _alert(
                 "That saved view is no longer there (deleted in another window?). Pick another one.",
                 "warning", "exclamation-triangle")
-        return saved_views.to_query(view.state), False, False, None
+        return saved_views.to_query(view.state), False, False, no_update if _confirms(feedback) else None
+
+
+def _confirms(feedback: Any) -> bool:
+    """Whether the feedback area holds a confirmation (a success alert, as Dash sends it back)."""
+    if isinstance(feedback, list) and len(feedback) == 1:
+        feedback = feedback[0]
+    props = feedback.get("props") if isinstance(feedback, dict) else None
+    return isinstance(props, dict) and props.get("color") == "success"
 
 
 @callback(
@@ -123,8 +133,8 @@ def submit_view(_clicks, _enter, name, mode, view_id, view):
                 said = f"Renamed to \u201c{saved.name}\u201d."
             else:
                 saved, created = saved_views.save_view(ctx, user, name, _state_of(view))
-                said = (f"Saved \u201c{saved.name}\u201d: choose it under Saved views to come back to this tab, "
-                        "its filters and its sort." if created else
+                said = (f"Saved \u201c{saved.name}\u201d. Choose it under Saved views to come back to this "
+                        "tab, its filters and its sort." if created else
                         f"Updated \u201c{saved.name}\u201d with this tab, its filters and its sort.")
         except DomainError as exc:  # raised before anything was written
             if exc.code in ("invalid_view_name", "view_name_taken", "too_many_views"):

@@ -19,6 +19,7 @@ from dash import ALL, Input, Output, State, callback, html, no_update
 from dash import ctx as dash_ctx
 
 from callbacks._session import acting_user
+from data.models import User
 from data.read import team as team_read
 from data.read import workload
 from dashboard import duty
@@ -73,10 +74,20 @@ def member_row(m: workload.StaffLoad, decided: int, default_capacity: int) -> db
         className="team-member", id=f"team-member-{m.user_id}")
 
 
+NOBODY_ON_DUTY = ("Nobody is on duty: new escalations and appeals wait unassigned in the queue until someone "
+                  "goes on duty here or a reviewer claims them.")
+
+
+def nobody_on_duty() -> dbc.Alert:
+    return dbc.Alert([html.I(className="bi bi-info-circle me-2"), NOBODY_ON_DUTY], color="info",
+                     className="py-2 small m-2 team-nobody-on-duty")
+
+
 def member_list(members: list[workload.StaffLoad], decided: dict[str, int], default_capacity: int):
     if not members:
         return empty_state("There are no active reviewers or managers yet.", icon="people")
     return html.Div([
+        None if any(m.on_duty for m in members) else nobody_on_duty(),
         dbc.ListGroup([member_row(m, decided.get(m.user_id, 0), default_capacity) for m in members], flush=True),
         html.Div(f"Capacity: the most open cases the scheduler gives someone on duty ({duty.MIN_CAPACITY}–"
                  f"{duty.MAX_CAPACITY}); leave it empty for the default, {default_capacity}. Cases someone "
@@ -85,7 +96,8 @@ def member_list(members: list[workload.StaffLoad], decided: dict[str, int], defa
 
 
 def workload_figure(members: list[workload.StaffLoad], default_capacity: int) -> go.Figure:
-    """Open cases per person, stacked by kind, with each on-duty person's capacity marked."""
+    """Open cases per person, stacked by kind, with each person's capacity marked: solid for
+    those on duty (the scheduler fills them up to it), hollow for those off duty."""
     title = "Open cases and capacity"
     if not members:
         return empty_figure(title, "Nobody to show yet.")
@@ -95,16 +107,20 @@ def workload_figure(members: list[workload.StaffLoad], default_capacity: int) ->
         values = [getattr(m.load, kind) if kind != "waiting" else _waiting(m.load) for m in members]
         fig.add_bar(y=names, x=values, orientation="h", name=KIND_LABELS[kind], marker_color=KIND_COLORS[kind],
                     hovertemplate=f"%{{y}}: %{{x}} {KIND_LABELS[kind].lower()}<extra></extra>")
-    on = [(n, m.capacity if m.capacity is not None else default_capacity) for n, m in zip(names, members) if m.on_duty]
-    if on:
-        fig.add_scatter(y=[n for n, _ in on], x=[c for _, c in on], mode="markers", name="Capacity (on duty)",
-                        marker={"symbol": "line-ns", "size": 22, "line": {"width": 3, "color": "#212529"}},
-                        hovertemplate="%{y}: capacity %{x}<extra></extra>")
+    for on_duty, label, color in ((True, "Capacity (on duty)", "#212529"), (False, "Capacity (off duty)", "#6c757d")):
+        marks = [(n, m.capacity if m.capacity is not None else default_capacity)
+                 for n, m in zip(names, members) if bool(m.on_duty) is on_duty]
+        if marks:
+            fig.add_scatter(y=[n for n, _ in marks], x=[c for _, c in marks], mode="markers", name=label,
+                            marker={"symbol": "line-ns" if on_duty else "line-ns-open", "size": 24,
+                                    "color": color, "line": {"width": 3 if on_duty else 2, "color": color}},
+                            hovertemplate="%{y}: capacity %{x}<extra></extra>")
     fig.update_layout(
         title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 15}}, barmode="stack",
         template="plotly_white", font={"family": FONT, "size": 12, "color": "#212529"},
-        height=140 + 34 * len(members), margin={"l": 16, "r": 16, "t": 40, "b": 40},
-        legend={"orientation": "h", "yanchor": "top", "y": -0.15 if len(members) > 3 else -0.3, "x": 0},
+        # The legend sits between the title and the bars, clear of the axis title below them.
+        height=170 + 34 * len(members), margin={"l": 16, "r": 16, "t": 78, "b": 48},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "xanchor": "left"},
         hoverlabel={"font": {"family": FONT}})
     fig.update_yaxes(autorange="reversed", automargin=True)
     fig.update_xaxes(title_text="Open cases", rangemode="tozero", dtick=None)
@@ -168,34 +184,59 @@ def _alert(children, color: str, icon: str) -> dbc.Alert:
                      dismissable=True)
 
 
+def _reset_capacity(trigger: dict, capacity_ids: list) -> list:
+    """The capacity boxes after a refused value: the one typed in goes back to what is saved
+    (read again), the others stay as they are."""
+    saved = None
+    try:
+        with acting_user() as (ctx, user):
+            member = ctx.session.get(User, trigger["user"]) if user.role == Role.MANAGER else None
+            if member is None:
+                return [no_update for _ in capacity_ids or []]
+            saved = member.capacity
+    except DomainError:
+        return [no_update for _ in capacity_ids or []]
+    return [saved if component_id == trigger else no_update for component_id in capacity_ids or []]
+
+
 @callback(
-    Output(TeamIds.FEEDBACK, "children"), Output(TeamIds.SAVED, "data"),
+    Output(TeamIds.FEEDBACK, "children"), Output(TeamIds.SAVED, "data"), Output(TeamIds.capacity(ALL), "value"),
     Input(TeamIds.duty(ALL), "value"), Input(TeamIds.capacity(ALL), "value"),
     State(TeamIds.duty(ALL), "id"), State(TeamIds.capacity(ALL), "id"), State(TeamIds.SAVED, "data"),
     prevent_initial_call=True,
 )
 def save_duty(duty_values, capacity_values, duty_ids, capacity_ids, saved):
-    """A switch or a capacity changed: save it at once and say what it means."""
+    """A switch or a capacity changed: save it at once and say what it means. A refused
+    capacity puts the box back to the saved value, and its error replaces any earlier one."""
+    unchanged = [no_update for _ in capacity_ids or []]
     trigger = dash_ctx.triggered_id
     if not isinstance(trigger, dict) or not isinstance(trigger.get("user"), str):
-        return no_update, no_update
+        return no_update, no_update, unchanged
     try:
         if trigger.get("type") == TeamIds.DUTY:
             change = {"on_duty": _changed_value(trigger, duty_ids, duty_values)}
         elif trigger.get("type") == TeamIds.CAPACITY:
             change = {"capacity": _changed_value(trigger, capacity_ids, capacity_values)}
         else:
-            return no_update, no_update
+            return no_update, no_update, unchanged
     except LookupError:
-        return no_update, no_update
+        return no_update, no_update, unchanged
     try:
         with acting_user() as (ctx, user):
             done = duty.set_duty(ctx, actor=user, user_id=trigger["user"], **change)
             if not done.changed:
                 # The renderer also fires this when it draws the rows (their values are the
                 # saved ones), and a value typed again is no change either: nothing to say.
-                return no_update, no_update
+                return no_update, no_update, unchanged
             text = _saved_text(done.member, ctx.settings.auto_assign_capacity)
+            if not any(m.on_duty for m in workload.staff_workload(ctx.session)):
+                text = f"{text} {NOBODY_ON_DUTY}"
     except DomainError as exc:
-        return _alert(f"Nothing was changed: {exc.message}", "danger", "exclamation-triangle"), no_update
-    return _alert(text, "success", "check-circle"), (saved if isinstance(saved, int) else 0) + 1
+        if trigger.get("type") != TeamIds.CAPACITY or change["capacity"] is None:
+            return _alert(f"Nothing was changed: {exc.message}", "danger", "exclamation-triangle"), no_update, unchanged
+        # Naming the refused value makes a second refusal read as new, not as the old error left up.
+        value = change["capacity"]
+        shown = f" {str(value)[:20]}" if isinstance(value, (int, float, str)) else ""
+        return (_alert(f"Nothing was changed: capacity{shown} refused. {exc.message} The box shows the saved value "
+                       f"again.", "danger", "exclamation-triangle"), no_update, _reset_capacity(trigger, capacity_ids))
+    return _alert(text, "success", "check-circle"), (saved if isinstance(saved, int) else 0) + 1, unchanged

@@ -40,7 +40,10 @@ def saved_views_bar() -> html.Div:
     return html.Div([
         html.Label("Saved views", htmlFor=QueueIds.VIEWS, className="text-muted small me-2 mb-0"),
         dcc.Dropdown(id=QueueIds.VIEWS, placeholder="Open a saved view…", clearable=True, searchable=True,
-                     options=[], style={"minWidth": "220px"}, className="me-2"),
+                     # A long name is cut with an ellipsis (the whole of it in the list) instead
+                     # of widening the box until Rename and Delete wrap.
+                     options=[], style={"minWidth": "220px", "width": "18rem", "maxWidth": "100%"},
+                     className="me-2"),
         dbc.Button([html.I(className="bi bi-bookmark-plus me-1", **{"aria-hidden": "true"}), "Save view…"],
                    id=QueueIds.VIEW_SAVE, title="Keep this tab, its filters and its sort under a name", **button),
         dbc.Button("Rename…", id=QueueIds.VIEW_RENAME, disabled=True, **button),

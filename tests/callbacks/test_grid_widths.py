@@ -33,3 +33,13 @@ def test_the_company_columns_fit_at_1280_and_amount_keeps_its_room(page_registry
     assert sum(c.get("minWidth", 0) for c in cols.values()) <= COMPANY_AT_1280
     assert cols["amount"]["minWidth"] >= 100
     assert all(c.get("minWidth") for c in cols.values())  # none can be squeezed to "…"
+
+
+def test_the_saved_views_box_has_a_capped_width(page_registry):  # noqa: F811
+    """A long view name is cut with an ellipsis (the dropdown's own style) instead of
+    widening the box until Rename and Delete wrap onto a second line."""
+    from dashboard.components.ids import QueueIds
+
+    bar = importlib.import_module("pages.queue").saved_views_bar()
+    [box] = [c for c in bar.children if getattr(c, "id", None) == QueueIds.VIEWS]
+    assert box.style["width"] == "18rem" and box.style["maxWidth"] == "100%"

@@ -185,9 +185,19 @@ def test_deleting_asks_first_then_removes_it(as_user, w, runtime):
 def test_the_preview_fills_example_values_and_warns_of_unknown_names(as_user, w):
     with as_user(w.customer):  # pure presentation: no data, anyone may ask
         shown = text(cb.preview_reply("Hi {customer_name}, {amount} by {due_date}. {oops} { } {0} {"))
-    assert "Hi Alex Rivera, $49.00 by Mon 22 Jun 2026, 12:00 UTC. {oops} { } {0} {" in shown
+    # The example deadline is three days after the runtime's now (15 Jun 2026), at noon.
+    assert "Hi Alex Rivera, $49.00 by Thu 18 Jun 2026, 12:00 UTC. {oops} { } {0} {" in shown
     assert "{oops} is not a placeholder" in shown
     assert cb.preview_reply("   ") is None and cb.preview_reply(None) is None
+
+
+def test_the_preview_deadline_is_in_the_viewers_zone_and_the_company_takes_a_possessive(as_user, w):
+    with as_user(w.customer, tz="Asia/Tokyo"):
+        shown = text(cb.preview_reply("By {due_date}, {company}'s team replies."))
+    assert "By Thu 18 Jun 2026, 12:00 JST, Northwind Studio's team replies." in shown
+    assert "s's" not in shown
+    with as_user(w.customer, tz="America/Los_Angeles"):  # 15 Jun 05:00 there: the 18th is still 3 days on
+        assert "Thu 18 Jun 2026, 12:00 PDT" in text(cb.preview_reply("{due_date}"))
 
 
 @pytest.mark.parametrize("editing", [{"id": 1}, ["1"], "1 OR 1=1", -5, True, "9" * 40, 1.5])

@@ -58,6 +58,18 @@ def test_save_then_open_sets_the_url_to_the_view(as_user, w, runtime, flask_app)
         assert cb.open_view(None) == (no_update, True, True, None)
 
 
+def test_the_confirmation_of_a_save_stays_up_when_the_saved_view_opens(as_user, w, runtime, flask_app):
+    """Saving selects the view it saved, which opens it: that must not wipe "Saved …"."""
+    with as_user(w.reviewer):
+        *_, feedback, _options, value = save("High-value PayPal")
+        assert "Saved \u201cHigh-value PayPal\u201d." in text(feedback)
+        shown = json.loads(text(feedback))[0]  # as the browser sends the feedback area back
+        assert cb.open_view(value, shown)[3] is no_update
+        warning = json.loads(text(cb._alert("That saved view is no longer there.", "warning")))[0]
+        assert cb.open_view(value, warning)[3] is None  # a warning from before is cleared
+        assert cb.open_view(value, None)[3] is None
+
+
 def test_saving_under_an_existing_name_updates_it(as_user, w, runtime, flask_app):
     with as_user(w.reviewer):
         save("Mine")

@@ -54,7 +54,13 @@ def user_state(runtime, user_id):
 
 
 def save(as_user, user, monkeypatch, kind, member_id, value, *, others=()):
-    """Fire save_duty as the browser does when `member_id`'s switch or capacity changes."""
+    """Fire save_duty as the browser does when `member_id`'s switch or capacity changes:
+    the alert and the save counter."""
+    return save_all(as_user, user, monkeypatch, kind, member_id, value, others=others)[:2]
+
+
+def save_all(as_user, user, monkeypatch, kind, member_id, value, *, others=()):
+    """The same, with the third output: what the capacity boxes are set to (one per id)."""
     trigger = {"type": kind, "user": member_id}
     monkeypatch.setattr(cb, "dash_ctx", type("Ctx", (), {"triggered_id": trigger})())
     ids = [{"type": kind, "user": other} for other in others] + [trigger]
@@ -107,7 +113,12 @@ def test_a_capacity_saves_and_a_bad_one_changes_nothing(runtime, as_user, w, mon
     assert user_state(runtime, w.reviewer.id) == (True, 12)
     for bad in (0, 201, 2.5, "12", True):
         alert, saved = save(as_user, w.manager, monkeypatch, TeamIds.CAPACITY, w.reviewer.id, bad)
-        assert "Nothing was changed: Capacity is a whole number of open cases from 1 to 200" in text(alert)
+        alert, saved, boxes = save_all(as_user, w.manager, monkeypatch, TeamIds.CAPACITY, w.reviewer.id, bad,
+                                       others=[w.reviewer2.id])
+        assert "Capacity is a whole number of open cases from 1 to 200" in text(alert)
+        # The refused value is named (a second refusal reads as new) and the box goes back to 12.
+        assert f"Nothing was changed: capacity {bad} refused." in text(alert) and "saved value again" in text(alert)
+        assert boxes == [cb.no_update, 12]
         assert saved is cb.no_update and user_state(runtime, w.reviewer.id) == (True, 12)
     alert, _ = save(as_user, w.manager, monkeypatch, TeamIds.CAPACITY, w.reviewer.id, None)  # emptied: the default
     assert "(the default capacity)" in text(alert) and user_state(runtime, w.reviewer.id) == (True, None)
@@ -129,8 +140,8 @@ def test_nobody_else_sees_or_changes_anything(runtime, as_user, w, monkeypatch, 
     assert w.reviewer2.name not in text(figure)
     alert, saved = save(as_user, who, monkeypatch, TeamIds.DUTY, w.reviewer2.id, True)
     assert "Only managers can put people on duty" in text(alert) and saved is cb.no_update
-    alert, _ = save(as_user, who, monkeypatch, TeamIds.CAPACITY, who.id, 50)
-    assert "Only managers" in text(alert)
+    alert, _, boxes = save_all(as_user, who, monkeypatch, TeamIds.CAPACITY, who.id, 50)
+    assert "Only managers" in text(alert) and boxes == [cb.no_update]  # nobody's saved capacity read back
     assert user_state(runtime, w.reviewer2.id) == (False, None) and user_state(runtime, who.id) == (False, None)
 
 
@@ -147,7 +158,7 @@ def test_signed_out_gets_nothing(as_user, w, monkeypatch):
 def test_a_trigger_that_is_not_a_listed_switch_or_capacity_does_nothing(as_user, w, monkeypatch, trigger):
     monkeypatch.setattr(cb, "dash_ctx", type("Ctx", (), {"triggered_id": trigger})())
     with as_user(w.manager):
-        assert cb.save_duty([True], [], [TeamIds.duty(w.reviewer.id)], [], 0) == (cb.no_update, cb.no_update)
+        assert cb.save_duty([True], [], [TeamIds.duty(w.reviewer.id)], [], 0) == (cb.no_update, cb.no_update, [])
 
 
 def test_the_chart_shows_open_cases_by_kind_and_the_capacity_of_those_on_duty(runtime, as_user, w, monkeypatch, now):
@@ -160,8 +171,25 @@ def test_the_chart_shows_open_cases_by_kind_and_the_capacity_of_those_on_duty(ru
     bars = {t.name: dict(zip(t.y, t.x)) for t in figure.data if t.type == "bar"}
     assert bars["Escalated"][w.reviewer.name] == 1
     assert bars["Escalated"][f"{w.reviewer2.name} (off duty)"] == 0
-    [marks] = [t for t in figure.data if t.type == "scatter"]
-    assert list(zip(marks.y, marks.x)) == [(w.reviewer.name, 7)]  # only who is on duty has a capacity mark
+    marks = {t.name: list(zip(t.y, t.x)) for t in figure.data if t.type == "scatter"}
+    assert marks["Capacity (on duty)"] == [(w.reviewer.name, 7)]
+    # Off duty: their capacity too (the default, 10), drawn hollow, for when they are back.
+    assert (f"{w.reviewer2.name} (off duty)", 10) in marks["Capacity (off duty)"]
+    # The legend sits above the bars, clear of the "Open cases" axis title under them.
+    assert figure.layout.legend.yanchor == "bottom" and figure.layout.legend.y >= 1
+    assert figure.layout.xaxis.title.text == "Open cases"
+
+
+def test_nobody_on_duty_says_new_escalations_wait_unassigned(runtime, as_user, w, monkeypatch):
+    with as_user(w.manager):
+        _, _, rows = cb.load_team(0)
+    assert "Nobody is on duty: new escalations and appeals wait unassigned" in text(rows)
+    save(as_user, w.manager, monkeypatch, TeamIds.DUTY, w.reviewer.id, True)
+    with as_user(w.manager):
+        _, _, rows = cb.load_team(0)
+    assert "Nobody is on duty" not in text(rows)
+    alert, _ = save(as_user, w.manager, monkeypatch, TeamIds.DUTY, w.reviewer.id, False)  # the last one goes off
+    assert "is off duty" in text(alert) and "Nobody is on duty: new escalations" in text(alert)
 
 
 def test_the_case_page_shows_the_automatic_assignment_to_staff_only(runtime, as_user, w, monkeypatch, now):

@@ -8,14 +8,14 @@ changed.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
 
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, callback, ctx as dash_ctx, html, no_update
 
 from callbacks._session import acting_user
 from data.read import staff_notifications as reads
-from dashboard.components.format import local_time, viewer_zone
+from dashboard.components.format import OUTCOME_LABELS, STATUS_LABELS, local_time, viewer_zone
 from dashboard.components.ids import NotificationIds as N, ShellIds
 from dashboard.components.shell import empty_state
 from dashboard.errors import DomainError
@@ -32,22 +32,46 @@ _ICONS = {"escalated": "exclamation-diamond", "appealed": "arrow-repeat", "answe
 
 
 def _when(row: reads.Row) -> str:
-    return local_time(row.created_at, fmt="%d %b %Y, %H:%M %Z", zone=viewer_zone())
+    return local_time(row.created_at, fmt="%d %b %Y, %H:%M", zone=viewer_zone())  # it appends the zone
 
 
-def bell_items(rows: list[reads.Row]) -> Any:
+def case_now(case: Optional[reads.CaseNow]) -> str:
+    """The case as it is now, e.g. "now: Closed · Customer won" ('' without a case)."""
+    if case is None:
+        return ""
+    said = STATUS_LABELS.get(case.status, case.status)
+    if case.status == "closed" and case.outcome:
+        said += f" · {OUTCOME_LABELS.get(case.outcome, case.outcome)}"
+    return f"now: {said}"
+
+
+def _about(r: reads.Row, states: dict[str, reads.CaseNow]) -> tuple[Optional[str], str]:
+    """(how it was settled, or None; the case's state now) for one listed notification."""
+    case = states.get(r.case_id) if r.case_id else None
+    return reads.done(r, case), case_now(case)
+
+
+def bell_items(rows: list[reads.Row], states: Optional[dict[str, reads.CaseNow]] = None) -> Any:
     if not rows:
         return html.Div("Nothing yet. Work that arrives for you (escalations, appeals, answers to your "
                         "requests, changes on your cases) shows here.", className="text-muted small")
-    return html.Div([
-        html.Button([
+    states = states or {}
+    items = []
+    for r in rows:
+        settled, now_text = _about(r, states)
+        unread = not r.read and settled is None
+        when = _when(r) + (f" · {now_text}" if now_text else "")
+        items.append(html.Button([
             html.Div([html.I(className=f"bi bi-{_ICONS.get(r.kind, 'bell')} me-1", **{"aria-hidden": "true"}),
-                      html.Span(r.title, className="fw-semibold" if not r.read else None)]),
-            html.Div(_when(r), className="text-muted small"),
+                      html.Span(r.title, className="fw-semibold" if unread else None)]),
+            html.Div(f"Done: {settled}", className="small") if settled else None,
+            html.Div(when, className="text-muted small"),
         ], type="button", id=N.bell_item(r.id), n_clicks=0,
-            className="list-group-item list-group-item-action text-start" + ("" if r.read else " rc-unread"),
-            **{"aria-label": f"{'Unread: ' if not r.read else ''}{r.title}, {_when(r)}. Opens the case."})
-        for r in rows], className="list-group list-group-flush rc-bell-items")
+            className="list-group-item list-group-item-action text-start"
+                      + (" rc-unread" if unread else "") + (" text-muted rc-done" if settled else ""),
+            **{"aria-label": f"{'Unread: ' if unread else ''}{'Done: ' + settled + '. ' if settled else ''}"
+                             f"{r.title}, {when}. Opens the case."}))
+    return html.Div(items, className="list-group list-group-flush rc-bell-items")
 
 
 @callback(
@@ -69,11 +93,13 @@ def refresh_bell(_ticks: Any, _reload: Any, _path: Any):
                 return [""] * bells, [HIDDEN] * bells, [None] * bells
             count = reads.unread_count(ctx.session, user.id)
             rows = reads.latest(ctx.session, user.id, size=LATEST)
+            states = reads.case_states(ctx.session, [r.case_id for r in rows])
     except DomainError:
         return [""] * bells, [HIDDEN] * bells, [None] * bells
     text = reads.badge_text(count)
     label = [text, html.Span(f" unread notification{'s' if count != 1 else ''}", className="visually-hidden")]
-    return [label if count else ""] * bells, [SHOWN if count else HIDDEN] * bells, [bell_items(rows)] * bells
+    return ([label if count else ""] * bells, [SHOWN if count else HIDDEN] * bells,
+            [bell_items(rows, states)] * bells)
 
 
 def _open(notification_id: Any):
@@ -127,25 +153,32 @@ def mark_all_from_bell(clicks: Any, reloads: Any):
 
 
 # ---------------------------------------------------------------- /notifications
-def page_rows(rows: list[reads.Row]) -> Any:
+def page_rows(rows: list[reads.Row], states: Optional[dict[str, reads.CaseNow]] = None) -> Any:
     if not rows:
         return empty_state("No notifications yet.", icon="bell",
                            hint="Escalations, appeals for final review, answers to your requests and changes "
                                 "on the cases assigned to you show here.")
-    return html.Div([
-        html.Div([
+    states = states or {}
+    items = []
+    for r in rows:
+        settled, now_text = _about(r, states)
+        unread = not r.read and settled is None
+        items.append(html.Div([
             html.Div([
                 html.Div([html.I(className=f"bi bi-{_ICONS.get(r.kind, 'bell')} me-2", **{"aria-hidden": "true"}),
                           html.Span(r.title, className="fw-semibold"),
-                          dbc.Badge("Unread", color="primary", className="ms-2") if not r.read else None]),
-                html.Div(r.body, className="small"),
-                html.Div(_when(r), className="text-muted small"),
+                          dbc.Badge("Unread", color="primary", className="ms-2") if unread else None,
+                          dbc.Badge(f"Done: {settled}", color="secondary", className="ms-2") if settled else None]),
+                # The body's "Claim it and decide by …" was true when written; once settled it is not.
+                html.Div(r.body, className="small" + (" text-decoration-line-through" if settled else "")),
+                html.Div(_when(r) + (f" · {now_text}" if now_text else ""), className="text-muted small"),
             ], className="flex-grow-1"),
             html.Button("Open case" if r.case_id else "Open", id=N.page_item(r.id), n_clicks=0, type="button",
                         className="btn btn-outline-primary btn-sm flex-shrink-0 align-self-start",
                         **{"aria-label": f"Open case {r.case_id}" if r.case_id else "Open"}),
-        ], className="list-group-item d-flex gap-3 flex-wrap flex-sm-nowrap" + ("" if r.read else " rc-unread"))
-        for r in rows], className="list-group")
+        ], className="list-group-item d-flex gap-3 flex-wrap flex-sm-nowrap" + (" rc-unread" if unread else "")
+                     + (" text-muted rc-done" if settled else "")))
+    return html.Div(items, className="list-group")
 
 
 @callback(
@@ -166,10 +199,11 @@ def show_page(after: Any, _reload: Any):
                 return (dbc.Alert([html.I(className="bi bi-lock me-2"), FORBIDDEN], color="secondary"), None, None,
                         HIDDEN, HIDDEN, None)
             page = reads.page(ctx.session, user.id, after=after, size=PAGE_SIZE)
+            states = reads.case_states(ctx.session, [r.case_id for r in page.rows])
             mode = user.notify_mode or "immediate"
     except DomainError as exc:
         return dbc.Alert(exc.message, color="danger"), None, None, HIDDEN, HIDDEN, None
-    return (None, page_rows(page.rows), page.next_cursor, SHOWN if page.next_cursor else HIDDEN,
+    return (None, page_rows(page.rows, states), page.next_cursor, SHOWN if page.next_cursor else HIDDEN,
             SHOWN if after else HIDDEN, mode)
 
 

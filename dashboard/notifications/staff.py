@@ -224,6 +224,7 @@ def insert_new(ctx: Ctx, table, rows: list[dict]) -> None:
 def notify(ctx: Ctx, case: Case, event: CaseEvent, transition: Any, *, actor: Optional[User]) -> int:
     """Write the staff notifications (and the immediate emails) for one applied
     transition, in the caller's transaction. Returns how many people were told."""
+    settle_asks(ctx, case, transition)
     told = recipients(ctx, case, event, transition)
     if not told:
         return 0
@@ -244,6 +245,24 @@ def notify(ctx: Ctx, case: Case, event: CaseEvent, transition: Any, *, actor: Op
                            "next_attempt_at": ctx.now, "created_at": ctx.now})
     _write_with_the_transaction(ctx, notes, emails)
     return len(told)
+
+
+# What a decision settles: notifications that asked for one (see data.read.staff_notifications).
+SETTLED_BY_A_DECISION = ("escalated", "appealed", "answered")
+
+
+def settle_asks(ctx: Ctx, case: Case, transition: Any) -> None:
+    """Once a case is decided (or closes), every unread notification that asked someone to
+    decide it is done: marked read in the same transaction, so the bell's unread count
+    stays an exact index read. (Scans the unread rows; an index on (case_id) WHERE read_at
+    IS NULL would make it a lookup — needs a migration.)"""
+    closes = Stage(transition.target) == Stage.CLOSED and Stage(transition.source) != Stage.CLOSED
+    if Action(transition.action) not in (Action.DECIDE, Action.FINAL_DECIDE) and not closes:
+        return  # (closed → closed, e.g. the appeal window's sweep, settles nothing new)
+    n = StaffNotification
+    ctx.session.execute(
+        update(n).where(n.case_id == case.id, n.read_at.is_(None), n.kind.in_(SETTLED_BY_A_DECISION))
+        .values(read_at=ctx.now).execution_options(synchronize_session=False))
 
 
 _PENDING = "staff_notifications.pending"

@@ -8,6 +8,10 @@ Every read is bounded and walks an index of (user_id, …), whatever the table h
 
 A cursor is opaque to the browser (base64url of JSON [created_at, id]); one that does not
 decode is ignored (the first page), never trusted: the query is always the viewer's own rows.
+
+Each listed item also shows its case as it is NOW (`case_states`: one batched read of at
+most a page's case ids, by primary key), so a notification about a case decided since says
+so ("Done: decided by …") instead of still asking for a decision.
 """
 from __future__ import annotations
 
@@ -19,9 +23,9 @@ from dataclasses import dataclass
 from typing import Optional
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
-from data.models import StaffNotification
+from data.models import Case, StaffNotification, User
 
 CAP = 99
 
@@ -94,3 +98,54 @@ def page(session: Session, user_id: str, *, after: object = None, size: int = 25
 
 def latest(session: Session, user_id: str, *, size: int = 10) -> list[Row]:
     return page(session, user_id, size=size).rows
+
+
+# Kinds that ask the reader to decide: done once the case has been decided since.
+ASKS_FOR_A_DECISION = ("escalated", "appealed", "answered")
+
+
+@dataclass(frozen=True)
+class CaseNow:
+    """A listed notification's case as it is now."""
+
+    status: str
+    outcome: Optional[str]
+    decided_at: Optional[dt.datetime]
+    decided_by: Optional[str]
+    final_decided_at: Optional[dt.datetime]
+    final_decided_by: Optional[str]
+
+
+def case_states(session: Session, case_ids: list[Optional[str]]) -> dict[str, CaseNow]:
+    """The current state of the listed notifications' cases: one read by primary key (the
+    callers pass at most a page, 10 or 25 ids), the deciders' names by primary key too."""
+    ids = sorted({c for c in case_ids if c})
+    if not ids:
+        return {}
+    decider, final_decider = aliased(User), aliased(User)
+    stmt = (select(Case.id, Case.status, Case.outcome, Case.decided_at, decider.name, Case.final_decided_at,
+                   final_decider.name)
+            .outerjoin(decider, decider.id == Case.decided_by_id)
+            .outerjoin(final_decider, final_decider.id == Case.final_decided_by_id)
+            .where(Case.id.in_(ids)))
+    return {r[0]: CaseNow(r[1], r[2], _aware(r[3]), r[4], _aware(r[5]), r[6]) for r in session.execute(stmt)}
+
+
+def _aware(at: Optional[dt.datetime]) -> Optional[dt.datetime]:
+    return at.replace(tzinfo=dt.timezone.utc) if at is not None and at.tzinfo is None else at
+
+
+def done(row: Row, case: Optional[CaseNow]) -> Optional[str]:
+    """How what this notification asked for was settled, when its case has been decided or
+    closed since it was written: "decided by <name>", "closed" (withdrawn, say). None while
+    it still needs doing, and for kinds that ask for nothing."""
+    if case is None or row.kind not in ASKS_FOR_A_DECISION:
+        return None
+    created = _aware(row.created_at)
+    if case.final_decided_at is not None and case.final_decided_at >= created:
+        return f"decided by {case.final_decided_by or 'a reviewer'}"
+    if case.decided_at is not None and case.decided_at >= created:
+        return f"decided by {case.decided_by or 'a reviewer'}"
+    if case.status == "closed":
+        return "closed"
+    return None

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from callbacks import notifications as cb
 from data.models import StaffNotification, User
-from dashboard.cases import opening, system
+from dashboard.cases import opening, review, system
 from dashboard.components.ids import NotificationIds
 from dashboard.context import Ctx
 from tests import factories
@@ -81,6 +81,7 @@ def test_the_badge_and_the_latest_in_the_viewers_zone(as_user, w, now, one_bell)
     assert f"Case {w.case_id} reached the platform" in out
     local = now.astimezone(__import__("zoneinfo").ZoneInfo("Europe/Paris"))
     assert local.strftime("%d %b %Y, %H:%M") + " CEST" in out  # the viewer's saved zone
+    assert "CEST CEST" not in out  # named once (local_time appends it)
     assert json.dumps(NotificationIds.bell_item(w.note_id)) in out
 
 
@@ -186,3 +187,42 @@ def test_the_preference_is_saved_on_the_server(as_user, runtime, w):
     with runtime.Session() as s:
         assert s.get(User, w.reviewer.id).notify_mode == "digest"
         assert s.get(User, w.customer.id).notify_mode == "immediate"
+
+
+def decide(runtime, w, actor):
+    with runtime.Session.begin() as s:
+        review.decide(Ctx(s, runtime.now(), runtime.settings), actor=s.get(User, actor.id), case_id=w.case_id,
+                      outcome="refund", amount=None, reason="The parcel never arrived.")
+
+
+def test_a_decided_cases_notification_is_done_not_unread_and_shows_the_case_now(as_user, runtime, w, one_bell):
+    decide(runtime, w, w.reviewer)
+    assert unread(runtime, w.reviewer2.id) == 0  # settled by the decision, in its transaction
+    badge, style, items = bell(as_user, w.reviewer2)
+    assert (badge, style) == ("", HIDDEN)
+    out = text(items)
+    assert f"Done: decided by {w.reviewer.name}" in out
+    assert "now: Closed · Customer won" in out
+    assert "rc-done" in out and "rc-unread" not in out
+    with as_user(w.reviewer2):
+        _alert, rows, *_ = cb.show_page(None, 0)
+    page = text(rows)
+    assert f"Done: decided by {w.reviewer.name}" in page and "now: Closed · Customer won" in page
+    assert '"Unread"' not in page
+
+
+def test_an_undecided_cases_notification_says_its_state_now_and_stays_unread(as_user, w, one_bell):
+    badge, _style, items = bell(as_user, w.reviewer2)
+    out = text(items)
+    assert text(badge).startswith('[["1", ') and "now: Under review" in out and "Done:" not in out
+
+
+def test_a_notification_written_before_a_decision_reads_done_even_if_left_unread(as_user, runtime, w, one_bell):
+    """Rows from before decisions settled them (or a decision by a path that does not) still
+    read as done: the page works it out from the case, not from read_at alone."""
+    decide(runtime, w, w.reviewer)
+    with runtime.Session.begin() as s:
+        s.get(StaffNotification, w.note_id).read_at = None  # w.reviewer's own, as if never settled
+    _badge, _style, items = bell(as_user, w.reviewer)
+    out = text(items)
+    assert f"Done: decided by {w.reviewer.name}" in out and "rc-unread" not in out

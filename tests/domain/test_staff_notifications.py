@@ -326,3 +326,48 @@ def test_what_arrives_after_eight_waits_for_tomorrows_digest(story, w, Session, 
     today = story.now.date()
     assert run(story.now + dt.timedelta(hours=1)) == {"sent": 0}  # not in today's (it came after 08:00)
     assert run(_local("UTC", today + dt.timedelta(days=1), 8)) == {"sent": 1}  # in tomorrow's
+
+
+# ---------------------------------------------------------------- a decision settles what asked for it
+def test_deciding_a_case_marks_its_escalation_notifications_read_for_everyone(story, w):
+    cid = stages.under_review(story)  # both reviewers told, unread
+    story.run(lambda ctx: ctx.session.add(StaffNotification(  # about no case: not this decision's to settle
+        user_id=w.reviewer.id, case_id=None, kind="escalated", title="Other", body="Other", dedupe_key="other",
+        created_at=ctx.now)))
+    assert {n.read_at for n in notes(story, cid)} == {None}
+    story.later()
+    story.do(review.decide, actor=w.manager, case_id=cid, outcome="refund", amount=stages.PARTIAL_REFUND,
+             reason="Half the course was unavailable.")
+    settled = [n for n in notes(story, cid) if n.kind == "escalated"]
+    assert {n.user_id for n in settled} == {w.reviewer.id, w.reviewer2.id}
+    assert {n.read_at for n in settled} == {story.now}  # in the decision's own transaction
+    assert [n.read_at for n in notes(story) if n.dedupe_key == "other"] == [None]
+
+
+def test_a_final_decision_marks_the_appeal_notification_read_and_not_an_earlier_read_one(story, w):
+    cid = stages.final_review(story)  # the manager decided; both reviewers were told of the appeal
+    appealed = [n for n in notes(story, cid) if n.kind == "appealed"]
+    assert appealed and {n.read_at for n in appealed} == {None}
+    first_read = story.now
+    story.run(lambda ctx: ctx.session.execute(update(StaffNotification).where(
+        StaffNotification.id == appealed[0].id).values(read_at=first_read)))
+    story.later()
+    story.do(review.final_decide, actor=w.reviewer, case_id=cid, decision="uphold",
+             reason="The partial refund was right.")
+    after = {n.id: n.read_at for n in notes(story, cid) if n.kind == "appealed"}
+    assert after[appealed[0].id] == first_read  # read before: its time kept
+    assert all(at == story.now for i, at in after.items() if i != appealed[0].id)
+
+
+def test_a_case_change_notification_is_not_settled_by_a_decision(story, w):
+    cid = story.open()
+    story.do(review.claim, actor=w.reviewer, case_id=cid)
+    story.later()
+    story.do(party.merchant_request_info, actor=w.creator, case_id=cid, message="Which email did you use?")
+    assert told(story, cid) == {w.reviewer.id: "case_changed"}
+    story.later(days(7))
+    story.do(system.escalate_overdue, cid)
+    story.later()
+    story.do(review.decide, actor=w.reviewer, case_id=cid, outcome="merchant_wins", reason="The logs say so.")
+    reads = {n.kind: n.read_at for n in notes(story, cid)}
+    assert reads == {"case_changed": None, "escalated": story.now}  # only what asked for the decision

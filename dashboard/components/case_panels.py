@@ -17,6 +17,7 @@ from dashboard.components.format import (
     STATUS_LABELS,
     deadline_state,
     duration,
+    local_date,
     local_time,
     money,
     reason_label,
@@ -199,7 +200,7 @@ def context_panel(others, total_others: int, *, rate, show_company: bool) -> dbc
                                 color=STATUS_COLORS.get(o.status, "secondary"), className="ms-2")]),
             html.Div(" · ".join(x for x in (reason_label(o.reason), money(o.amount_minor, o.currency),
                                             o.company_name if show_company else None,
-                                            local_time(o.created_at, fmt="%d %b %Y")) if x),
+                                            local_date(o.created_at)) if x),
                      className="text-muted"),
         ], className="mb-2") for o in others]
         more = total_others - len(others)

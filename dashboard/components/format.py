@@ -51,6 +51,17 @@ def local_time(value: Optional[dt.datetime], *, fmt: str = "%d %b %Y, %H:%M", zo
     return f"{local.strftime(fmt)} {local.tzname()}"
 
 
+def local_date(value: Optional[dt.datetime], *, fmt: str = "%d %b %Y", zone: Optional[ZoneInfo] = None) -> str:
+    """'20 Nov 2026': the day `value` falls on in the viewer's zone, with no zone name — a
+    date alone names no hour, so "GMT" after it would only read as noise. A naive value is
+    UTC, as the database keeps it."""
+    if value is None:
+        return "—"
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return value.astimezone(zone or viewer_zone()).strftime(fmt)
+
+
 def money(minor: Optional[int], currency: str) -> str:
     return "—" if minor is None else format_minor(minor, currency)
 

@@ -8,7 +8,7 @@ from typing import Optional
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from dashboard.components.format import local_time
+from dashboard.components.format import local_date, local_time
 from dashboard.components.ids import WebhookIds
 from dashboard.webhooks import EVENT_TYPES
 from dashboard.webhooks.delivery import DISABLE_AFTER
@@ -103,7 +103,7 @@ def webhook_item(hook, attempts, *, show_company: bool = False, controls: bool =
         html.Div(" · ".join(filter(None, (
             hook.company_name if show_company else None,
             ", ".join(EVENT_LABELS.get(e, e) for e in hook.events),
-            f"added {hook.created_at.strftime('%d %b %Y')}", hook.id))), className="text-muted small"),
+            f"added {local_date(hook.created_at)}", hook.id))), className="text-muted small"),
     ])
     buttons: Optional[html.Div] = None
     if controls:

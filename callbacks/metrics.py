@@ -105,11 +105,11 @@ def metrics_overview(start, end, companies, providers, reasons, bucket):
             o = metrics.overview(ctx.session, f, bucket=b)  # the KPIs derived from the series and histograms
             return dict(
                 alert=None, body_style=SHOWN, export_href=export_href(f), export_style=SHOWN, kpis=kpi_rows(o.kpis),
-                outcomes=charts.outcome_mix_figure(o.outcomes, bucket=b),
+                outcomes=charts.outcome_mix_figure(o.outcomes, bucket=b, zone=f.zone),
                 first_response=charts.first_response_figure(o.first_response),
                 resolution=charts.resolution_figure(o.resolution),
-                rates=charts.rates_figure(o.outcomes, bucket=b),
-                money=charts.money_figure(o.money, bucket=b),
+                rates=charts.rates_figure(o.outcomes, bucket=b, zone=f.zone),
+                money=charts.money_figure(o.money, bucket=b, zone=f.zone),
             )
     except DomainError as exc:
         return _denied(dbc.Alert([html.I(className="bi bi-exclamation-triangle me-2"), exc.message], color="danger"))
@@ -125,7 +125,7 @@ def metrics_volume(start, end, companies, providers, reasons, bucket, stack):
                 return NO_FIGURE
             f = _filter(ctx, user, start, end, companies, providers, reasons)
             return charts.volume_figure(metrics.volume_series(ctx.session, f, bucket=b, by=by),
-                                        bucket=b, by=by)
+                                        bucket=b, by=by, zone=f.zone)
     except DomainError:
         return NO_FIGURE
 

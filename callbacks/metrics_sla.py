@@ -109,7 +109,7 @@ def metrics_sla(start, end, companies, providers, reasons):
                          empty_state("No platform decisions were taken in these dates.", icon="person-check"))
             return dict(note=sla_note(out.window, zone, s.review_sla_hours, s.final_review_sla_hours),
                         open=open_cards(out.open_now, s), kpis=kpi_row(out.totals, s),
-                        weekly=charts.sla_weekly_figure(out.weeks), reviewers=reviewers)
+                        weekly=charts.sla_weekly_figure(out.weeks, zone=f.zone), reviewers=reviewers)
     except DomainError:
         return NOTHING
 

@@ -73,6 +73,16 @@ def empty_figure(title: str, message: str = "No cases match these filters.") -> 
     return fig
 
 
+def zone_words(zone: str) -> str:
+    """The zone the days and weeks were cut in, as an axis names it: the filter's IANA name
+    ("Europe/Berlin"; its abbreviation changes with summer time), UTC as "UTC"."""
+    return zone if isinstance(zone, str) and zone else "UTC"
+
+
+def opened_axis(bucket: str, zone: str) -> str:
+    return f"{BUCKET_WORDS[bucket]} the case was opened ({zone_words(zone)})"
+
+
 def bucket_label(start: str, bucket: str) -> str:
     """'Mon 2 Mar 2026', 'Week of 2 Mar 2026' or 'March 2026' for a bucket's first day."""
     day = dt.date.fromisoformat(start)
@@ -105,7 +115,7 @@ def _date_axis(fig: go.Figure, bucket: str) -> None:
 
 
 # ------------------------------------------------------------------- over time
-def volume_figure(rows: Sequence[tuple[str, str, int]], *, bucket: str, by: str) -> go.Figure:
+def volume_figure(rows: Sequence[tuple[str, str, int]], *, bucket: str, by: str, zone: str = "UTC") -> go.Figure:
     title = f"Cases opened per {bucket}, by {by}"
     if not rows:
         return empty_figure(title)
@@ -117,12 +127,12 @@ def volume_figure(rows: Sequence[tuple[str, str, int]], *, bucket: str, by: str)
         fig.add_bar(**_on_periods(bucket, [b for b, _ in points]), y=[n for _, n in points], name=key_label(key),
                     marker_color=KEY_COLORS.get(key, PALETTE[-1]),
                     hovertemplate=f"{key_label(key)}<br>%{{hovertext}}: %{{y}} cases<extra></extra>")
-    _layout(fig, title, BUCKET_WORDS[bucket] + " the case was opened (UTC)", "Cases opened", barmode="stack")
+    _layout(fig, title, opened_axis(bucket, zone), "Cases opened", barmode="stack")
     _date_axis(fig, bucket)
     return fig
 
 
-def outcome_mix_figure(series, *, bucket: str) -> go.Figure:
+def outcome_mix_figure(series, *, bucket: str, zone: str = "UTC") -> go.Figure:
     """`series`: [(bucket, Counts)] — every case opened in the bucket, by where it stands now."""
     title = "Outcome mix, by when the case was opened"
     if not series:
@@ -135,12 +145,12 @@ def outcome_mix_figure(series, *, bucket: str) -> go.Figure:
     for state, values in parts.items():
         fig.add_bar(**_on_periods(bucket, x), y=values, name=STATE_LABELS[state], marker_color=STATE_COLORS[state],
                     hovertemplate=f"{STATE_LABELS[state]}<br>%{{hovertext}}: %{{y}} cases<extra></extra>")
-    _layout(fig, title, BUCKET_WORDS[bucket] + " the case was opened (UTC)", "Cases", barmode="stack")
+    _layout(fig, title, opened_axis(bucket, zone), "Cases", barmode="stack")
     _date_axis(fig, bucket)
     return fig
 
 
-def rates_figure(series, *, bucket: str) -> go.Figure:
+def rates_figure(series, *, bucket: str, zone: str = "UTC") -> go.Figure:
     title = "Escalation and appeal rates"
     if not series:
         return empty_figure(title)
@@ -158,13 +168,13 @@ def rates_figure(series, *, bucket: str) -> go.Figure:
         customdata=[[c.decisions_appealed, c.decisions] for _, c in series],
         hovertemplate="Appealed<br>%{hovertext}: %{y:.0%} (%{customdata[0]} of %{customdata[1]} "
                       "decisions)<extra></extra>")
-    _layout(fig, title, BUCKET_WORDS[bucket] + " the case was opened (UTC)", "Share")
+    _layout(fig, title, opened_axis(bucket, zone), "Share")
     fig.update_yaxes(tickformat=".0%", range=[0, 1.05])
     _date_axis(fig, bucket)
     return fig
 
 
-def money_figure(rows: Sequence[tuple[str, str, str, int]], *, bucket: str) -> go.Figure:
+def money_figure(rows: Sequence[tuple[str, str, str, int]], *, bucket: str, zone: str = "UTC") -> go.Figure:
     """`rows`: (bucket, kind, currency, minor units). One series per kind and currency:
     amounts in different currencies are never added together."""
     title = "Money refunded and credited to customers"
@@ -188,7 +198,7 @@ def money_figure(rows: Sequence[tuple[str, str, str, int]], *, bucket: str) -> g
                         customdata=[money(a, currency) for _, a in points],
                         hovertemplate=f"{name}<br>%{{hovertext}}: %{{customdata}}<extra></extra>")
     y_title = "Amount" + (f" ({currencies[0]})" if len(currencies) == 1 else "")
-    _layout(fig, title, BUCKET_WORDS[bucket] + " the case was opened (UTC)", y_title, barmode="group")
+    _layout(fig, title, opened_axis(bucket, zone), y_title, barmode="group")
     _date_axis(fig, bucket)
     return fig
 
@@ -333,7 +343,7 @@ def kpi_duration(seconds: Optional[float]) -> str:
 SLA_COLORS = {"first": "#0d6efd", "final": "#6f42c1", "share": "#198754", "target": "#adb5bd"}
 
 
-def sla_weekly_figure(weeks) -> go.Figure:
+def sla_weekly_figure(weeks, *, zone: str = "UTC") -> go.Figure:
     """`weeks`: data.read.sla.Week rows. Bars: first and final decisions taken that week
     (stacked); line: the share of them made within their target (right axis)."""
     title = "Decisions per week, share within target"
@@ -352,7 +362,7 @@ def sla_weekly_figure(weeks) -> go.Figure:
                     customdata=[[w.within + w.final_within, w.decided + w.final_decided] for w in weeks],
                     hovertemplate="Within target<br>%{hovertext}: %{y:.0%} (%{customdata[0]} of %{customdata[1]})"
                                   "<extra></extra>")
-    _layout(fig, title, "Week of the decision (from Monday)", "Decisions", barmode="stack")
+    _layout(fig, title, f"Week of the decision (from Monday, {zone_words(zone)})", "Decisions", barmode="stack")
     # After _layout, which titles every y axis alike.
     fig.update_layout(margin={"l": 56, "r": 56, "t": 40, "b": 104},
                       yaxis2={"overlaying": "y", "side": "right", "range": [0, 1.05], "tickformat": ".0%",

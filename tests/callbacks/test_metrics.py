@@ -278,6 +278,9 @@ def test_the_days_are_the_viewers(as_user, scenario, zone, extra):
     assert kpi(out, "cases") == ("8" if extra else "7")
     assert sum(sum(t.y) for t in volume.data) == (8 if extra else 7)
     assert out["export_href"] == "/metrics/export.csv?start=2026-03-01&end=2026-03-31"
+    # Each chart over time names the zone its days were cut in, not "UTC" whatever it was.
+    for fig in (volume, out["outcomes"], out["rates"]):
+        assert fig.layout.xaxis.title.text.endswith(f"the case was opened ({zone})"), fig.layout.xaxis.title.text
 
 
 def test_a_saved_zone_wins_over_the_browsers(as_user, scenario, Session):  # noqa: N803
@@ -374,6 +377,7 @@ def test_sla_weeks_are_the_viewers(as_user, sla_world):
     # d1 at 4 Mar 12:00 UTC is 5 Mar in Auckland; d2 12 Mar 14:00 UTC is 13 Mar 03:00 there: weeks of 2 and 9 Mar.
     assert [str(x)[:10] for x in out["weekly"].data[0].x] == ["2026-03-02", "2026-03-09"]
     assert "(days in Pacific/Auckland)" in out["note"]
+    assert out["weekly"].layout.xaxis.title.text == "Week of the decision (from Monday, Pacific/Auckland)"
 
 
 def test_manager_sees_the_forecast(as_user, sla_world):

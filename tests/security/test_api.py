@@ -20,7 +20,8 @@ def api_routes(live_app, world) -> list[tuple[str, str, str]]:
 
     server = create_server(live_app.runtime())
     values = {"case_id": world.case_b, "file_id": world.file_b, "payment_id": world.payment_b, "token": "x" * 20,
-              "_path": "resolution_center_cases"}
+              "_path": "resolution_center_cases", "company_id": "biz_not-checked-before-the-token",
+              "webhook_id": "hook_not-checked-before-the-token"}
     routes = []
     for rule in server.url_map.iter_rules():
         if not rule.rule.startswith("/api/v1"):

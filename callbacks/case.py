@@ -12,6 +12,7 @@ from dash import Input, Output, State, html
 
 from callbacks._session import acting_user, runtime
 from callbacks.case_actions import action_panel_for
+from dashboard import sla
 from dashboard.cases.available import available_actions
 from dashboard.components import case_panels as panels
 from dashboard.components import decision_context as decision
@@ -79,8 +80,11 @@ def case_page(ctx, user, case_id):
         # What each action will do and why others are missing: callbacks/case_actions.py.
         action_panel_for(ctx, user, case, actions),
     ]
+    # The platform's own decide-by is for staff alone: a party sees its own deadlines only.
+    target = sla.target(case, ctx.settings) if staff and case.status != "closed" else None
     return html.Div([
-        panels.header(case, now=ctx.now, company_name=company.name, has_actions=bool(actions)),
+        panels.header(case, now=ctx.now, company_name=company.name, has_actions=bool(actions), sla_target=target,
+                      sla_state=target.state(ctx.now, ctx.settings.sla_warning_hours) if target else None),
         dbc.Row([dbc.Col(main, lg=8), dbc.Col(side, lg=4)]),
     ], id=CaseIds.VIEW, **{"data-case-id": case.id})
 

@@ -75,6 +75,7 @@ DONE = {
     "final_decide": "The final decision was recorded.",
 }
 _AMOUNT = re.compile(r"\d+(\.\d+)?")
+_NEGATIVE = re.compile(r"-\s*\d+([.,]\d+)?")  # a number below zero: say what is wrong with it, not "a number"
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,8 @@ def _refused(action: Optional[str], exc: DomainError):
 def minor_amount(text, currency: str) -> int:
     """'12.50' in major units to exact minor units; anything else is a clear error."""
     value = str(text if text is not None else "").strip()
+    if _NEGATIVE.fullmatch(value):
+        raise Invalid("invalid_amount", f"The amount must be more than zero. Enter it in {currency}, like 12.50.")
     if not _AMOUNT.fullmatch(value):
         raise Invalid("invalid_amount", f"Enter the amount in {currency} as a number, like 12.50.")
     try:
@@ -269,16 +272,24 @@ def action_notes(ctx, case, user, name: str) -> list[str]:
     return lines
 
 
+# The same-reviewer rule refuses both Claim (its `same_reviewer` code) and Final review (a
+# state refusal worded its own way): one sentence for both, so the list says it once.
+FIRST_DECIDER = "You made the first decision on this case, so its final review goes to another reviewer."
+
+
 def missing_lines(reasons: dict[Action, Refusal], *, party: Optional[Party],
-                  assigned_elsewhere: bool) -> list[tuple[str, str]]:
+                  assigned_elsewhere: bool, first_decider: bool = False) -> list[tuple[str, str]]:
     """(action label, sentence in the viewer's time zone) for each action the viewer could
-    expect but cannot take now. The assignment is said once, in its own note, when shown."""
+    expect but cannot take now. The assignment is said once, in its own note, when shown;
+    `first_decider` (the viewer made the first decision of a case in final review): the
+    same-reviewer rule is said once, for every action it refuses."""
     meta = panels.form_meta([a.value for a in reasons], party=party.value if party else "")
     out = []
     for action, why in reasons.items():
         if assigned_elsewhere and why.code == "assigned_to_another_reviewer":
             continue
-        out.append((meta[action.value]["label"], why.said(local_time)))
+        same_reviewer = why.code == "same_reviewer" or (first_decider and action == Action.FINAL_DECIDE)
+        out.append((meta[action.value]["label"], FIRST_DECIDER if same_reviewer else why.said(local_time)))
     return out
 
 
@@ -297,7 +308,8 @@ def action_panel_for(ctx, user, case, offered: list[str]):
         assignee_id=case.assignee_id, overturn_needs_remedy=remedy_needed(case, "overturn"),
         assigned_elsewhere=elsewhere,
         notes={name: action_notes(ctx, case, user, name) for name in offered},
-        missing=missing_lines(unavailable_reasons(ctx, case, user), party=party, assigned_elsewhere=bool(elsewhere)),
+        missing=missing_lines(unavailable_reasons(ctx, case, user), party=party, assigned_elsewhere=bool(elsewhere),
+                              first_decider=bool(staff and case.final_review and case.decided_by_id == user.id)),
     )
 
 
@@ -502,3 +514,42 @@ def follow_fields(choice, message, contents, outcome, amount, decision, remedy, 
         n = 2 if field_id else 1
         fields += [False, None][-n:] if key in cleared else [NO] * n
     return (missing is not None, missing or "", *fields)
+
+
+# ---------------------------------------------------------------------------- who reads the message
+# All actions share one message box. An internal note is for staff alone; every other
+# action's message (a request, a decision's reason, a reply) is read by the parties. Text
+# written for one audience must never be sent to the other by a change of mind, so the
+# box is emptied when the chosen action crosses that line (simplest, predictable), and
+# the line under the box says so.
+STAFF_ONLY = frozenset({Action.NOTE.value})
+STAFF, PARTIES = "staff", "parties"
+CLEARED = {
+    STAFF: "The note you were writing was cleared: notes are never shown to the parties.",
+    PARTIES: "The message you were writing was cleared: it was meant for the parties, and a note is for staff only.",
+}
+
+
+def audience_of(action: Optional[str]) -> Optional[str]:
+    """Who reads what is written for `action`: staff, the parties, or None (no action)."""
+    if not action:
+        return None
+    return STAFF if action in STAFF_ONLY else PARTIES
+
+
+@dash.callback(
+    Output(CaseIds.ACT_MESSAGE, "value", allow_duplicate=True), Output(CaseIds.ACT_MESSAGE_CLEARED, "children"),
+    Output(CaseIds.ACT_AUDIENCE, "data"),
+    Input(CaseIds.ACT_CHOICE, "value"), State(CaseIds.ACT_MESSAGE, "value"), State(CaseIds.ACT_AUDIENCE, "data"),
+    prevent_initial_call=True,
+)
+def clear_for_new_audience(choice, message, last):
+    """Empty the message when the chosen action is read by someone else than the one before
+    (a note and a party's message); `last` is the audience of the action chosen before,
+    kept in the page. Only the box's own text: nothing is read or written on the server."""
+    now = audience_of(choice if isinstance(choice, str) else None)
+    if now is None:
+        raise dash.exceptions.PreventUpdate
+    if last not in CLEARED or last == now or _blank(message):
+        return NO, "", now
+    return "", CLEARED[last], now

@@ -46,7 +46,7 @@ def result_rows(rows: list[search.SearchRow]) -> html.Div:
     return ct.case_table(
         ["Case", "Status", "Company", "Customer", "Amount", "Opened"],
         [[ct.case_link(r.id),
-          html.Span([ct.status_badge(r.status), ct.outcome_badge(r.outcome) if r.outcome else None]),
+          ct.state_badges(r.status, r.outcome),
           r.company_name,
           html.Div([html.Div(r.customer_name), html.Div(r.customer_email, className="text-muted small text-break")]),
           html.Span(money(r.amount_minor, r.currency), className="text-nowrap"),

@@ -146,7 +146,7 @@ def load_company(company_id: Any):
 
 # -------------------------------------------------------------------------- lists
 def _status(r) -> html.Span:
-    return html.Span([ct.status_badge(r.status, r.escalated), ct.outcome_badge(r.outcome) if r.outcome else None])
+    return ct.state_badges(r.status, r.outcome, r.escalated)
 
 
 def case_rows(rows, *, by: str, table_id: str) -> html.Div:

@@ -69,12 +69,36 @@ def deadline_badge(due: Optional[dt.datetime], now: dt.datetime, *, prefix: str 
                      text_color="dark" if state == "soon" else None)
 
 
+# The platform's decide-by in the queue's colours: amber once within the warning, red once missed.
+SLA_COLORS = {"ok": ("light", "dark"), "soon": ("warning", "dark"), "missed": ("danger", None)}
+
+
+def _coarse(delta: dt.timedelta) -> str:
+    """'2d 5h', '14h', '35m' as the queue says it: hours without their minutes."""
+    text = duration(delta)
+    return text.split(" ")[0] if text.endswith("m") and "h" in text else text
+
+
+def decide_by_badge(target, state: str, now: dt.datetime) -> dbc.Badge:
+    """'Decide by 26 Nov 2026, 12:52 CET (in 14h)' / '… (3h late)' for staff: the platform's
+    own target on a case it holds (dashboard/sla.py), in the viewer's zone."""
+    left = target.decide_by - now
+    relative = f"{_coarse(-left)} late" if left <= dt.timedelta(0) else f"in {_coarse(left)}"
+    color, text_color = SLA_COLORS.get(state, SLA_COLORS["ok"])
+    return dbc.Badge([html.I(className="bi bi-flag me-1"), f"Decide by {local_time(target.decide_by)} ({relative})"],
+                     color=color, text_color=text_color, className="me-2 fw-normal border", id=CaseIds.DECIDE_BY,
+                     title=f"Platform target: {target.hours} h from {local_time(target.started_at)}")
+
+
 def appeal_window_open(case, now: dt.datetime) -> bool:
     return bool(case.appeal_due_at and not case.final and now < case.appeal_due_at
                 and not (case.customer_appealed or case.merchant_appealed))
 
 
-def header(case, *, now: dt.datetime, company_name: str, has_actions: bool) -> html.Div:
+def header(case, *, now: dt.datetime, company_name: str, has_actions: bool, sla_target=None,
+           sla_state: Optional[str] = None) -> html.Div:
+    """`sla_target`/`sla_state`: the platform's decide-by and its colour state, handed in
+    for staff on a case the platform is deciding (never for a party)."""
     flags = []
     if case.escalated:
         flags.append(dbc.Badge([html.I(className="bi bi-arrow-up-circle me-1"), "Escalated"], color="primary",
@@ -89,6 +113,8 @@ def header(case, *, now: dt.datetime, company_name: str, has_actions: bool) -> h
     status = dbc.Badge(STATUS_LABELS.get(case.status, case.status), color=STATUS_COLORS.get(case.status, "secondary"),
                        className="me-2 fs-6", id=CaseIds.STATUS)
     lines = [deadline_badge(case.response_due_at, now)]
+    if sla_target is not None:
+        lines.append(decide_by_badge(sla_target, sla_state or "ok", now))
     if appeal_window_open(case, now):
         lines.append(deadline_badge(case.appeal_due_at, now, prefix="Appeal window open until"))
     outcome = None
@@ -515,6 +541,10 @@ def action_panel(actions: list[str], *, party: str, amount_minor: int, currency:
             html.Div(id=CannedInsertIds.FEEDBACK, className="small"),
             dbc.Textarea(id=CaseIds.ACT_MESSAGE, rows=4, maxLength=5000),
             _field_error(CaseIds.ACT_MESSAGE_ERROR),
+            # Said when switching between a staff-only note and a message the parties read
+            # cleared the box (callbacks/case_actions.py `clear_for_new_audience`).
+            html.Div(id=CaseIds.ACT_MESSAGE_CLEARED, className="small text-muted mt-1", role="status"),
+            dcc.Store(id=CaseIds.ACT_AUDIENCE, data=None),
         ]),
         _group(CaseIds.ACT_UPLOAD_GROUP, [
             dbc.Label("Files", className="small fw-semibold"),

@@ -48,6 +48,14 @@ def outcome_badge(outcome: Optional[str]) -> html.Span:
                      text_color="white", pill=True)
 
 
+def state_badges(status: str, outcome: Optional[str], escalated: bool = False) -> html.Span:
+    """The status, and the outcome only once the case is closed: an open case's outcome
+    column can hold an earlier result still under appeal (a denial the customer appealed
+    reads merchant_won while the platform reviews it), which is no result yet."""
+    return html.Span([status_badge(status, escalated),
+                      outcome_badge(outcome) if status == "closed" and outcome else None])
+
+
 def time_left(due: Optional[dt.datetime], now: dt.datetime) -> str:
     if due is None:
         return ""
@@ -111,5 +119,5 @@ def pager_text(offset: int, shown: int, total: int, noun: str = "items") -> str:
     return f"{offset + 1}–{offset + shown} of {total} {noun}"
 
 
-__all__ = ["local_date", "case_link", "status_badge", "outcome_badge", "time_left", "deadline", "case_table", "pager_text",
+__all__ = ["local_date", "case_link", "status_badge", "outcome_badge", "state_badges", "time_left", "deadline", "case_table", "pager_text",
            "scroll_region"]

@@ -122,6 +122,11 @@ class CaseIds:
     DECIDE_AMOUNT_ERROR = "case-decide-amount-error"
     FINAL_REMEDY_ERROR = "case-final-remedy-error"
     FINAL_AMOUNT_ERROR = "case-final-amount-error"
+    # Who reads the message of the action last chosen (Store), and the line saying it was cleared
+    ACT_AUDIENCE = "case-act-audience"
+    ACT_MESSAGE_CLEARED = "case-act-message-cleared"
+    # The platform's decide-by (dashboard/sla.py), staff only
+    DECIDE_BY = "case-decide-by"
 
 
 class QueueIds:

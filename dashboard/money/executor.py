@@ -87,6 +87,11 @@ def _call(gateways: GatewayRegistry, c: Claimed) -> str:
 Result = Union[str, GatewayError]  # the provider's reference, or why it failed
 
 
+# Providers as their makers spell them, for the timeline's words (capitalize() made "Paypal").
+# The screens' labels (components/format.PROVIDER_LABELS) say the same; the domain cannot import them.
+PROVIDER_NAMES = {"stripe": "Stripe", "paypal": "PayPal", "crypto": "Crypto", "coinbase_commerce": "Coinbase Commerce"}
+
+
 def _succeeded(ctx: Ctx, m: MoneyMovement, case: Case, reference: str) -> None:
     m.status = "succeeded"
     m.provider_reference = reference
@@ -99,7 +104,8 @@ def _succeeded(ctx: Ctx, m: MoneyMovement, case: Case, reference: str) -> None:
         payment = case.payment
         payment.refunded_minor = (payment.refunded_minor or 0) + m.amount_minor
         payment.refunded_at = ctx.now
-        details = f"{amount} was refunded to the customer through {m.provider.capitalize()} (ref {reference})."
+        provider = PROVIDER_NAMES.get(m.provider, m.provider)
+        details = f"{amount} was refunded to the customer through {provider} (ref {reference})."
         action = "refund_issued"
     else:
         details = f"The platform reimbursed the merchant {amount} (ref {reference})."

@@ -373,7 +373,8 @@ def test_decide_partial_refund_converts_the_amount_exactly(old_story, w, submit)
 
 
 @pytest.mark.parametrize("amount, message", [("12.345", "more decimals"), ("abc", "as a number"),
-                                             ("60.00", "cannot be more than was paid"), ("0", "more than zero")])
+                                             ("60.00", "cannot be more than was paid"), ("0", "more than zero"),
+                                             ("-5", "more than zero"), ("-5.00", "more than zero")])
 def test_decide_refuses_bad_amounts_and_changes_nothing(old_story, w, submit, amount, message):
     cid = stages.under_review(old_story)
     before = old_story.snapshot(cid)
@@ -682,3 +683,37 @@ def test_evidence_of_an_old_event_is_listed_beyond_the_first_timeline_page(story
     content = render(w.customer, cid)
     assert "OLD-RECEIPT.png" in text(content["case-evidence"])
     assert "OLD-RECEIPT.png" not in text(content["case-timeline-list"])
+
+
+# ---------------------------------------------------------------------------- the platform's decide-by
+def test_staff_see_the_platforms_decide_by_and_parties_never_do(old_story, w, render, runtime, now):
+    from dashboard import sla
+
+    cid = stages.under_review(old_story)  # escalated three days ago: the 48 h target has passed
+    target = sla.target(old_story.case(cid), runtime.settings)
+    late = now - target.decide_by
+    badge = render(w.reviewer, cid)["case-decide-by"]
+    shown = text(badge)
+    assert badge.color == "danger" and f"Decide by {target.decide_by:%d %b %Y, %H:%M} UTC" in shown
+    assert late > dt.timedelta(hours=1) and " late)" in shown and "in " not in shown.split("(")[-1]
+    assert "case-decide-by" in text(render(w.manager, cid)["case-header"])
+    for party_user in (w.creator, w.customer):
+        assert "case-decide-by" not in text(render(party_user, cid)) and "Decide by" not in text(
+            render(party_user, cid)["case-header"])
+
+
+def test_the_decide_by_badge_is_amber_within_the_warning_and_red_once_missed(now):
+    from dashboard import sla
+    from dashboard.components import case_panels
+
+    target = sla.Target(started_at=now - 40 * H, decide_by=now + 8 * H, hours=48)
+    soon = case_panels.decide_by_badge(target, target.state(now, 12), now)
+    assert (soon.color, soon.text_color) == ("warning", "dark") and "(in 8h" in text(soon)
+    assert case_panels.decide_by_badge(target, target.state(now - 10 * H, 12), now - 10 * H).color == "light"
+    missed = case_panels.decide_by_badge(target, target.state(now + 11 * H, 12), now + 11 * H)
+    assert missed.color == "danger" and "(3h late)" in text(missed)
+
+
+def test_no_decide_by_once_the_platform_is_not_deciding(old_story, w, render):
+    cid = stages.decided(old_story)  # decided: the parties' appeal window runs, the platform holds nothing
+    assert "case-decide-by" not in text(render(w.manager, cid))

@@ -10,6 +10,7 @@ import re
 
 import plotly.utils
 import pytest
+from dash.exceptions import PreventUpdate
 from dash._callback_context import context_value
 from dash._utils import AttributeDict
 
@@ -269,6 +270,13 @@ def test_the_first_decider_is_told_why_the_final_review_is_not_theirs(old_story,
     assert _missing(render(w.reviewer, cid)) == ""
 
 
+def test_the_first_decider_is_told_the_same_reviewer_rule_once(old_story, w, render):
+    cid = stages.final_review(old_story)  # the manager decided; the final review is unassigned
+    shown = _missing(render(w.manager, cid))
+    # Claim and Final review are refused by the one rule: one sentence, both actions named.
+    assert shown.count("first decision") == 1 and "Claim, Final review: " in shown
+
+
 def test_a_closed_window_is_dated_in_the_viewers_zone(old_story, w, render):
     cid = stages.closed_denied(old_story)  # denied ten days ago: the week to appeal has passed
     due = old_story.case(cid).appeal_due_at
@@ -329,3 +337,35 @@ def test_the_winner_of_its_own_denial_is_told_nothing_about_appeals(story, w, re
     cid = stages.closed_denied(story)
     assert "Appeal" not in _missing(render(w.creator, cid))  # no appeal was ever theirs to expect
     assert "appeal" in [o["value"] for o in render(w.customer, cid)[CaseIds.ACT_CHOICE].options]
+
+
+# ---------------------------------------------------------------------------- one box, two audiences
+NOTE_CLEARED = "The note you were writing was cleared: notes are never shown to the parties."
+
+
+def test_a_note_is_cleared_when_the_action_switches_to_one_the_parties_read():
+    assert act.clear_for_new_audience("note", "", None) == (act.NO, "", "staff")
+    for party_action in ("decide", "request_info", "final_decide"):
+        assert act.clear_for_new_audience(party_action, "He lied to us before.", "staff") == (
+            "", NOTE_CLEARED, "parties")
+
+
+def test_a_message_for_the_parties_is_cleared_when_switching_to_a_note():
+    value, hint, audience = act.clear_for_new_audience("note", "Please send the receipt.", "parties")
+    assert (value, audience) == ("", "staff") and "cleared" in hint and "staff only" in hint
+
+
+def test_the_message_stays_while_the_audience_does():
+    assert act.clear_for_new_audience("decide", "The refund is due.", "parties") == (act.NO, "", "parties")
+    assert act.clear_for_new_audience("note", "Second note.", "staff") == (act.NO, "", "staff")
+    assert act.clear_for_new_audience("decide", "   ", "staff") == (act.NO, "", "parties")  # nothing to lose
+    # Junk from the browser keeps the text and learns the audience; no choice changes nothing.
+    assert act.clear_for_new_audience("decide", "Text", "everyone") == (act.NO, "", "parties")
+    with pytest.raises(PreventUpdate):
+        act.clear_for_new_audience(None, "Text", "staff")
+
+
+def test_the_action_panel_has_the_cleared_line_under_the_message(story, w, render):
+    cid = story.open()
+    content = render(w.creator, cid)
+    assert CaseIds.ACT_MESSAGE_CLEARED in content and CaseIds.ACT_AUDIENCE in content

@@ -126,3 +126,19 @@ def test_the_page_reads_q_into_its_store_and_has_one_h1(page_registry):
     assert SearchIds.NEXT in found
     junk = text(page_registry["pages.search"]["layout"](q=["a", "b"]))
     assert '"data": ""' in junk or '"data":""' in junk
+
+
+def test_an_outcome_shows_only_once_the_case_is_closed(as_user, w, runtime):
+    """An appealed denial under review still holds merchant_won in its outcome column: no
+    result yet, so the row shows its status; a closed case shows its outcome."""
+    from data.models import Case
+
+    (under_review, _), (closed, _) = w.cases[-1], w.cases[-2]
+    with runtime.Session.begin() as s:
+        case = s.get(Case, under_review)
+        case.stage, case.status, case.outcome, case.escalated = "under_review", "under_review", "merchant_won", True
+        case = s.get(Case, closed)
+        case.stage, case.status, case.outcome = "closed", "closed", "merchant_won"
+    _alert, results, *_ = run(as_user, w.reviewer, "zelda")
+    out = text(results)
+    assert out.count("Merchant won") == 1 and "Under review" in out

@@ -6,6 +6,7 @@ not-found state and no rows, never an error; precedent and risk are built for st
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 
 import plotly.utils
@@ -21,6 +22,7 @@ from tests.factories import days
 from tests.metrics_cases import make_case
 
 HIDDEN = {"display": "none"}
+H = dt.timedelta(hours=1)
 NOT_FOUND = "does not exist or is not yours to see"
 
 
@@ -94,6 +96,22 @@ def test_the_customers_cases_at_every_company_page_by_page(as_user, w, monkeypat
     table3, page3, _n, first3 = call(as_user, reviewer, cb.customer_cases_page, w.customer.id, 1, 1, page2,
                                      trigger=V.CUSTOMER_CASES_FIRST, monkeypatch=monkeypatch)
     assert newest[0] in text(table3) and page3["at"] is None and first3 == HIDDEN
+
+
+def test_an_open_case_shows_its_status_not_the_outcome_under_appeal(as_user, w, runtime, now, monkeypatch):
+    """A denial appealed and under review holds merchant_won until the platform decides."""
+    with runtime.Session.begin() as s:
+        appealed = make_case(Ctx(s, now, runtime.settings), company=w.company, customer=w.customer,
+                             created_at=now - days(1), status="under_review", outcome="merchant_won",
+                             escalated=True, customer_appealed=True).id
+        lost = make_case(Ctx(s, now, runtime.settings), company=w.company, customer=w.customer,
+                         created_at=now - days(1), status="closed", outcome="merchant_won", closed_after=H).id
+    table, *_ = call(as_user, w.reviewer, cb.customer_cases_page, w.customer.id, 0, 0, None,
+                     trigger=V.CUSTOMER_ID, monkeypatch=monkeypatch)
+    rows = {getattr(node, "data-row"): text(node) for node in table._traverse()
+            if type(node).__name__ == "Tr" and hasattr(node, "data-row")}
+    assert "Under review" in rows[appealed] and "Merchant won" not in rows[appealed]
+    assert "Merchant won" in rows[lost]  # a closed case keeps its outcome
 
 
 def test_the_customers_payments_show_the_case_on_each(as_user, w, monkeypatch):

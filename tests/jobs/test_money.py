@@ -84,3 +84,14 @@ def test_the_sandbox_registry_of_the_runtime_pays(runtime, act, w):
     case_id = accepted_case(act, w)
     assert run(runtime, T0 + days(1), runtime.gateways)["succeeded"] == 1
     assert movement(runtime, case_id).status == "succeeded"
+
+
+def test_a_paypal_refund_is_told_as_paypal_spells_itself(runtime, act, w):
+    """The timeline's line names the provider as its maker does ("PayPal", never "Paypal")."""
+    payment = act.new_payment(provider="paypal")
+    case_id = act.open(T0, payment=payment)
+    act(T0 + days(1), party.accept, actor=w.creator, case_id=case_id)
+    gateways = GatewayRegistry({"paypal": SandboxGateway(runtime.Session, "paypal")})
+    assert run(runtime, T0 + days(1), gateways)["succeeded"] == 1
+    [issued] = act.events(case_id, "refund_issued")
+    assert "through PayPal (ref " in issued.details

@@ -131,6 +131,7 @@ MATRIX: dict[str, dict[str, str]] = {
     "callback callbacks.case_actions.confirm_action": PARTIES_OWN_STAFF,
     "callback callbacks.case_actions.cancel_confirmation": SIGNED_IN,
     "callback callbacks.case_actions.follow_fields": SIGNED_IN,  # submit ready or not from the fields: no data
+    "callback callbacks.case_actions.clear_for_new_audience": SIGNED_IN,  # empties the box's own text: no data
     "callback callbacks.company.load_worklists": CREATOR_OWN,
     "callback callbacks.company.load_kpis": CREATOR_OWN,
     "callback callbacks.company.grid_rows": CREATOR_OWN,

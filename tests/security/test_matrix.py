@@ -1136,6 +1136,9 @@ CALLBACK_PROBES: dict[str, Callable[[Probe], Answer]] = {
     _k("case_actions.follow_fields"): cb(_k("case_actions.follow_fields"), lambda p: {
         "case-act-choice.value": "reply", "case-act-message.value": "Ready",
         "case-form-meta.data": {"reply": {"message": "required"}}}, lambda p: ["case-act-submit"]),
+    _k("case_actions.clear_for_new_audience"): cb(_k("case_actions.clear_for_new_audience"), lambda p: {
+        "case-act-choice.value": "decide", "case-act-message.value": "Staff only", "case-act-audience.data": "staff"},
+        lambda p: ["notes are never shown"]),
     _k("auto_refund.load_thresholds"): cb(_k("auto_refund.load_thresholds"), lambda p: {
         "auto-refund-company.data": p.side.company}, lambda p: [p.side.company_name]),
     _k("auto_refund.save_thresholds"): cb(_k("auto_refund.save_thresholds"), lambda p: {

@@ -111,4 +111,5 @@ def _seed(runtime, factory, now: dt.datetime, seed: int, started: float) -> dict
         world.payments_without_cases()
         seed_replies(world)  # the saved replies managers and a creator keep
         Scenarios(world).play_all()
+        world.settle_history()
         return {"created": True, "seconds": round(time.perf_counter() - started, 2), **summary(session)}

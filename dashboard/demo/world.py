@@ -6,11 +6,11 @@ import datetime as dt
 import random
 from typing import Optional
 
-from sqlalchemy import event
+from sqlalchemy import event, update
 from werkzeug.security import generate_password_hash
 
-from data.models import Company, MoneyMovement, OutboxEmail, Payment, User
-from dashboard import accounts
+from data.models import Company, MoneyMovement, OutboxEmail, Payment, StaffNotification, User
+from dashboard import accounts, duty
 from dashboard.cases.system import report_refunded
 from dashboard.context import Ctx
 from dashboard.money.executor import settle_due
@@ -103,6 +103,10 @@ class World:
         self.session.flush()  # the marker first: a concurrent seeder stops on its unique email
         self.reviewers = [person("reviewer@demo.test", "Riley Reviewer", "reviewer"),
                           person(SECOND_REVIEWER, "Robin Reviewer", "reviewer")]
+        for member in (self.manager, *self.reviewers):
+            # The history's staff notifications are not emailed (months of past escalations
+            # would sit in the outbox as due); `settle_history` gives them back email at once.
+            member.notify_mode = "off"
         self.companies = []
         for name, currency, products in COMPANIES:
             slug = name.split()[0].lower()
@@ -142,4 +146,27 @@ class World:
                 refund_at = paid + rng.uniform(1, 10) * days
                 if p.provider in ("stripe", "paypal") and rng.random() < 0.12 and refund_at < self.now:
                     report_refunded(self.ctx(refund_at), payment=p)
+        self.session.commit()
+
+    def settle_history(self) -> None:
+        """After the stories: the staff have read what arrived before the last day (a fresh
+        demo's bell shows the day's work, not 99+ of history), are emailed at once from now
+        on, and the manager has put Riley on duty, so new escalations and appeals go to the
+        person on duty (not to every reviewer) and the auto-assignment hands them work."""
+        ctx = self.ctx(self.now)
+        n = StaffNotification
+        self.session.execute(update(n).where(n.read_at.is_(None), n.created_at < self.now - dt.timedelta(days=1))
+                             .values(read_at=n.created_at).execution_options(synchronize_session=False))
+        duty.set_duty(ctx, actor=self.manager, user_id=self.reviewers[0].id, on_duty=True)
+        # The auto-assignment's first run after that (the job's rule, `jobs.assignment`): Riley
+        # is given cases up to capacity; the rest wait in the queue for someone to claim.
+        cases = duty.claim_unassigned(ctx, limit=500)
+        parked, staff = duty.parked(ctx, [c.id for c in cases]), duty.on_duty_staff(ctx)
+        for case in cases:
+            to = None if case.id in parked else duty.pick(staff, case)
+            if to is not None:
+                duty.assign_automatically(ctx, case, to)
+        self.deliver_emails(ctx)
+        for member in (self.manager, *self.reviewers):
+            member.notify_mode = "immediate"
         self.session.commit()

@@ -223,7 +223,14 @@ def test_payments_cover_all_providers_over_90_days(s):
 
 def test_nothing_is_left_due_as_of_the_seed(demo):
     runtime, _ = demo
+    with runtime.Session() as s:
+        queue = s.scalar(select(func.count()).select_from(Case).where(
+            Case.assignee_id.is_(None), Case.stage.in_([Stage.UNDER_REVIEW.value, Stage.FINAL_REVIEW.value])))
     results = run_all_once(runtime, NOW)
+    # The one count that is not work: the unassigned review cases the auto-assignment looked
+    # at and left, Riley (on duty) being at capacity — they wait in the queue to be claimed.
+    waiting = results["assignment"].pop("waiting")
+    assert queue > 0 and waiting == queue, (waiting, queue)
     assert all(v == 0 for counts in results.values() for v in counts.values()), results
 
 
@@ -264,3 +271,29 @@ def test_every_demo_email_reads_without_codes_and_names_company_and_case(demo, s
             readable = words.replace(r.case_id, "").replace(r.recipient, "")
             assert "None" not in readable and "{" not in readable, (r.template, words)
             assert not snake.findall(readable), (r.template, snake.findall(readable))
+
+
+def test_the_staff_have_read_their_history_and_one_reviewer_is_on_duty(demo, s):
+    """A fresh demo's bell shows the last day's work (not 99+ of past escalations for both
+    reviewers); Riley is on duty, so the on-duty rule and the auto-assignment show; the
+    history's staff notifications were never emailed (nothing of them is due)."""
+    from data.models import StaffNotification
+    from data.read import staff_notifications as reads
+    from dashboard.settings import Settings
+
+    staff = {u.email: u for u in s.scalars(select(User).where(User.role.in_(["reviewer", "manager"])))}
+    riley, robin = staff["reviewer@demo.test"], staff[SECOND_REVIEWER]
+    assert riley.on_duty is True and not robin.on_duty
+    assert {u.notify_mode for u in staff.values()} == {"immediate"}
+    old = s.scalar(select(func.count()).select_from(StaffNotification).where(
+        StaffNotification.read_at.is_(None), StaffNotification.created_at < NOW - dt.timedelta(days=1)))
+    assert old == 0
+    total = s.scalar(select(func.count()).select_from(StaffNotification))
+    assert total > 100  # the history did notify: it is read, not missing
+    for person in (riley, robin):
+        assert reads.unread_count(s, person.id) <= reads.CAP
+    cap = Settings().auto_assign_capacity if riley.capacity is None else riley.capacity
+    held = s.scalar(select(func.count()).select_from(Case).where(Case.assignee_id == riley.id,
+                                                                   Case.stage != Stage.CLOSED.value))
+    assert held == cap  # the auto-assignment filled Riley up to capacity
+    assert s.scalar(select(func.count()).select_from(OutboxEmail).where(OutboxEmail.template.like("staff_%"))) == 0

@@ -643,6 +643,9 @@ class WebhookEvent(Base):
         Index("ix_webhook_events_chain", "webhook_id", "case_id", "seq",
               postgresql_where=column("status") == "pending", sqlite_where=column("status") == "pending"),
         Index("ix_webhook_events_webhook_created", "webhook_id", "created_at"),
+        # The Deliveries screen (newest of a status first) and housekeeping (finished ones
+        # older than 30 days): one range of this index either way.
+        Index("ix_webhook_events_status_created", "status", "created_at", "id"),
     )
 
 

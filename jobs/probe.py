@@ -14,10 +14,10 @@ from sqlalchemy import exists, or_, select
 
 from dashboard import duty, leases, throttle
 from dashboard.cases import system
-from dashboard.webhooks import delivery
+from dashboard.webhooks import console, delivery
 from dashboard.notifications import digest as staff_digest
 from dashboard.enums import Action
-from data.models import IdempotencyRecord, LoginThrottle, MoneyMovement, OutboxEmail, User
+from data.models import IdempotencyRecord, LoginThrottle, MoneyMovement, OutboxEmail, User, WebhookEvent
 from jobs.deadlines import ACTIONS as DEADLINE_ACTIONS
 
 
@@ -51,4 +51,5 @@ def webhooks(now: dt.datetime):
 
 def housekeeping(now: dt.datetime):
     return or_(exists(select(IdempotencyRecord.id).where(IdempotencyRecord.expires_at <= now)),
-               exists(select(LoginThrottle.scope).where(throttle.idle_clause(now))))
+               exists(select(LoginThrottle.scope).where(throttle.idle_clause(now))),
+               exists(select(WebhookEvent.id).where(*console.finished_before(now))))

@@ -72,7 +72,8 @@ JOBS: tuple[JobSpec, ...] = (
     JobSpec("webhooks", 5, lambda rt, s, now: deliver_webhooks(s, now, settings=rt.settings),
             probe.webhooks, {"claimed": 0, "delivered": 0, "retrying": 0, "failed": 0}),
     JobSpec("housekeeping", 3600, lambda rt, s, now: forget_expired(s, now, settings=rt.settings),
-            probe.housekeeping, {"idempotency_records_deleted": 0, "throttle_counters_deleted": 0}),
+            probe.housekeeping, {"idempotency_records_deleted": 0, "throttle_counters_deleted": 0,
+                                 "webhook_deliveries_deleted": 0}),
 )
 
 _AUTO = object()

@@ -13,9 +13,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
-from data.models import Case, User, WebhookEvent, new_id
+from data.models import Case, User, WebhookAttempt, WebhookEvent, new_id
 from dashboard.context import Ctx
 from dashboard.errors import Conflict, Forbidden, NotFound
 from dashboard.permissions import is_staff
@@ -84,3 +84,27 @@ def retry_event(ctx: Ctx, *, actor: User, event_id: str) -> WebhookEvent:
     row.status, row.attempts, row.next_attempt_at, row.last_error = "pending", 0, ctx.now, None
     ctx.session.flush()
     return row
+
+
+# Whop keeps a webhook's deliveries 30 days; so do we (the Deliveries screen and the last
+# deliveries of the company page read only recent ones anyway).
+KEEP_DELIVERIES = dt.timedelta(days=30)
+FORGET_BATCH = 5000
+
+
+def finished_before(now: dt.datetime):
+    return (WebhookEvent.status.in_(("delivered", "failed")), WebhookEvent.created_at < now - KEEP_DELIVERIES)
+
+
+def forget_old_deliveries(ctx: Ctx) -> int:
+    """Delete delivered and failed events older than KEEP_DELIVERIES, with their attempts,
+    a batch at a time (ix_webhook_events_status_created); pending ones are never touched."""
+    ids = ctx.session.scalars(select(WebhookEvent.id).where(*finished_before(ctx.now))
+                              .order_by(WebhookEvent.status, WebhookEvent.created_at).limit(FORGET_BATCH)).all()
+    if not ids:
+        return 0
+    ctx.session.execute(delete(WebhookAttempt).where(WebhookAttempt.event_id.in_(ids))
+                        .execution_options(synchronize_session=False))
+    ctx.session.execute(delete(WebhookEvent).where(WebhookEvent.id.in_(ids))
+                        .execution_options(synchronize_session=False))
+    return len(ids)

@@ -103,6 +103,8 @@ def event_counts(session: Session) -> dict[str, int]:
 def events(session: Session, *, status: Optional[str], offset: int = 0, limit: int = 25) -> list[EventRow]:
     """One page of webhook deliveries: pending in the order they will be tried, the rest newest first."""
     where = [WebhookEvent.status == status] if status else []
+    # Pending in the order they will be tried (ix_webhook_events_due); the others newest first
+    # (ix_webhook_events_status_created, read backwards).
     order = ((WebhookEvent.next_attempt_at, WebhookEvent.id) if status == "pending"
              else (WebhookEvent.created_at.desc(), WebhookEvent.id.desc()))
     stmt = (select(WebhookEvent.id, WebhookEvent.webhook_id, Webhook.url, Company.name.label("company_name"),

@@ -69,6 +69,7 @@ def upgrade() -> None:
     op.create_index('ix_webhook_events_chain', 'webhook_events', ['webhook_id', 'case_id', 'seq'], unique=False, postgresql_where=sa.text("status = 'pending'"), sqlite_where=sa.text("status = 'pending'"))
     op.create_index('ix_webhook_events_due', 'webhook_events', ['status', 'next_attempt_at'], unique=False)
     op.create_index('ix_webhook_events_webhook_created', 'webhook_events', ['webhook_id', 'created_at'], unique=False)
+    op.create_index('ix_webhook_events_status_created', 'webhook_events', ['status', 'created_at', 'id'], unique=False)
 
     op.create_table('webhook_attempts',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -96,6 +97,7 @@ def downgrade() -> None:
     op.drop_index(op.f('ix_webhook_attempts_event_id'), table_name='webhook_attempts')
 
     op.drop_table('webhook_attempts')
+    op.drop_index('ix_webhook_events_status_created', table_name='webhook_events')
     op.drop_index('ix_webhook_events_webhook_created', table_name='webhook_events')
     op.drop_index('ix_webhook_events_due', table_name='webhook_events')
     op.drop_index('ix_webhook_events_chain', table_name='webhook_events')

@@ -99,6 +99,19 @@ def _staff(ctx: Ctx, user_id: Optional[str]) -> Optional[Person]:
     return Person.of(user)
 
 
+def _final_reviewers(ctx: Ctx, case: Case) -> list[Person]:
+    """Who may take an appeal's final review: those on duty but its first decider; when that
+    leaves nobody (the only one on duty decided it), every other active reviewer — an appeal
+    must not arrive unseen."""
+    people = [p for p in on_duty(ctx) if p.id != case.decided_by_id]
+    if people:
+        return people
+    rows = ctx.session.execute(select(User.id, User.email, User.name, User.time_zone, User.notify_mode).where(
+        User.is_active.is_(True), User.role == Role.REVIEWER.value, User.id != case.decided_by_id)
+        .order_by(User.id)).all()
+    return [Person(r.id, r.email, r.name, r.time_zone, r.notify_mode or "immediate") for r in rows]
+
+
 def recipients(ctx: Ctx, case: Case, event: CaseEvent, transition: Any) -> list[tuple[str, Person]]:
     """(kind, person) for one applied transition: at most one kind per person, the actor
     left out. `transition` is the lifecycle row just applied (source and target stage,
@@ -120,8 +133,7 @@ def recipients(ctx: Ctx, case: Case, event: CaseEvent, transition: Any) -> list[
         return []  # notes and claims tell nobody; staff see their own and each other's work on the queue
     assignee = _staff(ctx, case.assignee_id)
     if target == Stage.FINAL_REVIEW and source == Stage.CLOSED:
-        tell("appealed", [assignee] if assignee else
-             [p for p in on_duty(ctx) if p.id != case.decided_by_id])
+        tell("appealed", [assignee] if assignee else _final_reviewers(ctx, case))
     elif target == Stage.UNDER_REVIEW and source not in _REVIEW_STAGES | _WAITING_ON_PARTY_STAGES:
         tell("escalated", [assignee] if assignee else on_duty(ctx))
     if action == Action.REPLY and source in _WAITING_ON_PARTY_STAGES:

@@ -371,3 +371,14 @@ def test_a_case_change_notification_is_not_settled_by_a_decision(story, w):
     story.do(review.decide, actor=w.reviewer, case_id=cid, outcome="merchant_wins", reason="The logs say so.")
     reads = {n.kind: n.read_at for n in notes(story, cid)}
     assert reads == {"case_changed": None, "escalated": story.now}  # only what asked for the decision
+
+
+def test_an_appeal_decided_by_the_only_one_on_duty_goes_to_the_other_reviewers(story, w):
+    set_user(story, w.reviewer, on_duty=True)
+    cid = stages.under_review(story)
+    story.later()
+    story.do(review.decide, actor=w.reviewer, case_id=cid, outcome="refund", amount=stages.PARTIAL_REFUND,
+             reason="Half the course was unavailable.")
+    story.later()
+    story.do(party.appeal, actor=w.customer, case_id=cid, message="I want the whole amount back.")
+    assert told(story, cid, "appealed") == {w.reviewer2.id: "appealed"}  # not nobody

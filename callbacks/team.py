@@ -19,7 +19,6 @@ from dash import ALL, Input, Output, State, callback, html, no_update
 from dash import ctx as dash_ctx
 
 from callbacks._session import acting_user
-from data.models import User
 from data.read import team as team_read
 from data.read import workload
 from dashboard import duty
@@ -184,31 +183,18 @@ def _alert(children, color: str, icon: str) -> dbc.Alert:
                      dismissable=True)
 
 
-def _reset_capacity(trigger: dict, capacity_ids: list) -> list:
-    """The capacity boxes after a refused value: the one typed in goes back to what is saved
-    (read again), the others stay as they are."""
-    saved = None
-    try:
-        with acting_user() as (ctx, user):
-            member = ctx.session.get(User, trigger["user"]) if user.role == Role.MANAGER else None
-            if member is None:
-                return [no_update for _ in capacity_ids or []]
-            saved = member.capacity
-    except DomainError:
-        return [no_update for _ in capacity_ids or []]
-    return [saved if component_id == trigger else no_update for component_id in capacity_ids or []]
-
-
 @callback(
-    Output(TeamIds.FEEDBACK, "children"), Output(TeamIds.SAVED, "data"), Output(TeamIds.capacity(ALL), "value"),
+    Output(TeamIds.FEEDBACK, "children"), Output(TeamIds.SAVED, "data"), Output(TeamIds.LOAD, "data"),
     Input(TeamIds.duty(ALL), "value"), Input(TeamIds.capacity(ALL), "value"),
     State(TeamIds.duty(ALL), "id"), State(TeamIds.capacity(ALL), "id"), State(TeamIds.SAVED, "data"),
+    State(TeamIds.LOAD, "data"),
     prevent_initial_call=True,
 )
-def save_duty(duty_values, capacity_values, duty_ids, capacity_ids, saved):
+def save_duty(duty_values, capacity_values, duty_ids, capacity_ids, saved, load=0):
     """A switch or a capacity changed: save it at once and say what it means. A refused
-    capacity puts the box back to the saved value, and its error replaces any earlier one."""
-    unchanged = [no_update for _ in capacity_ids or []]
+    capacity draws the rows again from what is saved (a new LOAD: load_team), so the box
+    shows the saved value, and the error, naming the refused value, replaces any earlier one."""
+    unchanged = no_update
     trigger = dash_ctx.triggered_id
     if not isinstance(trigger, dict) or not isinstance(trigger.get("user"), str):
         return no_update, no_update, unchanged
@@ -232,11 +218,11 @@ def save_duty(duty_values, capacity_values, duty_ids, capacity_ids, saved):
             if not any(m.on_duty for m in workload.staff_workload(ctx.session)):
                 text = f"{text} {NOBODY_ON_DUTY}"
     except DomainError as exc:
-        if trigger.get("type") != TeamIds.CAPACITY or change["capacity"] is None:
+        if trigger.get("type") != TeamIds.CAPACITY or change["capacity"] is None or exc.code != "invalid_capacity":
             return _alert(f"Nothing was changed: {exc.message}", "danger", "exclamation-triangle"), no_update, unchanged
         # Naming the refused value makes a second refusal read as new, not as the old error left up.
         value = change["capacity"]
         shown = f" {str(value)[:20]}" if isinstance(value, (int, float, str)) else ""
         return (_alert(f"Nothing was changed: capacity{shown} refused. {exc.message} The box shows the saved value "
-                       f"again.", "danger", "exclamation-triangle"), no_update, _reset_capacity(trigger, capacity_ids))
+                       f"again.", "danger", "exclamation-triangle"), no_update, (load if isinstance(load, int) else 0) + 1)
     return _alert(text, "success", "check-circle"), (saved if isinstance(saved, int) else 0) + 1, unchanged

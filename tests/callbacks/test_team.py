@@ -47,6 +47,14 @@ def act(runtime, at, fn, **kw):
         return fn(Ctx(s, at, runtime.settings), **kw)
 
 
+def walk(component):
+    yield component
+    children = getattr(component, "children", None)
+    for child in children if isinstance(children, (list, tuple)) else [children]:
+        if child is not None and not isinstance(child, (str, int, float)):
+            yield from walk(child)
+
+
 def user_state(runtime, user_id):
     with runtime.Session() as s:
         u = s.get(User, user_id)
@@ -60,7 +68,7 @@ def save(as_user, user, monkeypatch, kind, member_id, value, *, others=()):
 
 
 def save_all(as_user, user, monkeypatch, kind, member_id, value, *, others=()):
-    """The same, with the third output: what the capacity boxes are set to (one per id)."""
+    """The same, with the third output: the new LOAD that draws the rows again (or no_update)."""
     trigger = {"type": kind, "user": member_id}
     monkeypatch.setattr(cb, "dash_ctx", type("Ctx", (), {"triggered_id": trigger})())
     ids = [{"type": kind, "user": other} for other in others] + [trigger]
@@ -68,7 +76,7 @@ def save_all(as_user, user, monkeypatch, kind, member_id, value, *, others=()):
     duty_args = (values, ids) if kind == TeamIds.DUTY else ([], [])
     capacity_args = (values, ids) if kind == TeamIds.CAPACITY else ([], [])
     with as_user(user):
-        return cb.save_duty(duty_args[0], capacity_args[0], duty_args[1], capacity_args[1], 4)
+        return cb.save_duty(duty_args[0], capacity_args[0], duty_args[1], capacity_args[1], 4, 4)
 
 
 def test_a_manager_sees_each_person_their_open_cases_and_decisions(runtime, as_user, w, now):
@@ -113,13 +121,18 @@ def test_a_capacity_saves_and_a_bad_one_changes_nothing(runtime, as_user, w, mon
     assert user_state(runtime, w.reviewer.id) == (True, 12)
     for bad in (0, 201, 2.5, "12", True):
         alert, saved = save(as_user, w.manager, monkeypatch, TeamIds.CAPACITY, w.reviewer.id, bad)
-        alert, saved, boxes = save_all(as_user, w.manager, monkeypatch, TeamIds.CAPACITY, w.reviewer.id, bad,
-                                       others=[w.reviewer2.id])
+        alert, saved, reload = save_all(as_user, w.manager, monkeypatch, TeamIds.CAPACITY, w.reviewer.id, bad,
+                                        others=[w.reviewer2.id])
         assert "Capacity is a whole number of open cases from 1 to 200" in text(alert)
-        # The refused value is named (a second refusal reads as new) and the box goes back to 12.
+        # The refused value is named (a second refusal reads as new) and the rows are drawn
+        # again (LOAD 4 -> 5), so the box shows the saved 12 instead of what was typed.
         assert f"Nothing was changed: capacity {bad} refused." in text(alert) and "saved value again" in text(alert)
-        assert boxes == [cb.no_update, 12]
+        assert reload == 5
         assert saved is cb.no_update and user_state(runtime, w.reviewer.id) == (True, 12)
+    with as_user(w.manager):
+        _, _, rows = cb.load_team(reload)
+    [box] = [c for c in walk(rows) if getattr(c, "id", None) == TeamIds.capacity(w.reviewer.id)]
+    assert box.value == 12
     alert, _ = save(as_user, w.manager, monkeypatch, TeamIds.CAPACITY, w.reviewer.id, None)  # emptied: the default
     assert "(the default capacity)" in text(alert) and user_state(runtime, w.reviewer.id) == (True, None)
 
@@ -140,8 +153,8 @@ def test_nobody_else_sees_or_changes_anything(runtime, as_user, w, monkeypatch, 
     assert w.reviewer2.name not in text(figure)
     alert, saved = save(as_user, who, monkeypatch, TeamIds.DUTY, w.reviewer2.id, True)
     assert "Only managers can put people on duty" in text(alert) and saved is cb.no_update
-    alert, _, boxes = save_all(as_user, who, monkeypatch, TeamIds.CAPACITY, who.id, 50)
-    assert "Only managers" in text(alert) and boxes == [cb.no_update]  # nobody's saved capacity read back
+    alert, _, reload = save_all(as_user, who, monkeypatch, TeamIds.CAPACITY, who.id, 50)
+    assert "Only managers" in text(alert) and reload is cb.no_update
     assert user_state(runtime, w.reviewer2.id) == (False, None) and user_state(runtime, who.id) == (False, None)
 
 
@@ -158,7 +171,7 @@ def test_signed_out_gets_nothing(as_user, w, monkeypatch):
 def test_a_trigger_that_is_not_a_listed_switch_or_capacity_does_nothing(as_user, w, monkeypatch, trigger):
     monkeypatch.setattr(cb, "dash_ctx", type("Ctx", (), {"triggered_id": trigger})())
     with as_user(w.manager):
-        assert cb.save_duty([True], [], [TeamIds.duty(w.reviewer.id)], [], 0) == (cb.no_update, cb.no_update, [])
+        assert cb.save_duty([True], [], [TeamIds.duty(w.reviewer.id)], [], 0) == (cb.no_update,) * 3
 
 
 def test_the_chart_shows_open_cases_by_kind_and_the_capacity_of_those_on_duty(runtime, as_user, w, monkeypatch, now):

@@ -551,6 +551,9 @@ class StaffNotification(Base):
         Index("ix_staff_notifications_user_created", "user_id", "created_at", "id"),
         Index("ix_staff_notifications_unread", "user_id", "id",
               postgresql_where=column("read_at").is_(None), sqlite_where=column("read_at").is_(None)),
+        # A decision settles its case's unread asks (dashboard.notifications.staff.settle_asks).
+        Index("ix_staff_notifications_case_unread", "case_id",
+              postgresql_where=column("read_at").is_(None), sqlite_where=column("read_at").is_(None)),
     )
 
 

@@ -70,6 +70,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('dedupe_key')
     )
     with op.batch_alter_table('staff_notifications', schema=None) as batch_op:
+        batch_op.create_index('ix_staff_notifications_case_unread', ['case_id'], unique=False, postgresql_where=sa.text('read_at IS NULL'), sqlite_where=sa.text('read_at IS NULL'))
         batch_op.create_index('ix_staff_notifications_unread', ['user_id', 'id'], unique=False, postgresql_where=sa.text('read_at IS NULL'), sqlite_where=sa.text('read_at IS NULL'))
         batch_op.create_index('ix_staff_notifications_user_created', ['user_id', 'created_at', 'id'], unique=False)
 
@@ -144,6 +145,7 @@ def downgrade() -> None:
 
     with op.batch_alter_table('staff_notifications', schema=None) as batch_op:
         batch_op.drop_index('ix_staff_notifications_user_created')
+        batch_op.drop_index('ix_staff_notifications_case_unread', postgresql_where=sa.text('read_at IS NULL'), sqlite_where=sa.text('read_at IS NULL'))
         batch_op.drop_index('ix_staff_notifications_unread', postgresql_where=sa.text('read_at IS NULL'), sqlite_where=sa.text('read_at IS NULL'))
 
     op.drop_table('staff_notifications')

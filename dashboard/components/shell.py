@@ -57,9 +57,11 @@ def navbar(user) -> dbc.Navbar:
         right = [
             # A long name is cut with an ellipsis (the whole of it in the tooltip), so the bar stays one line.
             html.Span([html.I(className="bi bi-person-circle me-1", **{"aria-hidden": "true"}),
-                       html.Span(user.name, className="text-truncate", title=user.name, style={"maxWidth": "9rem"}),
+                       html.Span(user.name, className="text-truncate", title=f"{user.name} ({ROLE_LABELS.get(Role(user.role), user.role)})", style={"maxWidth": "9rem"}),
+                       # The role badge makes way at 1200-1399 px, where the staff bar is tightest
+                       # (it shows in the folded menu and from 1400 px).
                        dbc.Badge(ROLE_LABELS.get(Role(user.role), user.role), color="light", text_color="dark",
-                                 className="ms-2")],
+                                 className=f"ms-2 d-{bp}-none d-xxl-inline-block" if bp == STAFF_EXPAND else "ms-2")],
                       className="navbar-text text-white d-inline-flex align-items-center text-nowrap me-1",
                       id=ShellIds.NAV_USER),
             sign_out_form(),
@@ -78,7 +80,7 @@ def navbar(user) -> dbc.Navbar:
             html.Div([
                 dbc.Nav(links, navbar=True, className="me-auto"),
                 search_form(bp) if Role(user.role) in STAFF_ROLES else None,
-                html.Div(right, className=f"d-flex align-items-center flex-wrap gap-2 py-2 py-{bp}-0"),
+                html.Div(right, className=f"d-flex align-items-center flex-wrap flex-{bp}-nowrap gap-2 py-2 py-{bp}-0"),
             ], id=ShellIds.NAV_COLLAPSE, className="collapse navbar-collapse"),
         ]
     return dbc.Navbar(
@@ -129,7 +131,9 @@ def search_form(bp: str = STAFF_EXPAND) -> html.Form:
         html.Label(SEARCH_HINT, htmlFor=ShellIds.SEARCH, className="visually-hidden"),
         dcc.Input(type="search", name="q", id=ShellIds.SEARCH, placeholder="Search cases\u2026",
                   className="form-control form-control-sm", maxLength=200, autoComplete="off", debounce=True,
-                  style={"width": "10rem", "maxWidth": "100%"}),
+                  # size: Dash 4 draws an inner <input> as wide as its size (20 characters by
+                  # default, 190 px), which ran under the search button past the 10rem box.
+                  size="12", style={"width": "10rem", "maxWidth": "100%", "overflow": "hidden"}),
         html.Button(html.I(className="bi bi-search", **{"aria-hidden": "true"}), type="submit",
                     id=ShellIds.SEARCH_SUBMIT, className="btn btn-light btn-sm flex-shrink-0", **{"aria-label": "Search"}),
     ], method="get", action="/search", role="search", id=ShellIds.SEARCH_FORM, title=SEARCH_HINT,

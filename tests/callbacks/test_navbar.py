@@ -35,7 +35,7 @@ def test_staff_navbar_folds_below_1200_and_the_search_says_what_it_finds():
     assert search.style["width"] == "10rem"
     name = next(c for c in walk(find(bar, ShellIds.NAV_USER)) if getattr(c, "title", None))
     assert "text-truncate" in name.className and name.style["maxWidth"]
-    assert name.children == name.title == "Alexandrina Montgomery-Featherstonehaugh"
+    assert name.children == "Alexandrina Montgomery-Featherstonehaugh" and name.title == f"{name.children} (Manager)"
     # The bell sits after the links from the same breakpoint on.
     bell = next(c for c in walk(bar) if "order-xl-last" in (getattr(c, "className", None) or ""))
     assert find(bell, shell.NotificationIds.BELL_BUTTON) is not None

@@ -73,7 +73,9 @@ def test_every_pending_email_becomes_one_eml_file(runtime, act, w, decided_case)
         link = f"http://rc.test/cases/{decided_case}"
         assert link in text.get_content() and f'href="{link}"' in html.get_content()
         assert SECRET_NOTE not in text.get_content() and SECRET_NOTE not in html.get_content()
-    assert {r.recipient for r in rows} == {w.customer.email, w.creator.email, w.creator2.email}
+    # The parties, and the reviewers told of the escalation (nobody is on duty: every active one).
+    assert {r.recipient for r in rows} == {w.customer.email, w.creator.email, w.creator2.email,
+                                           w.reviewer.email, w.reviewer2.email}
 
     # Delivery is on the timeline for staff only, once per email.
     sent_events = act.events(decided_case, "email_sent")

@@ -244,7 +244,9 @@ def notify(ctx: Ctx, case: Case, event: CaseEvent, transition: Any, *, actor: Op
     for kind, person in told:
         title, happened, next_step = wording(ctx, case, event, transition, kind, person, actor)
         key = f"{kind}:{event.id}:{person.id}"
-        immediate = person.notify_mode == "immediate"
+        # The reviewer who asked already gets the party's answer as a letter (notifications.emails
+        # sends it to cases.info_requested_by_id): in-app only here, or they would get two emails.
+        immediate = person.notify_mode == "immediate" and kind != "answered"
         notes.append({"user_id": person.id, "case_id": case.id, "kind": kind, "title": title,
                       "body": f"{happened} {next_step}", "dedupe_key": key, "created_at": ctx.now,
                       "read_at": None, "emailed_at": ctx.now if immediate else None})

@@ -124,9 +124,14 @@ class Story:
             s.expunge_all()
             return rows
 
-    def emails(self, case_id: Optional[str] = None, template: Optional[str] = None) -> list[OutboxEmail]:
+    def emails(self, case_id: Optional[str] = None, template: Optional[str] = None, *,
+               parties_only: bool = False) -> list[OutboxEmail]:
+        """`parties_only`: the letters to the case's parties and the asking reviewer, without the
+        staff notification emails (templates `staff_*`, dashboard.notifications.staff)."""
         with self.Session() as s:
             stmt = select(OutboxEmail).order_by(OutboxEmail.id)
+            if parties_only:
+                stmt = stmt.where(~OutboxEmail.template.startswith("staff_"))
             if case_id:
                 stmt = stmt.where(OutboxEmail.case_id == case_id)
             if template:

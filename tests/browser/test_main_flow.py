@@ -20,6 +20,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import shot
+from tests.browser.live_app import running_app
 
 pytestmark = pytest.mark.browser
 
@@ -52,6 +53,14 @@ def png_bytes(width: int = 96, height: int = 64) -> bytes:
 
 
 # ---------------------------------------------------------------------------- set-up
+@pytest.fixture(scope="module")
+def live_app(_pg_admin, tmp_path_factory):
+    """An app and database of this test's own: its counts ("Open (1)") and its one escalation
+    by the scheduler must not see the cases other browser tests opened in the shared app."""
+    with running_app(_pg_admin, tmp_path_factory.mktemp("main-flow-live"), print_log=True) as app:
+        yield app
+
+
 def seed(app) -> dict:
     """People through the command line (as an operator would), the payment through the domain."""
     out = app.cli("create-company", "--name", "Northwind Courses", "--support-email", "support@northwind.test")
